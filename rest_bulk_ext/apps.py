@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class RestBulkExtConfig(AppConfig):
+    name = "rest_bulk_ext"
+    verbose_name = "REST bulk operations"
+    default_auto_field = "django.db.models.BigAutoField"

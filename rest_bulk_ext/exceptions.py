@@ -1,0 +1,69 @@
+"""
+API errors raised by rest_bulk_ext. Each is an ``APIException`` so DRF's
+exception handler renders it in the usual ``{"detail": ...}`` shape.
+"""
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import status
+from rest_framework.exceptions import APIException
+
+
+class BulkHeaderRequired(APIException):
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = _("Header '{header}' should be provided for bulk operation.")
+    default_code = "bulk_header_required"
+
+    def __init__(self, header, code=None):
+        super().__init__(self.default_detail.format(header=header), code)
+
+
+class TooManyRows(APIException):
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = _(
+        "This bulk operation would affect {count} rows, more than the {limit} allowed by "
+        "DEFAULT_BULK_OPERATION_MAX_ROWS. Narrow the filter."
+    )
+    default_code = "bulk_too_many_rows"
+
+    def __init__(self, count, limit, code=None):
+        super().__init__(self.default_detail.format(count=count, limit=limit), code)
+
+
+class ExpectedRowsMismatch(APIException):
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_detail = _(
+        "X-Bulk-Expected-Rows is {expected} but the filter matches {count} rows; nothing "
+        "was written. Preview with X-Bulk-Dry-Run and retry with the count you saw."
+    )
+    default_code = "bulk_expected_rows_mismatch"
+
+    def __init__(self, expected, count, code=None):
+        super().__init__(
+            {
+                "detail": self.default_detail.format(expected=expected, count=count),
+                "affected_rows": count,
+            },
+            code,
+        )
+
+
+class BulkConflict(APIException):
+    """A unique or foreign-key constraint refused the write."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = _("The write conflicts with existing data; nothing was written.")
+    default_code = "bulk_conflict"
+
+
+class InvalidBulkValue(APIException):
+    """The database refused a value (out of range, too long, wrong type)."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = _("The database rejected a value; nothing was written.")
+    default_code = "bulk_invalid_value"
+
+
+class PayloadTooLarge(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = _("The request is too large.")
+    default_code = "bulk_too_large"

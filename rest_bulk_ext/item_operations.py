@@ -1,0 +1,5 @@
+"""Per-item bulk operations at ``{list}/bulk/``."""
+
+
+class BulkOperationsMixin:
+    pass

@@ -1,0 +1,59 @@
+"""
+Settings for rest_bulk_ext, read from ``REST_FRAMEWORK_EXTENSIONS``.
+
+Usage mirrors DRF's ``api_settings``::
+
+    from rest_bulk_ext.settings import extensions_api_settings
+    extensions_api_settings.BULK_BATCH_SIZE
+
+Values are read on first access and dropped on Django's ``setting_changed``
+signal, so ``override_settings(REST_FRAMEWORK_EXTENSIONS=...)`` works in
+tests. Unknown keys are ignored: drf-extensions and other packages share the
+same dict.
+"""
+
+from django.conf import settings
+from django.core.signals import setting_changed
+from rest_framework.settings import APISettings
+
+SETTINGS_NAME = "REST_FRAMEWORK_EXTENSIONS"
+
+DEFAULTS = {
+    # Queryset-level (list route) operations.
+    "DEFAULT_BULK_OPERATION_HEADER_NAME": "X-BULK-OPERATION",
+    "DEFAULT_BULK_OPERATION_MAX_ROWS": None,
+    # Per-item operations at {list}/bulk/.
+    "BULK_ASYNC_THRESHOLD": 100,
+    "BULK_MAX_ITEMS": 100_000,
+    "BULK_BATCH_SIZE": 1000,
+    "BULK_CSV_MAX_FILE_SIZE": 10 * 1024 * 1024,
+    "BULK_ATOMIC": True,
+    # Background jobs.
+    "BULK_REDIS_URL": None,
+    "BULK_RESULT_TTL": 86400,
+    "BULK_RESULT_MAX_IDS": 10_000,
+}
+
+# Keys whose value is a dotted path imported on access.
+IMPORT_STRINGS = ()
+
+
+class ExtensionsAPISettings(APISettings):
+    """DRF's ``APISettings`` reading ``REST_FRAMEWORK_EXTENSIONS``."""
+
+    @property
+    def user_settings(self):
+        if not hasattr(self, "_user_settings"):
+            self._user_settings = getattr(settings, SETTINGS_NAME, None) or {}
+        return self._user_settings
+
+
+extensions_api_settings = ExtensionsAPISettings(None, DEFAULTS, IMPORT_STRINGS)
+
+
+def reload_extensions_api_settings(*args, setting=None, **kwargs):
+    if setting == SETTINGS_NAME:
+        extensions_api_settings.reload()
+
+
+setting_changed.connect(reload_extensions_api_settings)

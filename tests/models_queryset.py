@@ -1,0 +1,3 @@
+"""Models for the queryset tests."""
+
+from django.db import models  # noqa: F401

@@ -1,0 +1,99 @@
+"""
+Test settings. The database is chosen by ``RBE_DB``: ``sqlite`` (default),
+``postgres`` or ``mariadb``; ``runtests.py`` runs the suite once per database.
+
+``RBE_TEST_DB_SUFFIX`` keeps concurrent runs (several developers or CI jobs
+on one machine) from sharing a test database.
+"""
+
+import os
+
+DB = os.environ.get("RBE_DB", "sqlite")
+SUFFIX = os.environ.get("RBE_TEST_DB_SUFFIX", "")
+TEST_DB_NAME = f"test_rest_bulk_ext{SUFFIX}"
+
+if DB == "sqlite":
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": os.environ.get("RBE_SQLITE_NAME", ":memory:"),
+            # A file (RBE_SQLITE_TEST_NAME) lets a separate worker process see
+            # the test database; in-memory is the fast default.
+            "TEST": {"NAME": os.environ.get("RBE_SQLITE_TEST_NAME") or None},
+        }
+    }
+elif DB == "postgres":
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.postgresql",
+            "HOST": os.environ.get("RBE_PG_HOST", "127.0.0.1"),
+            "PORT": os.environ.get("RBE_PG_PORT", "5432"),
+            "USER": os.environ.get("RBE_PG_USER", "postgres"),
+            "PASSWORD": os.environ.get("RBE_PG_PASSWORD", ""),
+            "NAME": "postgres",
+            "TEST": {"NAME": TEST_DB_NAME},
+        }
+    }
+elif DB == "mariadb":
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.mysql",
+            "HOST": os.environ.get("RBE_MYSQL_HOST", "127.0.0.1"),
+            "PORT": os.environ.get("RBE_MYSQL_PORT", "3306"),
+            "USER": os.environ.get("RBE_MYSQL_USER", "root"),
+            "PASSWORD": os.environ.get("RBE_MYSQL_PASSWORD", ""),
+            "NAME": "test",
+            "OPTIONS": {"charset": "utf8mb4"},
+            "TEST": {"NAME": TEST_DB_NAME, "CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"},
+        }
+    }
+else:  # pragma: no cover - configuration error
+    raise RuntimeError(f"RBE_DB must be sqlite, postgres or mariadb, not {DB!r}")
+
+SECRET_KEY = "rest-bulk-ext-tests"
+DEBUG = False
+USE_TZ = True
+TIME_ZONE = "UTC"
+ROOT_URLCONF = "tests.urls"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+ALLOWED_HOSTS = ["*"]
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "rest_framework",
+    "django_filters",
+    "rest_bulk_ext",
+    "tests",
+]
+
+MIDDLEWARE = [
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+]
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "APP_DIRS": True,
+    }
+]
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+REST_FRAMEWORK = {
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.BasicAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+
+REDIS_URL = os.environ.get("RBE_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+}

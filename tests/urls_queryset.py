@@ -1,0 +1,3 @@
+"""URLs for the queryset tests."""
+
+urlpatterns = []
