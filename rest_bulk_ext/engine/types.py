@@ -1,0 +1,119 @@
+"""The values passed between the HTTP layer, the job layer and the engine."""
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+OPERATIONS = (
+    "bulk_get",
+    "bulk_create",
+    "bulk_update",
+    "bulk_replace",
+    "bulk_upsert",
+    "bulk_delete",
+)
+
+
+@dataclass(frozen=True)
+class Item:
+    """One item of a bulk request.
+
+    ``index`` is the 0-based position among the data items; ``line`` the
+    1-based file line for CSV input (header on line 1), else ``None``.
+    ``data`` is a dict for create/update/replace/upsert and the raw lookup
+    value for delete.
+    """
+
+    index: int
+    data: Any
+    line: int | None = None
+
+
+@dataclass
+class BulkContext:
+    """Everything the engine needs, taken from the view.
+
+    ``queryset`` is the view's ``get_queryset()``: every row the engine reads
+    or writes for update/replace/upsert/delete is looked up inside it.
+    ``check_object_permission(obj)`` raises ``PermissionDenied`` for a row
+    the user may not touch (``None``: no object permissions to check).
+    """
+
+    operation: str
+    queryset: Any
+    serializer_class: type
+    serializer_context: dict
+    lookup_field: str = "pk"
+    lookup_key: str = "id"
+    batch_size: int = 1000
+    atomic: bool = True
+    unique_fields: tuple | None = None
+    update_fields: tuple | None = None
+    check_object_permission: Callable | None = None
+
+    @property
+    def model(self):
+        return self.queryset.model
+
+
+@dataclass
+class ChunkResult:
+    """What one chunk did. ``outcomes`` holds ``(index, pk, outcome)`` for
+    every processed item, ``outcome`` in created/updated/deleted/failed."""
+
+    number: int
+    success_count: int = 0
+    errors: list = field(default_factory=list)
+    created_ids: list = field(default_factory=list)
+    updated_ids: list = field(default_factory=list)
+    deleted_ids: list = field(default_factory=list)
+    outcomes: list = field(default_factory=list)
+
+
+@dataclass
+class BulkResult:
+    """The result body of API.md section 4.3."""
+
+    operation_type: str
+    total_items: int = 0
+    success_count: int = 0
+    errors: list = field(default_factory=list)
+    created_ids: list = field(default_factory=list)
+    updated_ids: list = field(default_factory=list)
+    deleted_ids: list = field(default_factory=list)
+
+    @property
+    def error_count(self):
+        return len(self.errors)
+
+    def add_chunk(self, chunk):
+        self.success_count += chunk.success_count
+        self.errors.extend(chunk.errors)
+        self.created_ids.extend(chunk.created_ids)
+        self.updated_ids.extend(chunk.updated_ids)
+        self.deleted_ids.extend(chunk.deleted_ids)
+
+    def as_dict(self, task_id=None, max_ids=None):
+        """The JSON body. ``max_ids`` cuts each id list and then adds
+        ``"ids_truncated": true`` (a job's ``result``)."""
+        body = {
+            "task_id": task_id,
+            "total_items": self.total_items,
+            "operation_type": self.operation_type,
+            "success_count": self.success_count,
+            "error_count": self.error_count,
+            "errors": self.errors,
+        }
+        truncated = False
+        for name in ("created_ids", "updated_ids", "deleted_ids"):
+            ids = [_json_id(pk) for pk in getattr(self, name)]
+            if max_ids is not None and len(ids) > max_ids:
+                ids, truncated = ids[:max_ids], True
+            body[name] = ids
+        if truncated:
+            body["ids_truncated"] = True
+        return body
+
+
+def _json_id(pk):
+    # UUID primary keys travel as strings in JSON bodies.
+    return pk if isinstance(pk, (int, str)) else str(pk)
