@@ -17,7 +17,8 @@ $(BIN)/.installed: setup.cfg pyproject.toml
 venv: $(BIN)/.installed
 
 run: venv
-	cd example && ../$(BIN)/python manage.py migrate --noinput && ../$(BIN)/python manage.py runserver 127.0.0.1:8000
+	cd example && ../$(BIN)/python manage.py migrate --noinput && ../$(BIN)/python manage.py seed_demo \
+		&& ../$(BIN)/python manage.py runserver 127.0.0.1:8000
 
 test: venv
 	$(BIN)/python runtests.py $(ARGS)

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 
 from django.core.exceptions import ValidationError
 from django.db import DataError, IntegrityError, OperationalError
+from django.db.models import ProtectedError, RestrictedError
 
 from .exceptions import BulkConflict, InvalidBulkValue
 
@@ -39,6 +40,8 @@ def database_error_message(exc):
     args = getattr(exc, "args", ())
     if len(args) >= 2 and isinstance(args[0], int):  # MySQLdb: (code, message)
         message = args[1]
+    elif isinstance(exc, (ProtectedError, RestrictedError)):  # (message, objects)
+        message = args[0]
     else:
         message = str(exc)
     return str(message).strip().splitlines()[0] if str(message).strip() else exc.__class__.__name__
@@ -68,8 +71,9 @@ def api_error_for(exc):
         if code in MYSQL_CONFLICT_CODES:
             return BulkConflict(message)
         return None
-    if isinstance(exc, (ValueError, TypeError, ValidationError)):
-        # Raised by the ORM while preparing a value for the query.
+    if isinstance(exc, (ValueError, TypeError, OverflowError, ValidationError)):
+        # Raised by the ORM while preparing a value for the query (SQLite's
+        # driver raises OverflowError for an integer beyond 64 bits).
         if isinstance(exc, ValidationError):
             message = "; ".join(exc.messages)
         return InvalidBulkValue(message)
@@ -81,7 +85,9 @@ def translate_database_errors():
     """Re-raise data and constraint errors of the enclosed write as 400/409."""
     try:
         yield
-    except (IntegrityError, DataError, OperationalError, ValueError, TypeError, ValidationError) as exc:
+    except (
+        IntegrityError, DataError, OperationalError, ValueError, TypeError, OverflowError, ValidationError
+    ) as exc:
         api_exc = api_error_for(exc)
         if api_exc is None:
             raise

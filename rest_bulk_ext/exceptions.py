@@ -45,6 +45,8 @@ class ExpectedRowsMismatch(APIException):
             },
             code,
         )
+        # APIException turns every leaf into a string; the count stays a number.
+        self.detail["affected_rows"] = count
 
 
 class BulkConflict(APIException):
@@ -67,3 +69,28 @@ class PayloadTooLarge(APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_detail = _("The request is too large.")
     default_code = "bulk_too_large"
+
+
+class InvalidBulkHeader(APIException):
+    """A bulk request header carries a value that cannot be read."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = _("Header '{header}' must be {expected}; got {value!r}. Nothing was written.")
+    default_code = "bulk_invalid_header"
+
+    def __init__(self, header, value, expected, code=None):
+        super().__init__(self.default_detail.format(header=header, value=value, expected=expected), code)
+
+
+class EmptyBulkUpdate(APIException):
+    """A queryset-level PATCH whose body names no writable serializer field."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = _(
+        "The request body names no writable field of {serializer}; nothing was written. "
+        "Send a JSON object with at least one writable field."
+    )
+    default_code = "bulk_empty_update"
+
+    def __init__(self, serializer, code=None):
+        super().__init__(self.default_detail.format(serializer=serializer), code)

@@ -1,0 +1,65 @@
+"""
+One benchmark measurement, in its own process (run by ``benchmarks/run.py``):
+
+    RBE_DB=postgres python -m benchmarks.measure create 10000 ours
+
+Prints one JSON line: seconds, queries, peak_mb.
+"""
+
+import json
+import os
+import resource
+import sys
+import time
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
+
+
+def main(workload_name, n, side):
+    import django
+    from django.conf import settings
+
+    django.setup()
+    settings.ROOT_URLCONF = "benchmarks.urls"
+    settings.DEBUG = False
+    settings.REST_FRAMEWORK_EXTENSIONS = {
+        # The benchmark measures the inline engine; jobs have their own row.
+        "BULK_ASYNC_THRESHOLD": 10**9,
+        "BULK_MAX_ITEMS": 10**7,
+        "BULK_CSV_MAX_FILE_SIZE": 10**10,
+    }
+    from django.db import connection
+    from django.test.utils import setup_test_environment
+    from rest_framework.test import APIClient
+
+    from benchmarks.workloads import WORKLOADS
+
+    setup_test_environment()
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+    try:
+        workload = WORKLOADS[workload_name]
+        state = workload.setup(n)
+        client = APIClient()
+        queries = 0
+
+        def count(execute, sql, params, many, context):
+            nonlocal queries
+            queries += 1
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(count):
+            start = time.perf_counter()
+            if side == "ours":
+                workload.ours(client, n, state)
+            else:
+                workload.floor(n, state)
+            seconds = time.perf_counter() - start
+        workload.check(n, state)
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(json.dumps({"seconds": seconds, "queries": queries, "peak_mb": peak_mb}))
+    finally:
+        connection.creation.destroy_test_db(connection.settings_dict["NAME"], verbosity=0)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], int(sys.argv[2]), sys.argv[3])

@@ -1,0 +1,254 @@
+"""
+Benchmark workloads: each one is measured twice, through rest_bulk_ext's API
+(``ours``) and with the raw ORM on prepared objects (``floor``), on the same
+database, in fresh processes.
+
+Every workload has a ``setup(n)`` that prepares rows (not timed), an
+``ours(client, n, state)`` and a ``floor(n, state)`` (timed), and a
+``check(n, state)`` that proves the work was done.
+"""
+
+import csv
+import io
+import json
+from datetime import datetime, timedelta, timezone as dt_timezone
+from decimal import Decimal
+
+
+from tests.models import Account, Tenant, Txn
+
+BASE_TIME = datetime(2026, 1, 1, tzinfo=dt_timezone.utc)
+KINDS = ("debit", "credit")
+
+
+def make_accounts(count=10):
+    tenant = Tenant.objects.create(name="bench")
+    return list(
+        Account.objects.bulk_create(
+            Account(tenant=tenant, name=f"acc{i}", number=f"N{i:06d}") for i in range(count)
+        )
+    )
+
+
+def item(i, accounts, prefix="R"):
+    return {
+        "ref": f"{prefix}{i:07d}",
+        "account": accounts[i % len(accounts)].pk,
+        "amount": f"{(i % 5000) + 1}.25",
+        "occurred_at": (BASE_TIME + timedelta(seconds=i)).isoformat().replace("+00:00", "Z"),
+        "email": f"user{i}@example.com",
+        "kind": KINDS[i % 2],
+        "description": f"row {i}",
+    }
+
+
+def txn(i, accounts, prefix="R"):
+    return Txn(
+        ref=f"{prefix}{i:07d}",
+        account=accounts[i % len(accounts)],
+        amount=Decimal(f"{(i % 5000) + 1}.25"),
+        occurred_at=BASE_TIME + timedelta(seconds=i),
+        email=f"user{i}@example.com",
+        kind=KINDS[i % 2],
+        description=f"row {i}",
+    )
+
+
+def seed(n, accounts):
+    Txn.objects.bulk_create((txn(i, accounts) for i in range(n)), batch_size=1000)
+    return list(Txn.objects.order_by("pk").values_list("pk", flat=True))
+
+
+def post_json(client, method, url, body):
+    return getattr(client, method)(url, json.dumps(body), content_type="application/json")
+
+
+def expect(response, *codes):
+    if response.status_code not in codes:
+        raise RuntimeError(f"{response.status_code}: {response.content[:500]!r}")
+    return response
+
+
+class Create:
+    name = "create"
+
+    def setup(self, n):
+        accounts = make_accounts()
+        return {"accounts": accounts, "items": [item(i, accounts) for i in range(n)]}
+
+    def ours(self, client, n, state):
+        expect(post_json(client, "post", "/bench/txns/bulk/", state["items"]), 201)
+
+    def floor(self, n, state):
+        Txn.objects.bulk_create([txn(i, state["accounts"]) for i in range(n)], batch_size=1000)
+
+    def check(self, n, state):
+        assert Txn.objects.count() == n
+
+
+class CsvCreate(Create):
+    name = "csv_create"
+
+    def setup(self, n):
+        state = super().setup(n)
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=list(state["items"][0]))
+        writer.writeheader()
+        writer.writerows(state["items"])
+        state["csv"] = buffer.getvalue().encode()
+        del state["items"]  # the upload is what a client holds, not the parsed rows
+        return state
+
+    def ours(self, client, n, state):
+        upload = io.BytesIO(state["csv"])
+        upload.name = "txns.csv"
+        state.pop("csv")
+        expect(client.post("/bench/txns/bulk/", {"file": upload}, format="multipart"), 201)
+
+
+class PartialUpdate:
+    """Per-row values: every row gets its own amount and description."""
+
+    name = "partial_update"
+
+    def setup(self, n):
+        accounts = make_accounts()
+        pks = seed(n, accounts)
+        return {"pks": pks, "items": [{"id": pk, "amount": f"{i + 7}.50", "description": f"new {i}"}
+                                      for i, pk in enumerate(pks)]}
+
+    def ours(self, client, n, state):
+        expect(post_json(client, "patch", "/bench/txns/bulk/", state["items"]), 200)
+
+    def floor(self, n, state):
+        objs = [Txn(pk=pk, amount=Decimal(f"{i + 7}.50"), description=f"new {i}") for i, pk in enumerate(state["pks"])]
+        Txn.objects.bulk_update(objs, ["amount", "description"], batch_size=1000)
+
+    def check(self, n, state):
+        assert Txn.objects.filter(description__startswith="new ").count() == n
+
+
+class Replace:
+    name = "replace"
+
+    def setup(self, n):
+        accounts = make_accounts()
+        pks = seed(n, accounts)
+        items = []
+        for i, pk in enumerate(pks):
+            row = item(i, accounts)
+            row.update(id=pk, description=f"new {i}", amount=f"{i + 3}.00")
+            items.append(row)
+        return {"accounts": accounts, "pks": pks, "items": items}
+
+    def ours(self, client, n, state):
+        expect(post_json(client, "put", "/bench/txns/bulk/", state["items"]), 200)
+
+    def floor(self, n, state):
+        objs = []
+        for i, pk in enumerate(state["pks"]):
+            obj = txn(i, state["accounts"])
+            obj.pk, obj.description, obj.amount = pk, f"new {i}", Decimal(f"{i + 3}.00")
+            objs.append(obj)
+        fields = ["ref", "account", "amount", "occurred_at", "email", "kind", "description"]
+        Txn.objects.bulk_update(objs, fields, batch_size=1000)
+
+    check = PartialUpdate.check
+
+
+class Upsert:
+    """Half the rows exist (matched on ``ref``), half are new."""
+
+    name = "upsert"
+
+    def setup(self, n):
+        accounts = make_accounts()
+        seed(n // 2, accounts)
+        items = [dict(item(i, accounts), description=f"new {i}") for i in range(n)]
+        return {"accounts": accounts, "items": items}
+
+    def ours(self, client, n, state):
+        expect(post_json(client, "patch", "/bench/txns/bulk/?unique_fields=ref", state["items"]), 200)
+
+    def floor(self, n, state):
+        objs = []
+        for i in range(n):
+            obj = txn(i, state["accounts"])
+            obj.description = f"new {i}"
+            objs.append(obj)
+        Txn.objects.bulk_create(
+            objs, batch_size=1000, update_conflicts=True, unique_fields=["ref"],
+            update_fields=["account", "amount", "occurred_at", "email", "kind", "description"],
+        )
+
+    check = PartialUpdate.check
+
+
+class DeleteByIds:
+    name = "delete_ids"
+
+    def setup(self, n):
+        return {"pks": seed(n, make_accounts())}
+
+    def ours(self, client, n, state):
+        expect(post_json(client, "delete", "/bench/txns/bulk/", state["pks"]), 200)
+
+    def floor(self, n, state):
+        pks = state["pks"]
+        for start in range(0, n, 1000):
+            Txn.objects.filter(pk__in=pks[start:start + 1000]).delete()
+
+    def check(self, n, state):
+        assert not Txn.objects.exists()
+
+
+class QuerysetPatch:
+    name = "queryset_patch"
+
+    def setup(self, n):
+        seed(n, make_accounts())
+        return {}
+
+    def ours(self, client, n, state):
+        response = client.patch("/bench/txns/?kind=debit", json.dumps({"description": "patched"}),
+                                content_type="application/json", HTTP_X_BULK_OPERATION="true")
+        expect(response, 204)
+
+    def floor(self, n, state):
+        Txn.objects.filter(kind="debit").update(description="patched")
+
+    def check(self, n, state):
+        assert Txn.objects.filter(description="patched").count() == (n + 1) // 2
+
+
+class QuerysetDelete:
+    name = "queryset_delete"
+
+    def setup(self, n):
+        seed(n, make_accounts())
+        return {}
+
+    def ours(self, client, n, state):
+        expect(client.delete("/bench/txns/?kind=debit", HTTP_X_BULK_OPERATION="true"), 204)
+
+    def floor(self, n, state):
+        Txn.objects.filter(kind="debit").delete()
+
+    def check(self, n, state):
+        assert Txn.objects.count() == n // 2
+
+
+WORKLOADS = {w.name: w for w in (Create(), PartialUpdate(), Replace(), Upsert(), DeleteByIds(),
+                                 QuerysetPatch(), QuerysetDelete(), CsvCreate())}
+
+# The raw-ORM floor each workload is compared with, as named in the table.
+FLOOR_NAMES = {
+    "create": "bulk_create",
+    "csv_create": "bulk_create",
+    "partial_update": "bulk_update",
+    "replace": "bulk_update",
+    "upsert": "bulk_create(update_conflicts)",
+    "delete_ids": "QuerySet.delete",
+    "queryset_patch": "QuerySet.update",
+    "queryset_delete": "QuerySet.delete",
+}

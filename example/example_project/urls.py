@@ -1,0 +1,16 @@
+from django.contrib import admin
+from django.urls import include, path
+from rest_framework.routers import DefaultRouter
+
+from ledger.views import CustomerViewSet, TxnViewSet
+
+router = DefaultRouter()
+router.register("customers", CustomerViewSet)
+router.register("txns", TxnViewSet)
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/", include(router.urls)),
+    path("api/", include("rest_bulk_ext.urls")),
+    path("api-auth/", include("rest_framework.urls")),
+]

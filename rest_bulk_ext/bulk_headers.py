@@ -1,0 +1,53 @@
+"""
+The request and response headers of the queryset-level bulk operations.
+
+- the guard header (``DEFAULT_BULK_OPERATION_HEADER_NAME``, default
+  ``X-BULK-OPERATION``) must be present with a true value;
+- ``X-Bulk-Dry-Run: true`` counts the rows instead of writing them;
+- ``X-Bulk-Expected-Rows: N`` refuses the write unless it touches N rows;
+- ``X-Bulk-Affected-Rows`` answers the number of rows written.
+
+The setting is read at request time, so ``override_settings`` works.
+"""
+
+import re
+
+from .exceptions import BulkHeaderRequired, InvalidBulkHeader
+from .settings import extensions_api_settings
+from .utils import header_is_true, prepare_header_name
+
+DRY_RUN_HEADER = "X-Bulk-Dry-Run"
+EXPECTED_ROWS_HEADER = "X-Bulk-Expected-Rows"
+AFFECTED_ROWS_HEADER = "X-Bulk-Affected-Rows"
+
+# ASCII digits only: str.isdigit() would accept "²".
+_NON_NEGATIVE_INTEGER = re.compile(r"[0-9]+")
+
+
+def bulk_guard_header_name():
+    """The configured guard header name, or ``None`` when the guard is off."""
+    return extensions_api_settings.DEFAULT_BULK_OPERATION_HEADER_NAME
+
+
+def check_bulk_guard_header(request):
+    """Raise ``BulkHeaderRequired`` unless the request carries the guard header
+    with ``true``, ``1``, ``yes`` or ``on``."""
+    name = bulk_guard_header_name()
+    if name and not header_is_true(request, name):
+        raise BulkHeaderRequired(name)
+
+
+def is_dry_run(request):
+    return header_is_true(request, DRY_RUN_HEADER)
+
+
+def expected_rows(request):
+    """The row count the client expects, ``None`` when it sent no
+    ``X-Bulk-Expected-Rows``; a value that is not a non-negative integer is a 400."""
+    raw = request.META.get(prepare_header_name(EXPECTED_ROWS_HEADER))
+    if raw is None:
+        return None
+    value = raw.strip()
+    if not _NON_NEGATIVE_INTEGER.fullmatch(value):
+        raise InvalidBulkHeader(EXPECTED_ROWS_HEADER, raw, "a non-negative integer")
+    return int(value)

@@ -1,0 +1,299 @@
+"""
+The OpenAPI pieces of the bulk routes, as plain dicts.
+
+DRF's generator (``openapi.py``) and drf-spectacular (``spectacular.py``)
+both build their operations from these functions, so the two schemas say the
+same thing. Nothing here imports either generator.
+"""
+
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
+
+from ..bulk_headers import AFFECTED_ROWS_HEADER, DRY_RUN_HEADER, EXPECTED_ROWS_HEADER, bulk_guard_header_name
+
+# The list-route actions added by ListUpdateModelMixin / ListDestroyModelMixin.
+LIST_ROUTE_ACTIONS = {"bulk_update": "PATCH", "bulk_destroy": "DELETE"}
+# The per-item action of BulkOperationsMixin and its operation per method.
+ITEM_ROUTE_ACTION = "bulk"
+ITEM_OPERATIONS = {
+    "GET": "bulk_get",
+    "POST": "bulk_create",
+    "PATCH": "bulk_update",
+    "PUT": "bulk_replace",
+    "DELETE": "bulk_delete",
+}
+
+TRUE_VALUES = ["true", "1", "yes", "on"]
+
+DETAIL_SCHEMA = {
+    "type": "object",
+    "properties": {"detail": {"type": "string"}},
+    "required": ["detail"],
+}
+FIELD_ERRORS_SCHEMA = {
+    "type": "object",
+    "description": "DRF's validation shape: each invalid field with its messages.",
+    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+}
+DRY_RUN_SCHEMA = {
+    "type": "object",
+    "properties": {"affected_rows": {"type": "integer", "minimum": 0}},
+    "required": ["affected_rows"],
+}
+EXPECTED_ROWS_MISMATCH_SCHEMA = {
+    "type": "object",
+    "properties": {"detail": {"type": "string"}, "affected_rows": {"type": "integer", "minimum": 0}},
+    "required": ["detail", "affected_rows"],
+}
+ANY_ID = {"oneOf": [{"type": "integer"}, {"type": "string"}]}
+RESULT_SCHEMA = {
+    "type": "object",
+    "description": "The result of a per-item bulk operation (inline answer, or a job's `result`).",
+    "properties": {
+        "task_id": {"type": "string", "nullable": True},
+        "total_items": {"type": "integer"},
+        "operation_type": {"type": "string", "enum": list(ITEM_OPERATIONS.values()) + ["bulk_upsert"]},
+        "success_count": {"type": "integer"},
+        "error_count": {"type": "integer"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "index": {"type": "integer", "description": "0-based item position"},
+                    "line": {"type": "integer", "description": "1-based CSV line (header is line 1)"},
+                    "errors": {"type": "object", "additionalProperties": True},
+                    "error": {"type": "string"},
+                    "data": {},
+                },
+                "required": ["index", "errors", "error"],
+            },
+        },
+        "created_ids": {"type": "array", "items": ANY_ID},
+        "updated_ids": {"type": "array", "items": ANY_ID},
+        "deleted_ids": {"type": "array", "items": ANY_ID},
+        "ids_truncated": {"type": "boolean"},
+    },
+    "required": ["total_items", "operation_type", "success_count", "error_count", "errors"],
+}
+JOB_SCHEMA = {
+    "type": "object",
+    "description": "A background job was started; poll `status_url` (also in the Location header).",
+    "properties": {
+        "message": {"type": "string"},
+        "task_id": {"type": "string"},
+        "total_items": {"type": "integer"},
+        "status_url": {"type": "string"},
+        "is_async": {"type": "boolean"},
+    },
+    "required": ["task_id", "status_url"],
+}
+
+
+def header_parameter(name, description, schema, required=False):
+    return {"name": name, "in": "header", "required": required, "description": description, "schema": schema}
+
+
+def query_parameter(name, description, schema, required=False):
+    return {"name": name, "in": "query", "required": required, "description": description, "schema": schema}
+
+
+def guard_header_parameters():
+    """The guard header, when one is configured (read at generation time)."""
+    name = bulk_guard_header_name()
+    if not name:
+        return []
+    return [
+        header_parameter(
+            name, "Required for every bulk request: confirms the request is meant to act on many rows.",
+            {"type": "string", "enum": TRUE_VALUES}, required=True,
+        )
+    ]
+
+
+def list_route_parameters():
+    """Request headers of the list-route PATCH and DELETE."""
+    return guard_header_parameters() + [
+        header_parameter(
+            DRY_RUN_HEADER, "`true`: answer 200 with the number of rows the request would touch; write nothing.",
+            {"type": "string", "enum": TRUE_VALUES},
+        ),
+        header_parameter(
+            EXPECTED_ROWS_HEADER,
+            "Write only if the filter matches exactly this many rows; otherwise 412 and nothing is written.",
+            {"type": "integer", "minimum": 0},
+        ),
+    ]
+
+
+def affected_rows_header():
+    return {AFFECTED_ROWS_HEADER: {"description": "Rows of this model written.", "schema": {"type": "integer"}}}
+
+
+def location_header():
+    return {"Location": {"description": "The job's status URL.", "schema": {"type": "string"}}}
+
+
+def list_route_responses(method):
+    """``{status: (description, body schema or None, headers)}`` of a list-route PATCH/DELETE."""
+    responses = {
+        "204": ("Written. Nothing in the body; the count is in X-Bulk-Affected-Rows.", None, affected_rows_header()),
+        "200": ("Dry run (X-Bulk-Dry-Run): the rows the request would touch.", DRY_RUN_SCHEMA, {}),
+        "400": (
+            "Missing guard header, invalid value, row limit exceeded, or a value the database rejects. "
+            "Nothing written.",
+            {"oneOf": [DETAIL_SCHEMA, FIELD_ERRORS_SCHEMA]}, {},
+        ),
+        "403": ("A permission class (or an object permission on one row) refused. Nothing written.",
+                DETAIL_SCHEMA, {}),
+        "412": ("X-Bulk-Expected-Rows differs from the rows matched. Nothing written.",
+                EXPECTED_ROWS_MISMATCH_SCHEMA, {}),
+        "409": ("A unique, foreign-key or protected constraint refused the write. Nothing written.",
+                DETAIL_SCHEMA, {}),
+    }
+    return responses
+
+
+def lookup_id_schema(view):
+    """The schema of the identifier per-item PATCH/PUT/DELETE carry."""
+    model = getattr(getattr(view, "queryset", None), "model", None)
+    if model is None:
+        try:
+            model = view.get_queryset().model
+        except Exception:  # a get_queryset() that needs a real request
+            return ANY_ID
+    lookup_field = getattr(view, "lookup_field", "pk")
+    try:
+        field = model._meta.pk if lookup_field == "pk" else model._meta.get_field(lookup_field)
+    except FieldDoesNotExist:
+        return ANY_ID
+    if isinstance(field, (models.AutoField, models.IntegerField)):
+        return {"type": "integer"}
+    if isinstance(field, models.UUIDField):
+        return {"type": "string", "format": "uuid"}
+    return {"type": "string"}
+
+
+def lookup_key(view):
+    """The body key that identifies a row in per-item PATCH/PUT (``id`` by default)."""
+    get_key = getattr(view, "get_bulk_lookup_key", None)
+    if get_key is not None:
+        try:
+            model = view.get_queryset().model
+            return get_key(model)
+        except Exception:  # schema generation must not need a real request
+            pass
+    return "id"
+
+
+def item_request_schemas(view, method, item_ref):
+    """``{media_type: schema}`` of a per-item write body; ``item_ref`` is the
+    serializer's component reference (partial for PATCH)."""
+    if method == "DELETE":
+        json_schema = {"type": "array", "items": lookup_id_schema(view), "minItems": 1,
+                       "description": "The identifiers of the rows to delete."}
+    else:
+        if method == "POST":
+            item = item_ref
+        else:
+            key = lookup_key(view)
+            item = {"allOf": [item_ref, {"type": "object", "properties": {key: lookup_id_schema(view)},
+                                         "required": [key]}]}
+        items = {"type": "array", "items": item, "minItems": 1}
+        if method == "POST":
+            json_schema = {"oneOf": [items, item_ref]}
+        else:
+            upsert = {
+                "type": "object",
+                "description": "Upsert: insert, or update on conflict of `unique_fields`.",
+                "properties": {
+                    "data": {"type": "array", "items": item_ref},
+                    "unique_fields": {"type": "array", "items": {"type": "string"}},
+                    "update_fields": {"type": "array", "items": {"type": "string"}},
+                },
+                "required": ["data", "unique_fields"],
+            }
+            json_schema = {"oneOf": [items, upsert]}
+    csv_schema = {
+        "type": "object",
+        "properties": {
+            "file": {"type": "string", "format": "binary",
+                     "description": "UTF-8 `.csv`; header row = field names"
+                                    + ("" if method == "POST" else "; an `id` column identifies rows")},
+        },
+        "required": ["file"],
+    }
+    if method in ("PATCH", "PUT"):
+        csv_schema["properties"]["unique_fields"] = {"type": "string", "description": "upsert: comma-separated"}
+        csv_schema["properties"]["update_fields"] = {"type": "string", "description": "upsert: comma-separated"}
+    return {"application/json": json_schema, "multipart/form-data": csv_schema}
+
+
+def item_route_parameters(method):
+    """Query parameters and headers of ``{list}/bulk/``."""
+    parameters = [
+        query_parameter("async", "`true`: run as a background job whatever the size.", {"type": "boolean"}),
+    ]
+    if method == "GET":
+        parameters.insert(0, query_parameter(
+            "ids", "Comma-separated identifiers of the rows to return.", {"type": "string"}
+        ))
+        return parameters
+    parameters.append(query_parameter(
+        "atomic", "`false`: write valid items chunk by chunk and report the invalid ones.", {"type": "boolean"}
+    ))
+    if method in ("PATCH", "PUT"):
+        parameters.append(query_parameter(
+            "unique_fields", "Upsert on conflict of these comma-separated fields.", {"type": "string"}
+        ))
+        parameters.append(query_parameter(
+            "update_fields", "Upsert: the comma-separated fields to update on conflict.", {"type": "string"}
+        ))
+    parameters.append(header_parameter(
+        "Idempotency-Key", "The same key from the same user answers the first response again.", {"type": "string"}
+    ))
+    return parameters
+
+
+def item_route_responses(method, item_ref):
+    """``{status: (description, body schema or None, headers)}`` of ``{list}/bulk/``."""
+    if method == "GET":
+        found = {
+            "type": "object",
+            "properties": {"count": {"type": "integer"}, "results": {"type": "array", "items": item_ref},
+                           "is_async": {"type": "boolean", "enum": [False]}},
+            "required": ["count", "results", "is_async"],
+        }
+        return {
+            "200": ("The rows found.", found, {}),
+            "202": ("Too many rows to answer inline: a background job.", JOB_SCHEMA, location_header()),
+            "400": ("Unknown filter field or lookup, or malformed ids.",
+                    {"oneOf": [DETAIL_SCHEMA, FIELD_ERRORS_SCHEMA]}, {}),
+        }
+    ok = "201" if method == "POST" else "200"
+    return {
+        ok: ("Every item was processed (see `errors` in non-atomic mode).", RESULT_SCHEMA, {}),
+        "202": ("A background job was started.", JOB_SCHEMA, location_header()),
+        "400": ("Invalid items (nothing written in atomic mode) or an invalid request.",
+                {"oneOf": [RESULT_SCHEMA, DETAIL_SCHEMA]}, {}),
+        "403": ("A permission class refused.", DETAIL_SCHEMA, {}),
+        "413": ("Too many items or too large a file.", DETAIL_SCHEMA, {}),
+    }
+
+
+def list_route_description(method):
+    if method == "PATCH":
+        return ("Update every row matched by the query string with one UPDATE. Each provided field is validated "
+                "by its serializer field; read-only and unknown fields are ignored.")
+    return "Delete every row matched by the query string. Cascaded rows of other models are not counted."
+
+
+def item_route_description(method):
+    operation = ITEM_OPERATIONS[method]
+    return {
+        "bulk_get": "Retrieve many rows by `ids` and/or the view's filters.",
+        "bulk_create": "Create many rows from a JSON array or a CSV upload.",
+        "bulk_update": "Partially update many rows (each item carries its id), or upsert with `unique_fields`.",
+        "bulk_replace": "Replace many rows (each item carries its id and every field), or upsert.",
+        "bulk_delete": "Delete the rows whose ids are listed (JSON array or a CSV with an `id` column).",
+    }[operation]

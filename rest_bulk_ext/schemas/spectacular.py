@@ -1,0 +1,118 @@
+"""
+The bulk routes in drf-spectacular (the optional ``spectacular`` extra).
+
+``BulkSpectacularMixin`` is mixed into the project's ``DEFAULT_SCHEMA_CLASS``
+(``drf_spectacular.openapi.AutoSchema`` or a subclass) by ``BulkSchema``.
+This module is imported only then, so drf-spectacular stays optional.
+``@extend_schema`` on a bulk view still wins: it subclasses this schema.
+"""
+
+import copy
+
+from drf_spectacular.settings import spectacular_settings
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from rest_framework import serializers
+
+from . import content
+
+
+class BulkSpectacularMixin:
+    def bulk_route(self):
+        """``"list"`` for the list-route PATCH/DELETE, ``"item"`` for
+        ``{list}/bulk/``, ``None`` for any other operation."""
+        action = getattr(self.view, "action", None)
+        if action in content.LIST_ROUTE_ACTIONS:
+            return "list"
+        if action == content.ITEM_ROUTE_ACTION:
+            return "item"
+        return None
+
+    def get_operation_id(self):
+        route = self.bulk_route()
+        if route is None:
+            return super().get_operation_id()
+        tokens = [token.replace("-", "_") for token in self._tokenize_path()] or ["root"]
+        if route == "list":
+            action = "bulk_update_by_filter" if self.method == "PATCH" else "bulk_destroy_by_filter"
+        else:
+            action = content.ITEM_OPERATIONS[self.method].removeprefix("bulk_")
+        if spectacular_settings.OPERATION_ID_METHOD_POSITION == "PRE":
+            return "_".join([action, *tokens])
+        return "_".join([*tokens, action])
+
+    def get_description(self):
+        description = super().get_description()
+        route = self.bulk_route()
+        if description or route is None:
+            return description
+        if route == "list":
+            return content.list_route_description(self.method)
+        return content.item_route_description(self.method)
+
+    def bulk_responses(self):
+        if self.bulk_route() == "list":
+            return content.list_route_responses(self.method)
+        return content.item_route_responses(self.method, self.bulk_item_reference("response", partial=False))
+
+    def get_override_parameters(self):
+        parameters = super().get_override_parameters()
+        route = self.bulk_route()
+        if route is None:
+            return parameters
+        raw = content.list_route_parameters() if route == "list" else content.item_route_parameters(self.method)
+        bulk_parameters = [
+            OpenApiParameter(
+                name=p["name"], type=p["schema"], location=p["in"], required=p["required"],
+                description=p["description"],
+            )
+            for p in raw
+        ]
+        for code, (_description, _schema, headers) in self.bulk_responses().items():
+            for name, header in headers.items():
+                bulk_parameters.append(OpenApiParameter(
+                    name=name, type=header["schema"], location=OpenApiParameter.HEADER,
+                    description=header["description"], response=[code],
+                ))
+        # The view's own (@extend_schema) parameters come last, so they win.
+        return bulk_parameters + list(parameters)
+
+    def get_filter_backends(self):
+        route = self.bulk_route()
+        if route == "list" or (route == "item" and self.method == "GET"):
+            return getattr(self.view, "filter_backends", [])
+        if route == "item":
+            return []
+        return super().get_filter_backends()
+
+    def bulk_item_reference(self, direction, partial):
+        serializer = self._get_serializer()
+        if not isinstance(serializer, serializers.Serializer):
+            return {"type": "object"}
+        if partial:
+            serializer = copy.copy(serializer)
+            serializer.partial = True
+        component = self.resolve_serializer(serializer, direction)
+        return component.ref if component else {"type": "object"}
+
+    def get_request_serializer(self):
+        route = self.bulk_route()
+        if route != "item":
+            return super().get_request_serializer()
+        item_ref = self.bulk_item_reference("request", partial=self.method == "PATCH")
+        return content.item_request_schemas(self.view, self.method, item_ref)
+
+    def _get_request_body(self, direction="request"):
+        # drf-spectacular documents bodies for PUT/PATCH/POST only; the
+        # per-item DELETE takes a JSON array of ids.
+        if self.method == "DELETE" and self.bulk_route() == "item":
+            schemas = self.get_request_serializer()
+            return {"required": True, "content": {ct: {"schema": schema} for ct, schema in schemas.items()}}
+        return super()._get_request_body(direction)
+
+    def get_response_serializers(self):
+        if self.bulk_route() is None:
+            return super().get_response_serializers()
+        return {
+            code: OpenApiResponse(response=schema, description=description)
+            for code, (description, schema, _headers) in self.bulk_responses().items()
+        }
