@@ -1,5 +1,263 @@
-"""Per-item bulk operations at ``{list}/bulk/``."""
+"""Per-item bulk operations at ``{list}/bulk/``: ``BulkOperationsMixin``."""
+
+from django.http import Http404
+from django.utils.translation import gettext as _
+from rest_framework import serializers, status
+from rest_framework.decorators import action
+from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.permissions import SAFE_METHODS, BasePermission, DjangoModelPermissions
+from rest_framework.response import Response
+
+from . import bulk_input
+from .bulk_request import BulkRequest, bulk_retrieve_queryset, run_bulk_request, run_bulk_retrieve
+from .engine.types import BulkContext
+from .jobs import idempotency
+from .schemas import BulkSchema
+from .settings import extensions_api_settings
+from .upsert_targets import resolve_unique_fields, resolve_update_fields
+
+OPERATION_BY_METHOD = {
+    "GET": "bulk_get",
+    "HEAD": "bulk_get",
+    "POST": "bulk_create",
+    "PATCH": "bulk_update",
+    "PUT": "bulk_replace",
+    "DELETE": "bulk_delete",
+}
+
+
+def overrides_object_permission(permission):
+    """True when ``permission`` has its own ``has_object_permission`` (DRF's
+    ``BasePermission`` one always allows; composed ``A | B`` permissions
+    always count, as either side may check objects)."""
+    method = getattr(type(permission), "has_object_permission", None)
+    return method is not None and method is not BasePermission.has_object_permission
 
 
 class BulkOperationsMixin:
-    pass
+    """Adds ``{list}/bulk/`` to a ``GenericViewSet``: retrieve (GET), create
+    (POST), partial update (PATCH), replace (PUT), upsert (PATCH/PUT with
+    ``unique_fields``) and delete (DELETE), from JSON or a CSV upload.
+
+    Class attributes read with ``getattr``:
+    ``bulk_upsert_unique_fields`` (allowed conflict targets, a list of tuples;
+    default: the model's unique sets), ``bulk_filter_fields`` (fields a
+    ``{"filters": ...}`` body may use besides the view's filterset ones),
+    ``bulk_check_object_permissions`` (``False`` skips per-row object
+    permission checks).
+    """
+
+    schema = BulkSchema()
+    bulk_check_object_permissions = True
+
+    @action(
+        detail=False,
+        methods=["get", "post", "put", "patch", "delete"],
+        url_path="bulk",
+        url_name="bulk",
+        # JSON items or a multipart CSV upload, whatever the project's
+        # DEFAULT_PARSER_CLASSES; a URL-encoded form gets DRF's 415.
+        parser_classes=[JSONParser, MultiPartParser],
+    )
+    def bulk(self, request, *args, **kwargs):
+        writes = request.method not in SAFE_METHODS
+        if writes:
+            replay = self.find_bulk_idempotent_response()
+            if replay is not None:
+                return replay
+        bulk_input.check_upload_length(request)
+        operation = self.get_bulk_operation()
+        self.check_bulk_permissions(operation)
+        bulk_request = self.get_bulk_request(operation)
+        if self.should_run_bulk_async(bulk_request):
+            response = self.start_bulk_job(bulk_request)
+        elif operation == "bulk_get":
+            response = Response(self.perform_bulk_retrieve(bulk_request))
+        else:
+            response = self.get_bulk_response(self.perform_bulk_operation(bulk_request))
+        if writes:
+            self.remember_bulk_response(response)
+        return response
+
+    def get_object(self):
+        # A list-level route (``detail=False``, as /bulk/) has no single
+        # object, but DRF's OPTIONS metadata asks for one to probe PUT
+        # permissions, and skips PUT on a 404. (``self.action`` is None for
+        # OPTIONS, so the router's ``detail`` initkwarg decides.)
+        if getattr(self, "detail", None) is False:
+            raise Http404(_("This route has no single object."))
+        return super().get_object()
+
+    # Reading the request.
+
+    def get_bulk_operation(self):
+        """The operation name (one of ``engine.types.OPERATIONS``) for this
+        request: by method, PATCH/PUT with ``unique_fields`` being an upsert.
+        Override to map methods differently."""
+        operation = OPERATION_BY_METHOD[self.request.method]
+        if operation in ("bulk_update", "bulk_replace") and self.bulk_upsert_requested():
+            return "bulk_upsert"
+        return operation
+
+    def bulk_upsert_requested(self):
+        request = self.request
+        if "unique_fields" in request.query_params:
+            return True
+        data = request.data if bulk_input.has_body(request) else {}
+        return hasattr(data, "keys") and "unique_fields" in data
+
+    def get_bulk_lookup_key(self, model):
+        """The key naming a row in items (and the CSV column): the view's
+        ``lookup_field``, or the model's primary key name when that is ``pk``."""
+        return model._meta.pk.name if self.lookup_field == "pk" else self.lookup_field
+
+    def get_bulk_request(self, operation):
+        """Parse and check the request into a ``BulkRequest``; 4xx on bad
+        input, before anything is written. Override to accept another input
+        format."""
+        request = self.request
+        model = self.get_queryset().model
+        if operation == "bulk_get":
+            options = bulk_input.read_retrieve_options(request, model, self.lookup_field)
+            total = self.get_bulk_retrieve_queryset(options).count()
+            return BulkRequest(operation, "none", options=options, total_items=total)
+        if bulk_input.is_multipart(request):
+            # Options first: checking them is cheap, reading the file is not.
+            options = self.get_bulk_options(operation, {})
+            file, info = bulk_input.read_csv_upload(request, operation, self.get_bulk_lookup_key(model))
+            return BulkRequest(operation, "csv", file=file, options=options, total_items=info.row_count)
+        if not bulk_input.has_body(request):
+            raise bulk_input.body_error(_("The request has no body: send a JSON list of items or a CSV file."))
+        items, body_options = bulk_input.read_json_items(operation, request.data)
+        options = self.get_bulk_options(operation, body_options)
+        return BulkRequest(operation, "json", items=items, options=options, total_items=len(items))
+
+    def get_bulk_options(self, operation, body_options):
+        """The JSON-serializable options of a write: ``atomic`` from
+        ``?atomic=`` (default ``BULK_ATOMIC``), and for an upsert the checked
+        ``unique_fields`` and ``update_fields``."""
+        request = self.request
+        options = {
+            "atomic": bulk_input.read_bool_param(
+                request.query_params, "atomic", extensions_api_settings.BULK_ATOMIC
+            )
+        }
+        unique = bulk_input.option_values(request, "unique_fields", body_options)
+        update = bulk_input.option_values(request, "update_fields", body_options)
+        if operation != "bulk_upsert":
+            if unique is not None:
+                message = _("unique_fields makes a PATCH or PUT an upsert; {method} does not take it.")
+                raise serializers.ValidationError({"unique_fields": [message.format(method=request.method)]})
+            if update is not None:
+                raise serializers.ValidationError(
+                    {"update_fields": [_("update_fields only applies to an upsert; add unique_fields.")]}
+                )
+            return options
+        options["unique_fields"] = list(resolve_unique_fields(self, self.get_queryset().model, unique))
+        if update is not None:
+            options["update_fields"] = list(resolve_update_fields(self.get_serializer().fields, update))
+        return options
+
+    # Permissions.
+
+    def check_bulk_permissions(self, operation):
+        """Permission checks beyond DRF's per-method ones. An upsert may
+        insert rows, so ``DjangoModelPermissions`` also requires the add
+        permission for it. Override to add operation-level rules."""
+        if operation != "bulk_upsert":
+            return
+        model = self.get_queryset().model
+        for permission in self.get_permissions():
+            if isinstance(permission, DjangoModelPermissions):
+                perms = permission.get_required_permissions("POST", model)
+                if not self.request.user.has_perms(perms):
+                    self.permission_denied(
+                        self.request, message=_("An upsert may create rows: you need the add permission.")
+                    )
+
+    def get_bulk_object_permission_check(self):
+        """A callable ``check(obj)`` raising ``PermissionDenied`` for a row the
+        user may not touch, or ``None`` when no permission class checks
+        objects (or ``bulk_check_object_permissions`` is ``False``), which
+        spares the engine the per-row call."""
+        if not getattr(self, "bulk_check_object_permissions", True):
+            return None
+        if not any(overrides_object_permission(permission) for permission in self.get_permissions()):
+            return None
+        request = self.request
+
+        def check_object_permission(obj):
+            self.check_object_permissions(request, obj)
+
+        return check_object_permission
+
+    # Running it.
+
+    def get_bulk_context(self, operation, options):
+        """The engine's ``BulkContext`` for this view. Rows are looked up in
+        ``get_queryset()`` only (never ``filter_queryset``: a write is scoped
+        by the view, not by the query string). Also called by the background
+        worker on a rebuilt view."""
+        queryset = self.get_queryset()
+        unique_fields = options.get("unique_fields")
+        update_fields = options.get("update_fields")
+        return BulkContext(
+            operation=operation,
+            queryset=queryset,
+            serializer_class=self.get_serializer_class(),
+            serializer_context=self.get_serializer_context(),
+            lookup_field=self.lookup_field,
+            lookup_key=self.get_bulk_lookup_key(queryset.model),
+            batch_size=extensions_api_settings.BULK_BATCH_SIZE,
+            atomic=options.get("atomic", extensions_api_settings.BULK_ATOMIC),
+            unique_fields=tuple(unique_fields) if unique_fields else None,
+            update_fields=tuple(update_fields) if update_fields else None,
+            check_object_permission=self.get_bulk_object_permission_check(),
+        )
+
+    def get_bulk_retrieve_queryset(self, options):
+        """The rows a bulk retrieve returns: ``filter_queryset(get_queryset())``
+        narrowed by ``ids`` and the ``{"filters": ...}`` body."""
+        return bulk_retrieve_queryset(self, options)
+
+    def perform_bulk_retrieve(self, bulk_request):
+        """Run a retrieve inline and return its body."""
+        return run_bulk_retrieve(self, bulk_request)
+
+    def perform_bulk_operation(self, bulk_request):
+        """Run a write inline and return its ``BulkResult``."""
+        return run_bulk_request(self, bulk_request)
+
+    def should_run_bulk_async(self, bulk_request):
+        """True to run as a background job: at least ``BULK_ASYNC_THRESHOLD``
+        items, or ``?async=true``."""
+        threshold = extensions_api_settings.BULK_ASYNC_THRESHOLD
+        if bulk_input.read_bool_param(self.request.query_params, "async", False):
+            return True
+        return threshold is not None and bulk_request.total_items >= threshold
+
+    def start_bulk_job(self, bulk_request):
+        """Start the background job and return its 202 response."""
+        from .jobs.dispatch import start_bulk_job
+
+        return start_bulk_job(self, bulk_request)
+
+    def get_bulk_response(self, result):
+        """The inline answer: 201 for a create, 200 otherwise, 400 (same
+        body) when invalid items meant nothing was written."""
+        if result.errors and result.success_count == 0:
+            code = status.HTTP_400_BAD_REQUEST
+        elif result.operation_type == "bulk_create":
+            code = status.HTTP_201_CREATED
+        else:
+            code = status.HTTP_200_OK
+        return Response(result.as_dict(), status=code)
+
+    # Idempotency-Key (see rest_bulk_ext.jobs.idempotency).
+
+    def find_bulk_idempotent_response(self):
+        """The stored answer to this request's ``Idempotency-Key``, or ``None``."""
+        return idempotency.find_response(self.request)
+
+    def remember_bulk_response(self, response):
+        idempotency.remember_response(self.request, response)

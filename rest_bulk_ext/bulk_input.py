@@ -1,0 +1,243 @@
+"""
+Reading the input of a ``{list}/bulk/`` request: the JSON body or the CSV
+upload, and the options in the query string, body or form fields.
+
+Every bad input becomes a 4xx here, before anything is written: a
+``ValidationError`` (400) naming the part at fault, or ``PayloadTooLarge``
+(413). The functions are called by ``BulkOperationsMixin``'s hooks.
+"""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
+from django_filters.utils import get_model_field
+from rest_framework import serializers
+from rest_framework.settings import api_settings
+
+from .bulk_filters import parse_value
+from .exceptions import PayloadTooLarge
+from .item_sources import inspect_csv
+from .settings import extensions_api_settings
+
+TRUE_VALUES = frozenset({"true", "1", "yes", "on"})
+FALSE_VALUES = frozenset({"false", "0", "no", "off"})
+# Room for the multipart envelope (boundaries, part headers, form fields)
+# around the CSV file when judging a request by its Content-Length.
+MULTIPART_OVERHEAD = 64 * 1024
+# Shape problems listed for one body before giving up.
+MAX_SHAPE_ERRORS = 20
+UPSERT_BODY_KEYS = frozenset({"data", "unique_fields", "update_fields"})
+RETRIEVE_BODY_KEYS = frozenset({"filters", "ids"})
+
+
+def body_error(message):
+    return serializers.ValidationError({api_settings.NON_FIELD_ERRORS_KEY: [message]})
+
+
+def json_type(value):
+    """The JSON name of a parsed value's type, for messages."""
+    for types, name in (
+        (bool, "boolean"),
+        ((int, float), "number"),
+        (str, "string"),
+        (list, "array"),
+        (dict, "object"),
+    ):
+        if isinstance(value, types):
+            return name
+    return "null" if value is None else type(value).__name__
+
+
+def read_bool_param(query_params, name, default):
+    """``?name=true|false`` (also 1/0, yes/no, on/off); absent: ``default``."""
+    raw = query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    value = raw.strip().lower()
+    if value in TRUE_VALUES:
+        return True
+    if value in FALSE_VALUES:
+        return False
+    raise serializers.ValidationError({name: [_("Expected true or false, got '{raw}'.").format(raw=raw)]})
+
+
+def is_multipart(request):
+    return (request.content_type or "").startswith("multipart/form-data")
+
+
+def has_body(request):
+    if request.META.get("HTTP_TRANSFER_ENCODING"):
+        return True
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0) > 0
+    except ValueError:
+        return False
+
+
+def check_upload_length(request):
+    """413 for a multipart body too large for ``BULK_CSV_MAX_FILE_SIZE``,
+    judged by Content-Length before the body is read."""
+    if not is_multipart(request):
+        return
+    limit = extensions_api_settings.BULK_CSV_MAX_FILE_SIZE
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if limit is not None and length > limit + MULTIPART_OVERHEAD:
+        raise_file_too_large(limit)
+
+
+def raise_file_too_large(limit):
+    raise PayloadTooLarge(
+        _("The upload is larger than {limit} bytes (BULK_CSV_MAX_FILE_SIZE). Split the file.").format(limit=limit)
+    )
+
+
+def check_item_count(count):
+    limit = extensions_api_settings.BULK_MAX_ITEMS
+    if limit is not None and count > limit:
+        message = _(
+            "The request has {count} items, more than the {limit} allowed (BULK_MAX_ITEMS). "
+            "Split it into smaller requests."
+        )
+        raise PayloadTooLarge(message.format(count=count, limit=limit))
+
+
+def read_json_items(operation, data):
+    """``(items, body_options)`` from a parsed JSON body.
+
+    POST takes a list or one object; PATCH/PUT a list or
+    ``{"data": [...], "unique_fields": [...], "update_fields": [...]}``;
+    DELETE a list of ids.
+    """
+    body_options = {}
+    items = data
+    if isinstance(data, dict) and operation == "bulk_create":
+        items = [data]
+    elif isinstance(data, dict) and operation in ("bulk_update", "bulk_replace", "bulk_upsert"):
+        unknown = sorted(set(data) - UPSERT_BODY_KEYS)
+        if "data" not in data or unknown:
+            message = _("Expected a list of items, or an object with the keys data, unique_fields, update_fields.")
+            if unknown:
+                message += " " + _("Unknown keys: {keys}.").format(keys=", ".join(unknown))
+            raise body_error(message)
+        items = data["data"]
+        body_options = {key: data[key] for key in ("unique_fields", "update_fields") if key in data}
+    if not isinstance(items, list):
+        raise body_error(_("Expected a list of items but got {type}.").format(type=json_type(items)))
+    if not items:
+        raise body_error(_("The list of items is empty."))
+    check_item_count(len(items))
+    check_item_shapes(operation, items)
+    return items, body_options
+
+
+def check_item_shapes(operation, items):
+    """400 listing the items that are not objects (ids for a delete): such an
+    item cannot even be looked at, let alone validated."""
+    errors = []
+    for index, item in enumerate(items):
+        if operation == "bulk_delete":
+            ok = isinstance(item, (int, str)) and not isinstance(item, bool)
+            expected = _("an id (a number or a string)")
+        else:
+            ok = isinstance(item, dict)
+            expected = _("an object")
+        if not ok:
+            errors.append(
+                _("Item {index}: expected {expected}, got {type}.").format(
+                    index=index, expected=expected, type=json_type(item)
+                )
+            )
+            if len(errors) >= MAX_SHAPE_ERRORS:
+                break
+    if errors:
+        raise serializers.ValidationError({api_settings.NON_FIELD_ERRORS_KEY: errors})
+
+
+def read_csv_upload(request, operation, lookup_key):
+    """``(file, CsvInfo)`` for the multipart ``file`` field, its structure
+    checked and its rows counted (see ``item_sources.inspect_csv``)."""
+    files = request.FILES.getlist("file")
+    if len(files) != 1:
+        raise serializers.ValidationError(
+            {"file": [_("Upload exactly one CSV file, in the multipart field 'file'.")]}
+        )
+    file = files[0]
+    if not (file.name or "").lower().endswith(".csv"):
+        raise serializers.ValidationError(
+            {"file": [_("Only .csv files are accepted, not '{name}'.").format(name=file.name)]}
+        )
+    limit = extensions_api_settings.BULK_CSV_MAX_FILE_SIZE
+    if limit is not None and file.size > limit:
+        raise_file_too_large(limit)
+    info = inspect_csv(
+        file, operation=operation, lookup_key=lookup_key, max_rows=extensions_api_settings.BULK_MAX_ITEMS
+    )
+    return file, info
+
+
+def option_values(request, name, body_options):
+    """Raw values of option ``name`` from the query string, a JSON body or
+    the form fields of an upload; ``None`` when absent. Given in two places:
+    400."""
+    sources = []
+    if name in request.query_params:
+        sources.append(request.query_params.getlist(name))
+    if name in body_options:
+        sources.append(body_options[name])
+    data = request.data
+    if is_multipart(request) and name in data:
+        sources.append(data.getlist(name))
+    if len(sources) > 1:
+        raise serializers.ValidationError(
+            {name: [_("Give {name} once: in the query string or in the body, not both.").format(name=name)]}
+        )
+    return sources[0] if sources else None
+
+
+def read_ids(values, model_field):
+    """The ids of ``?ids=1,2`` (or repeated, or a JSON list), each parsed
+    by ``model_field``; kept JSON-serializable for a background job."""
+    if isinstance(values, str):
+        values = [values]
+    if not isinstance(values, list):
+        raise serializers.ValidationError({"ids": [_("Expected a list of ids.")]})
+    raw_ids = []
+    for value in values:
+        if isinstance(value, str):
+            raw_ids.extend(part.strip() for part in value.split(",") if part.strip())
+        else:
+            raw_ids.append(value)
+    check_item_count(len(raw_ids))
+    ids, errors = [], []
+    for raw in raw_ids:
+        try:
+            if isinstance(raw, (bool, list, dict)) or raw is None:
+                raise DjangoValidationError(_("Expected an id, got {type}.").format(type=json_type(raw)))
+            parsed = parse_value(model_field, raw)
+        except (DjangoValidationError, TypeError, ValueError) as exc:
+            messages = exc.messages if isinstance(exc, DjangoValidationError) else [str(exc)]
+            errors.append(f"{raw!r}: {' '.join(messages)}")
+            if len(errors) >= MAX_SHAPE_ERRORS:
+                break
+            continue
+        ids.append(parsed if isinstance(parsed, (int, str)) else str(parsed))
+    if errors:
+        raise serializers.ValidationError({"ids": errors})
+    return ids
+
+
+def read_retrieve_options(request, model, lookup_field):
+    """``{"ids": [...], "filters": {...}}`` (each only when given) of a ``bulk_get``."""
+    body = request.data if has_body(request) and not is_multipart(request) else {}
+    if not isinstance(body, dict) or set(body) - RETRIEVE_BODY_KEYS:
+        raise body_error(_('A bulk retrieve body is an object with "filters" and/or "ids".'))
+    options = {}
+    values = option_values(request, "ids", {"ids": body["ids"]} if "ids" in body else {})
+    if values is not None:
+        field_name = model._meta.pk.name if lookup_field == "pk" else lookup_field
+        options["ids"] = read_ids(values, get_model_field(model, field_name))
+    if "filters" in body:
+        options["filters"] = body["filters"]
+    return options

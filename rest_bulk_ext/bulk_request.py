@@ -1,0 +1,90 @@
+"""
+A bulk request as plain data, and the functions that carry it out.
+
+``BulkRequest`` holds everything the HTTP layer learnt from the request
+(operation, items or CSV file, options) and nothing tied to the request
+itself, so the background worker can persist and rebuild it.
+``run_bulk_request`` and ``run_bulk_retrieve`` take a view (in the worker, a
+view rebuilt with the original user, URL kwargs and query params) and never
+touch ``request`` directly: the view's hooks do (``get_queryset``,
+``get_serializer_context``, permissions).
+"""
+
+from dataclasses import dataclass, field
+
+from .bulk_filters import apply_bulk_filters
+from .item_sources import csv_items, json_items
+
+PAYLOAD_FORMATS = ("json", "csv", "none")
+
+
+@dataclass
+class BulkRequest:
+    """What to do, on which items, with which options.
+
+    ``items``: the parsed JSON items (``payload_format == "json"``).
+    ``file``: a seekable binary file object of the CSV upload (``"csv"``).
+    ``options``: JSON-serializable: ``atomic``, ``unique_fields``,
+    ``update_fields`` for writes; ``ids``, ``filters`` for ``bulk_get``.
+    ``total_items``: the number of items (CSV data rows; matching rows for
+    ``bulk_get``), which decides between inline and background.
+    """
+
+    operation: str
+    payload_format: str
+    items: list | None = None
+    file: object | None = None
+    options: dict = field(default_factory=dict)
+    total_items: int = 0
+
+
+def bulk_items(ctx, bulk_request):
+    """The ``Item`` iterator of ``bulk_request``: a JSON list, or the CSV
+    file read as a stream (empty cells judged by the serializer's fields)."""
+    if bulk_request.payload_format == "csv":
+        serializer = ctx.serializer_class(context=ctx.serializer_context)
+        return csv_items(
+            bulk_request.file,
+            operation=bulk_request.operation,
+            lookup_key=ctx.lookup_key,
+            fields=serializer.fields,
+        )
+    return json_items(bulk_request.items)
+
+
+def run_bulk_request(view, bulk_request, **engine_kwargs):
+    """Carry out a write (create/update/replace/upsert/delete) through
+    ``view`` and return the engine's ``BulkResult``.
+
+    ``engine_kwargs`` go to ``run_bulk_operation`` (``skip_chunks``,
+    ``on_chunk``, ``should_stop``, ``progress``: the job layer's hooks).
+    """
+    # Imported here so that importing the mixins (every viewset module does)
+    # does not load the engine.
+    from .engine.run import run_bulk_operation
+
+    ctx = view.get_bulk_context(bulk_request.operation, bulk_request.options)
+    result = run_bulk_operation(ctx, bulk_items(ctx, bulk_request), **engine_kwargs)
+    # The engine counts what it consumed; a resumed job skips chunks, so the
+    # request's own count is the one to report.
+    result.total_items = max(result.total_items, bulk_request.total_items)
+    return result
+
+
+def bulk_retrieve_queryset(view, options):
+    """The rows a ``bulk_get`` answers with: the view's filtered queryset
+    (its own filter backends and query params), narrowed by ``ids`` and by a
+    ``{"filters": ...}`` body."""
+    queryset = view.filter_queryset(view.get_queryset())
+    ids = options.get("ids")
+    if ids is not None:
+        queryset = queryset.filter(**{f"{view.lookup_field}__in": ids})
+    return apply_bulk_filters(queryset, view, options.get("filters"))
+
+
+def run_bulk_retrieve(view, bulk_request):
+    """The inline ``bulk_get`` body: ``{"count", "results", "is_async": False}``,
+    each row serialized by the view's serializer."""
+    queryset = view.get_bulk_retrieve_queryset(bulk_request.options)
+    results = view.get_serializer(queryset, many=True).data
+    return {"count": len(results), "results": results, "is_async": False}

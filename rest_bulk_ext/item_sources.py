@@ -1,0 +1,196 @@
+"""
+Where the items of a bulk request come from: a parsed JSON list, or a CSV
+upload read as a stream.
+
+Plain functions over plain values (a list, a binary file object): the HTTP
+action and the background worker both call them, so they know nothing of
+``request``.
+
+A CSV file is read twice, both times as a stream through
+``io.TextIOWrapper`` and ``csv.reader``, so memory does not grow with the
+file: ``inspect_csv`` checks its structure and counts its rows before
+anything is written (a bad file is refused whole), ``csv_items`` then turns
+each row into an ``Item``.
+"""
+
+import csv
+import io
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from django.utils.translation import gettext as _
+from rest_framework import serializers
+from rest_framework.fields import empty
+
+from .engine.types import Item
+from .exceptions import PayloadTooLarge
+
+# Structure problems reported for one file before giving up; a file with a
+# thousand ragged rows does not need a thousand messages.
+MAX_STRUCTURE_ERRORS = 20
+
+LOOKUP_OPERATIONS = frozenset({"bulk_update", "bulk_replace", "bulk_delete"})
+
+
+def json_items(items):
+    """``Item``s for a parsed JSON list, ``index`` being the list position."""
+    return (Item(index=index, data=data) for index, data in enumerate(items))
+
+
+@dataclass(frozen=True)
+class CsvInfo:
+    """What the structure pass learnt: the header and the number of data rows."""
+
+    header: tuple
+    row_count: int
+
+
+@contextmanager
+def open_csv(file):
+    """A ``csv.reader`` over a binary file object, from its start.
+
+    ``utf-8-sig`` drops a leading BOM; ``newline=""`` lets the csv module
+    handle line breaks inside quoted fields. The wrapper is detached on exit
+    so that closing it does not close the caller's file.
+    """
+    file.seek(0)
+    text = io.TextIOWrapper(file, encoding="utf-8-sig", newline="")
+    try:
+        yield csv.reader(text)
+    finally:
+        text.detach()
+
+
+def _rows(reader):
+    """``(line, row)`` for every non-blank record; ``line`` is the 1-based
+    line the record starts on (a quoted field may span lines)."""
+    next_line = 1
+    for row in reader:
+        line, next_line = next_line, reader.line_num + 1
+        if row:
+            yield line, row
+
+
+def _header_errors(header, lookup_key, operation):
+    errors = []
+    if any(not name for name in header):
+        errors.append(_("Line 1: every column of the header row needs a name."))
+    seen, duplicates = set(), []
+    for name in header:
+        if name in seen and name not in duplicates:
+            duplicates.append(name)
+        seen.add(name)
+    if duplicates:
+        errors.append(
+            _("Line 1: duplicate column names: {names}.").format(names=", ".join(duplicates))
+        )
+    if operation in LOOKUP_OPERATIONS and lookup_key not in header:
+        errors.append(
+            _("Line 1: the header has no '{key}' column, which {operation} needs to find each row.").format(
+                key=lookup_key, operation=operation
+            )
+        )
+    return errors
+
+
+def inspect_csv(file, *, operation, lookup_key, max_rows=None):
+    """Check the structure of a CSV upload and count its data rows.
+
+    Raises ``ValidationError`` (``{"file": [...]}``) for a file that is not
+    UTF-8, is empty, has an unnamed or duplicate column, lacks the lookup
+    column an update/replace/delete needs, or has rows whose length differs
+    from the header's; ``PayloadTooLarge`` as soon as there are more than
+    ``max_rows`` data rows.
+    """
+    errors, header, row_count, line = [], None, 0, 1
+    with open_csv(file) as reader:
+        try:
+            for line, row in _rows(reader):
+                if header is None:
+                    header = tuple(name.strip() for name in row)
+                    errors.extend(_header_errors(header, lookup_key, operation))
+                    continue
+                row_count += 1
+                if max_rows is not None and row_count > max_rows:
+                    raise PayloadTooLarge(
+                        _("The file has more than {limit} data rows (BULK_MAX_ITEMS).").format(limit=max_rows)
+                    )
+                if len(row) != len(header) and len(errors) < MAX_STRUCTURE_ERRORS:
+                    errors.append(
+                        _("Line {line} has {count} values; the header has {columns} columns.").format(
+                            line=line, count=len(row), columns=len(header)
+                        )
+                    )
+        except UnicodeDecodeError:
+            errors.append(
+                _("The file is not UTF-8 text (after line {line}). Save it as UTF-8 CSV.").format(line=line)
+            )
+        except csv.Error as exc:
+            errors.append(
+                _("The file is not valid CSV (near line {line}): {error}.").format(line=reader.line_num, error=exc)
+            )
+    if header is None:
+        errors.append(_("The file is empty; the first line must name the columns."))
+    elif row_count == 0 and not errors:
+        errors.append(_("The file has a header but no data rows."))
+    if errors:
+        raise serializers.ValidationError({"file": errors})
+    return CsvInfo(header=header, row_count=row_count)
+
+
+def csv_items(file, *, operation, lookup_key, fields=None):
+    """``Item``s for a CSV upload whose structure ``inspect_csv`` accepted.
+
+    ``fields`` are the serializer's fields by name; they decide what an
+    empty cell means (see ``empty_cell_value``). For a delete, ``data`` is
+    the raw value of the lookup column.
+    """
+    fields = fields or {}
+    partial = operation == "bulk_update"
+    with open_csv(file) as reader:
+        rows = _rows(reader)
+        header = None
+        for line, row in rows:
+            header = tuple(name.strip() for name in row)
+            break
+        lookup_column = header.index(lookup_key) if operation == "bulk_delete" else None
+        for index, (line, row) in enumerate(rows):
+            if lookup_column is not None:
+                data = row[lookup_column]
+            else:
+                data = row_to_data(header, row, fields, partial=partial)
+            yield Item(index=index, data=data, line=line)
+
+
+def row_to_data(header, row, fields, *, partial):
+    """The item dict for one CSV row, applying the empty-cell rule."""
+    data = {}
+    for name, value in zip(header, row):
+        if value == "":
+            value = empty_cell_value(fields.get(name), partial=partial)
+            if value is empty:
+                continue
+        data[name] = value
+    return data
+
+
+def empty_cell_value(field, *, partial):
+    """What an empty CSV cell means for ``field``.
+
+    A partial update (PATCH) leaves the column out for that row, so the
+    stored value stays. Otherwise the cell is read the way DRF reads an empty
+    HTML form field: ``None`` for a nullable field that does not allow blank
+    strings, left out (so the default applies) for an optional field, else
+    ``""`` for the serializer to accept or reject. Returns ``empty`` to leave
+    the column out.
+    """
+    if partial:
+        return empty
+    if field is None:
+        return ""
+    allow_blank = getattr(field, "allow_blank", False)
+    if field.allow_null:
+        return "" if allow_blank else None
+    if not field.required:
+        return "" if allow_blank else empty
+    return ""
