@@ -64,3 +64,31 @@ class CodeItem(models.Model):
 
     class Meta:
         ordering = ["code"]
+
+
+class Tag(models.Model):
+    name = models.CharField(max_length=50)
+
+
+class Note(models.Model):
+    """No unique field besides its auto key: where a backend returns no keys
+    from a bulk insert, the engine inserts such rows one by one."""
+
+    account = models.ForeignKey(Account, null=True, blank=True, on_delete=models.CASCADE, related_name="notes")
+    text = models.CharField(max_length=200)
+    updated_at = models.DateTimeField(auto_now=True)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="notes")
+
+
+class Receipt(models.Model):
+    """Protects its note: deleting a ``Note`` with a receipt fails (kept off
+    ``Txn`` so deleting transactions stays a fast, collector-free delete)."""
+
+    note = models.ForeignKey(Note, on_delete=models.PROTECT, related_name="receipts")
+
+
+class TxnAudit(models.Model):
+    """A database-level reference Django's collector ignores (``DO_NOTHING``):
+    deleting an audited ``Txn`` fails in the database, not in Python."""
+
+    txn = models.ForeignKey(Txn, on_delete=models.DO_NOTHING, related_name="audits")

@@ -5,6 +5,18 @@ The HTTP action (``rest_bulk_ext.item_operations``) and the Celery task
 (``rest_bulk_ext.tasks``) are both thin callers of ``run_bulk_operation``.
 """
 
+from .errors import BulkCancelled
+from .run import run_bulk_operation
+from .serialize import serialize_rows
 from .types import OPERATIONS, BulkContext, BulkResult, ChunkResult, Item
 
-__all__ = ["OPERATIONS", "BulkContext", "BulkResult", "ChunkResult", "Item"]
+__all__ = [
+    "OPERATIONS",
+    "BulkCancelled",
+    "BulkContext",
+    "BulkResult",
+    "ChunkResult",
+    "Item",
+    "run_bulk_operation",
+    "serialize_rows",
+]

@@ -1,0 +1,73 @@
+"""Delete by id: one ``DELETE … RETURNING`` per chunk where it can be."""
+
+from django.db import connections, transaction
+
+from ..db_errors import api_error_for
+from .lookups import NOT_FOUND, RowFinder
+from .operations import Operation
+from .rows import Row
+from .uniqueness import key_value
+from .writes import (
+    NARROWABLE_ERRORS,
+    can_delete_directly,
+    delete_pks,
+    delete_returning,
+    supports_delete_returning,
+    write_narrowed,
+)
+
+
+class DeleteOperation(Operation):
+    """Delete by id. Where the database has ``DELETE … RETURNING`` and no
+    object permission, cascade or signal is involved, one statement per
+    chunk both finds and deletes the rows; otherwise a lookup, then the
+    delete."""
+
+    def __init__(self, ctx):
+        super().__init__(ctx)
+        self.finder = RowFinder(ctx, key_from_data=False)
+        self.fold = self.uniqueness.fold_case
+        self.direct = (
+            ctx.check_object_permission is None
+            and supports_delete_returning(connections[self.using])
+            and can_delete_directly(self.model._base_manager.using(self.using).all(), self.using)
+        )
+
+    def process(self, number, items, write, narrow):
+        if not (write and self.direct):
+            return super().process(number, items, write, narrow)
+        rows = [Row(item) for item in items]
+        wanted = self.finder.lookup_values(rows)
+        if wanted:
+            queryset = self.ctx.queryset.filter(**{f"{self.ctx.lookup_field}__in": set(wanted.values())})
+            attname = "pk" if self.ctx.lookup_field == "pk" else self.finder.model_field.attname
+            if narrow:
+                try:
+                    with transaction.atomic(using=self.using):
+                        found = delete_returning(queryset, attname, self.using)
+                except NARROWABLE_ERRORS as exc:
+                    if api_error_for(exc) is None:
+                        raise
+                    # The database refused a row: find them, then delete
+                    # in halves so only the offending rows fail.
+                    self.finder.resolve(wanted, self.finder.fetch(set(wanted.values()), True), True)
+                    write_narrowed([row for row in wanted if row.errors is None], self.write, self.using)
+                    return self.chunk_result(number, rows)
+            else:
+                found = delete_returning(queryset, attname, self.using)
+            found = {key_value(value, self.fold): pk for value, pk in found.items()}
+            for row, value in wanted.items():
+                pk = found.get(key_value(value, self.fold))
+                if pk is None:
+                    row.fail({self.ctx.lookup_key: [NOT_FOUND]})
+                else:
+                    row.pk, row.outcome = pk, "deleted"
+        return self.chunk_result(number, rows)
+
+    def prepare(self, rows):
+        self.finder.attach(rows, only_pks=True)
+
+    def write(self, rows):
+        delete_pks(self.model, [row.old_pk for row in rows], self.using)
+        for row in rows:
+            row.pk, row.outcome = row.old_pk, "deleted"

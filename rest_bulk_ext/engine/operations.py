@@ -1,0 +1,186 @@
+"""How a chunk is checked and written: the shared steps, create, update and
+replace (upsert and delete have their own modules).
+
+Queries per chunk, whatever its size (see docs/engine.md):
+
+- create: 1 per related field + 1 per unique set + the insert;
+- update / replace: 1 lookup + 1 per related field + 1 per unique set +
+  1 ``UPDATE`` per set of written fields;
+- upsert (``upsert.py``): 1-2 key lookups + related + unique + insert +
+  update;
+- delete (``delete.py``): 1 ``DELETE … RETURNING``, or 1 lookup + the
+  ``DELETE``.
+"""
+
+from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
+
+from .fast_update import update_rows
+from .lookups import RowFinder
+from .rows import Row
+from .types import ChunkResult
+from .uniqueness import UniquenessChecker
+from .validation import ChunkValidator
+from .writes import insert_objects, write_narrowed
+
+M2M_MESSAGE = "Bulk operations cannot write many-to-many fields; set them with a separate request."
+PK_CHANGE_MESSAGE = "The primary key cannot be changed by a bulk update."
+
+
+class Operation:
+    """Checks and writes one chunk. Subclasses fill ``prepare`` and ``write``.
+
+    One instance serves a whole run, so what it remembers across chunks
+    (ids and unique values seen) catches duplicates across chunk boundaries.
+    """
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+        self.model = ctx.model
+        self.using = ctx.queryset.db
+        self.uniqueness = UniquenessChecker(self.using)
+        self._fields = {}
+
+    def process(self, number, items, write, narrow):
+        rows = [Row(item) for item in items]
+        self.prepare(rows)
+        valid = [row for row in rows if row.errors is None]
+        if write and valid:
+            if narrow:
+                write_narrowed(valid, self.write, self.using)
+            else:
+                self.write(valid)
+        return self.chunk_result(number, rows)
+
+    def chunk_result(self, number, rows):
+        result = ChunkResult(number=number)
+        for row in rows:
+            if row.errors is not None:
+                result.errors.append(row.error_entry())
+                result.outcomes.append((row.item.index, row.pk, "failed"))
+            elif row.outcome is not None:
+                result.success_count += 1
+                getattr(result, f"{row.outcome}_ids").append(row.pk)
+                result.outcomes.append((row.item.index, row.pk, row.outcome))
+        return result
+
+    def prepare(self, rows):
+        """Look up, validate and check the chunk's rows; a row that fails
+        gets ``row.errors``, one that passes is ready for ``write``."""
+        raise NotImplementedError
+
+    def write(self, rows):
+        """Write the valid rows and set ``row.pk`` and ``row.outcome`` last,
+        so a write retried in halves leaves no stale outcome behind."""
+        raise NotImplementedError
+
+    # Shared steps ---------------------------------------------------------
+
+    def validate(self, rows, partial):
+        validator = ChunkValidator(self.ctx, partial)
+        self.uniqueness.adopt(validator.unique_sets)
+        validator.prefetch(rows)
+        validator.validate(rows)
+        self.uniqueness.check(rows)
+        return validator
+
+    def model_field(self, name):
+        """The concrete model field an attribute writes; ``None`` for a
+        many-to-many field. Anything else is a serializer/model mismatch."""
+        if name not in self._fields:
+            try:
+                field = self.model._meta.get_field(name)
+            except FieldDoesNotExist:
+                field = None
+            if field is not None and field.many_to_many:
+                self._fields[name] = None
+            elif field is None or not field.concrete:
+                raise ImproperlyConfigured(
+                    f"{self.ctx.serializer_class.__name__} returns {name!r}, which is not a field of "
+                    f"{self.model.__name__}; bulk writes set model fields directly (no save(), no "
+                    "serializer.create()/update()). Make it read-only or remove it from the bulk serializer."
+                )
+            else:
+                self._fields[name] = field
+        return self._fields[name]
+
+    def m2m_errors(self, row):
+        names = [name for name in row.attrs if self.model_field(name) is None]
+        if names:
+            row.fail({name: [M2M_MESSAGE] for name in names})
+            return True
+        return False
+
+    def build_new(self, row):
+        if not self.m2m_errors(row):
+            row.instance = self.model(**row.attrs)
+
+    def apply_changes(self, row):
+        """Set the validated values on the existing row; the written fields."""
+        if self.m2m_errors(row):
+            return None
+        pk_name = self.model._meta.pk.name
+        if pk_name in row.attrs and row.attrs[pk_name] != row.old_pk:
+            row.fail({pk_name: [PK_CHANGE_MESSAGE]})
+            return None
+        fields = []
+        for name, value in row.attrs.items():
+            field = self.model_field(name)
+            setattr(row.instance, name, value)
+            if not field.primary_key:
+                fields.append(field)
+        return fields
+
+    def update_instances(self, rows, fields_of):
+        """One fast ``UPDATE`` per set of written fields (``auto_now``
+        fields included, as ``save()`` would)."""
+        auto_now = [f for f in self.model._meta.concrete_fields if getattr(f, "auto_now", False)]
+        groups = {}
+        for row in rows:
+            fields = list(fields_of(row))
+            for field in auto_now:
+                field.pre_save(row.instance, add=False)
+                if field not in fields:
+                    fields.append(field)
+            groups.setdefault(tuple(fields), []).append(row)
+        for fields, group in groups.items():
+            update_rows(self.model, list(fields), [(row.old_pk, row.instance) for row in group], self.using)
+
+
+class CreateOperation(Operation):
+    def prepare(self, rows):
+        self.validate(rows, partial=False)
+        for row in rows:
+            if row.errors is None:
+                self.build_new(row)
+
+    def write(self, rows):
+        insert_objects(self.model, [row.instance for row in rows], self.using)
+        for row in rows:
+            row.pk, row.outcome = row.instance.pk, "created"
+
+
+class UpdateOperation(Operation):
+    partial = True
+
+    def __init__(self, ctx):
+        super().__init__(ctx)
+        self.finder = RowFinder(ctx, key_from_data=True)
+
+    def prepare(self, rows):
+        self.finder.attach(rows)
+        self.validate(rows, partial=self.partial)
+        self.written = {}
+        for row in rows:
+            if row.errors is None:
+                fields = self.apply_changes(row)
+                if fields is not None:
+                    self.written[row] = fields
+
+    def write(self, rows):
+        self.update_instances(rows, self.written.__getitem__)
+        for row in rows:
+            row.pk, row.outcome = row.instance.pk, "updated"
+
+
+class ReplaceOperation(UpdateOperation):
+    partial = False

@@ -1,0 +1,42 @@
+"""``Row``: one item on its way through a chunk."""
+
+from .errors import item_error
+
+
+class Row:
+    """An item with what the engine learned about it so far.
+
+    ``instance`` is the existing model row (update/replace/delete/upsert
+    match) or the new object to insert; ``attrs`` the serializer's validated
+    data; ``errors`` a ``{field: [messages]}`` dict once the item failed.
+    """
+
+    __slots__ = ("item", "instance", "attrs", "errors", "pk", "outcome", "old_pk")
+
+    def __init__(self, item):
+        self.item = item
+        self.instance = None
+        self.attrs = None
+        self.errors = None
+        self.pk = None
+        self.outcome = None
+        self.old_pk = None
+
+    @property
+    def data(self):
+        return self.item.data
+
+    @property
+    def ok(self):
+        return self.errors is None
+
+    def fail(self, errors):
+        if self.errors is None:
+            self.errors = errors
+
+    def error_entry(self):
+        return item_error(self.item, self.errors)
+
+
+def ok_rows(rows):
+    return [row for row in rows if row.errors is None]

@@ -1,0 +1,216 @@
+"""The meaning of DRF's ``UniqueValidator`` and ``UniqueTogetherValidator``,
+checked for a whole chunk.
+
+DRF runs one ``exists()`` query per item and validator. The engine removes
+those validators from the chunk's serializer and, after validation, checks
+each unique set with one query for the chunk against the validator's own
+queryset (excluding the row an item updates), plus the items seen earlier in
+the same request: the same value twice is an error on the later item.
+"""
+
+from django.core.exceptions import FieldDoesNotExist
+from django.db import connections
+from django.db.models import Model
+from rest_framework.validators import UniqueTogetherValidator, UniqueValidator
+
+from .errors import non_field_key
+
+
+def duplicate_message(first_index):
+    return f"Duplicate of item {first_index} in this request."
+
+
+def key_value(value, fold_case):
+    """A comparable form of an attribute value: related objects by pk, and
+    strings case-folded where the database compares them so (MySQL's
+    default ``_ci`` collations)."""
+    if isinstance(value, Model):
+        return value.pk
+    if fold_case and isinstance(value, str):
+        return value.casefold()
+    return value
+
+
+def instance_value(instance, source):
+    """A stored row's value for ``source``, by key for a foreign key so
+    reading it costs no query."""
+    try:
+        field = instance._meta.get_field(source)
+    except FieldDoesNotExist:
+        return getattr(instance, source, None)
+    if field.many_to_one or field.one_to_one:
+        return getattr(instance, field.attname)
+    return getattr(instance, source, None)
+
+
+class _UniqueSet:
+    """One unique set: its sources, its queryset and the keys seen so far."""
+
+    def __init__(self, error_key, sources, queryset, message):
+        self.error_key = error_key
+        self.sources = tuple(sources)
+        self.queryset = queryset
+        self.message = str(message)
+        self.seen = {}
+
+    def values(self, row):
+        """The row's values for this set, from its validated data or, when
+        a partial update leaves them out, from the row being updated."""
+        values = []
+        for source in self.sources:
+            if source in row.attrs:
+                values.append(row.attrs[source])
+            elif row.instance is not None and row.instance.pk is not None:
+                values.append(instance_value(row.instance, source))
+            else:
+                return None
+        return values
+
+    def changed(self, row):
+        """DRF skips the check on an update that leaves the set unchanged."""
+        instance = row.instance
+        if instance is None or instance.pk is None:
+            return True
+        return any(
+            source in row.attrs and key_value(row.attrs[source], False) != instance_value(instance, source)
+            for source in self.sources
+        )
+
+    def missing(self, row):
+        return None
+
+    def check(self, rows, fold_case, query=True):
+        candidates = []
+        sources = self.sources
+        seen = self.seen
+        for row in rows:
+            if row.errors is not None:
+                continue
+            attrs = row.attrs
+            if row.instance is None or row.instance.pk is None:
+                missing = self.missing(row)
+                if missing:
+                    row.fail(missing)
+                    continue
+                if not all(source in attrs for source in sources):
+                    continue
+                values = [attrs[source] for source in sources]
+            else:
+                # A row that keeps its stored values cannot newly conflict;
+                # an item taking them finds the stored row in its own query.
+                if not self.changed(row):
+                    continue
+                values = self.values(row)
+            if None in values:
+                continue
+            key = tuple(key_value(value, fold_case) for value in values)
+            first = seen.get(key)
+            if first is not None:
+                row.fail({self.error_key: [duplicate_message(first)]})
+                continue
+            seen[key] = row.item.index
+            candidates.append((row, key, values))
+        if not candidates or not query:
+            return
+        existing = self.existing(candidates, fold_case)
+        for row, key, _values in candidates:
+            pks = existing.get(key, ())
+            own_pk = row.instance.pk if row.instance is not None else None
+            if any(pk != own_pk for pk in pks):
+                row.fail({self.error_key: [self.message]})
+
+    def existing(self, candidates, fold_case):
+        """``{key: [pk, ...]}`` of stored rows sharing a key with a candidate,
+        in one query (``source__in`` per source, then matched exactly). The
+        model's default ordering is dropped: it can steer the planner away
+        from the unique index to the primary key."""
+        filters = {}
+        for position, source in enumerate(self.sources):
+            filters[f"{source}__in"] = {key_value(values[position], False) for _row, _key, values in candidates}
+        wanted = {key for _row, key, _values in candidates}
+        found = {}
+        for pk, *values in self.queryset.filter(**filters).order_by().values_list("pk", *self.sources):
+            key = tuple(key_value(value, fold_case) for value in values)
+            if key in wanted:
+                found.setdefault(key, []).append(pk)
+        return found
+
+
+class _TogetherSet(_UniqueSet):
+    def __init__(self, validator, serializer):
+        sources = [serializer.fields[name].source for name in validator.fields]
+        message = validator.message.format(field_names=", ".join(validator.fields))
+        super().__init__(non_field_key(), sources, validator.queryset, message)
+        self.field_names = tuple(validator.fields)
+        self.missing_message = str(validator.missing_message)
+
+    def missing(self, row):
+        # UniqueTogetherValidator makes its fields required on create.
+        if row.instance is not None and row.instance.pk is not None:
+            return None
+        missing = {
+            name: [self.missing_message]
+            for name, source in zip(self.field_names, self.sources)
+            if source not in row.attrs
+        }
+        return missing or None
+
+
+def take_unique_validators(serializer):
+    """Remove the validators the engine checks per chunk from ``serializer``
+    (one instance, built for the chunk) and return them as unique sets.
+
+    Validators the engine cannot batch stay and run per item: a
+    ``UniqueValidator`` with a lookup other than ``exact``, a conditional
+    ``UniqueTogetherValidator``, or one with ``nulls_distinct=False``.
+    """
+    sets = []
+    for name, field in serializer.fields.items():
+        if field.read_only:
+            continue
+        kept = []
+        for validator in field.validators:
+            if type(validator) is UniqueValidator and validator.lookup == "exact" and len(field.source_attrs) == 1:
+                sets.append(_UniqueSet(name, field.source_attrs, validator.queryset, validator.message))
+            else:
+                kept.append(validator)
+        if len(kept) != len(field.validators):
+            field.validators = kept
+    kept = []
+    for validator in serializer.validators:
+        if (
+            type(validator) is UniqueTogetherValidator
+            and validator.condition is None
+            and not validator.condition_fields
+            and validator.nulls_distinct is not False
+            and all(
+                name in serializer.fields and "." not in serializer.fields[name].source for name in validator.fields
+            )
+        ):
+            sets.append(_TogetherSet(validator, serializer))
+        else:
+            kept.append(validator)
+    serializer.validators = kept
+    return sets
+
+
+class UniquenessChecker:
+    """The unique sets of one run, with the keys seen across its chunks."""
+
+    def __init__(self, using):
+        self.sets = None
+        self.fold_case = connections[using].vendor == "mysql"
+
+    def adopt(self, sets):
+        """Keep the first chunk's sets (and their seen keys) for the run;
+        later chunks' serializers have the same validators."""
+        if self.sets is None:
+            self.sets = sets
+
+    def check(self, rows, known_sources=None):
+        """Check every unique set. ``known_sources``: the sources of a set
+        the caller has already looked up in the whole table (an upsert's
+        conflict target), checked only for duplicates in the request."""
+        for unique_set in self.sets or ():
+            query = known_sources is None or set(unique_set.sources) != set(known_sources)
+            unique_set.check(rows, self.fold_case, query=query)

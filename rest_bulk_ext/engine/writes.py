@@ -1,0 +1,175 @@
+"""Inserts and deletes for a chunk, and narrowing a failed write to its rows.
+
+``insert_objects`` makes sure every new object has its primary key:
+
+- PostgreSQL, SQLite ≥ 3.35 and MariaDB ≥ 10.5 return the keys from the
+  ``INSERT … RETURNING`` that ``bulk_create`` runs;
+- keys set before the insert (UUID defaults, natural keys) are known anyway;
+- elsewhere (MySQL) the rows are re-selected by a unique field of the model
+  whose values the chunk sets, in one query; a model without such a field is
+  inserted one row per statement, which is slow but exact. Auto-increment
+  arithmetic (``LAST_INSERT_ID()`` + n) is not used: InnoDB's default
+  interleaved lock mode does not guarantee consecutive keys.
+
+``delete_returning`` finds and deletes a chunk's rows in one statement where
+the database has ``DELETE … RETURNING`` (PostgreSQL, SQLite ≥ 3.35, MariaDB).
+"""
+
+import sqlite3
+
+from django.core.exceptions import ValidationError
+from django.db import DataError, IntegrityError, OperationalError, connections, transaction
+from django.db.models.deletion import Collector
+from django.db.models.sql import DeleteQuery
+
+from ..db_errors import api_error_for
+from .errors import non_field_key
+from .uniqueness import key_value
+
+NARROWABLE_ERRORS = (IntegrityError, DataError, OperationalError, ValueError, TypeError, OverflowError, ValidationError)
+
+
+def _auto_pk(model):
+    pk = model._meta.pk
+    return pk in model._meta.db_returning_fields
+
+
+def _recovery_field(model, objs):
+    """A unique, non-key field every object sets: re-select keys by it."""
+    for field in model._meta.concrete_fields:
+        if field.unique and not field.primary_key:
+            if all(getattr(obj, field.attname) is not None for obj in objs):
+                return field
+    return None
+
+
+def insert_objects(model, objs, using):
+    """``bulk_create`` ``objs``; afterwards every object has its pk."""
+    connection = connections[using]
+    manager = model._base_manager.using(using)
+    auto = _auto_pk(model)
+    if auto:
+        for obj in objs:
+            # A retried half of a failed chunk must not keep keys from the
+            # rolled-back attempt.
+            obj.pk = None
+            obj._state.adding = True
+    if not auto or connection.features.can_return_rows_from_bulk_insert:
+        manager.bulk_create(objs)
+        return
+    field = _recovery_field(model, objs)
+    if field is None:
+        _insert_one_by_one(model, objs, using)
+        return
+    manager.bulk_create(objs)
+    fold = connection.vendor == "mysql"
+    values = [getattr(obj, field.attname) for obj in objs]
+    found = {
+        key_value(value, fold): pk
+        for value, pk in manager.filter(**{f"{field.attname}__in": values}).order_by().values_list(field.attname, "pk")
+    }
+    for obj, value in zip(objs, values):
+        obj.pk = found.get(key_value(value, fold))
+        obj._state.adding = False
+
+
+def _insert_one_by_one(model, objs, using):
+    meta = model._meta
+    fields = [f for f in meta.local_concrete_fields if not f.generated and f is not meta.pk]
+    returning = meta.db_returning_fields
+    manager = model._base_manager.using(using)
+    for obj in objs:
+        rows = manager._insert([obj], fields=fields, returning_fields=returning, using=using)
+        for value, field in zip(rows[0], returning):
+            setattr(obj, field.attname, value)
+        obj._state.adding = False
+        obj._state.db = using
+
+
+def delete_pks(model, pks, using):
+    """Delete by primary key: one raw ``DELETE`` when no cascade, ``SET
+    NULL`` or delete signal needs Django's collector, else
+    ``QuerySet.delete()`` (which collects, cascades and sends signals)."""
+    queryset = model._base_manager.using(using).filter(pk__in=pks)
+    if Collector(using=using, origin=queryset).can_fast_delete(queryset):
+        queryset._raw_delete(using)
+    else:
+        queryset.delete()
+
+
+def supports_delete_returning(connection):
+    if connection.vendor == "postgresql":
+        return True
+    if connection.vendor == "sqlite":
+        return sqlite3.sqlite_version_info >= (3, 35)
+    return connection.vendor == "mysql" and connection.mysql_is_mariadb
+
+
+def can_delete_directly(queryset, using):
+    """True when a raw ``DELETE`` is what Django would run anyway: no
+    cascade, ``SET_NULL``, ``PROTECT`` or delete signal needs the collector."""
+    return Collector(using=using, origin=queryset).can_fast_delete(queryset)
+
+
+def delete_returning(queryset, lookup_attname, using):
+    """Delete the rows of ``queryset`` in one ``DELETE … RETURNING`` and
+    return ``{lookup value: pk}`` of the rows deleted.
+
+    A queryset over its own table only (the ids, plus a scope on a local
+    column) becomes Django's own ``DELETE … WHERE``; one that joins (a scope
+    through a relation) becomes ``pk IN (subquery)``, wrapped in a derived
+    table so MariaDB accepts a subquery on the table it deletes from."""
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    meta = queryset.model._meta
+    table, pk = quote(meta.db_table), quote(meta.pk.column)
+    lookup_column = quote(meta.get_field(lookup_attname).column) if lookup_attname != "pk" else pk
+    query = queryset.order_by().query.clone()
+    query.__class__ = DeleteQuery
+    compiler = query.get_compiler(using)
+    if compiler.single_alias and not compiler.contains_self_reference_subquery:
+        sql, params = compiler.as_sql()
+    else:
+        subquery, params = queryset.order_by().values("pk").query.sql_with_params()
+        sql = f"DELETE FROM {table} WHERE {pk} IN (SELECT * FROM ({subquery}) AS {quote('__rbe_d')})"
+    sql = f"{sql} RETURNING {pk}, {lookup_column}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    pk_field = meta.pk
+    lookup_field = pk_field if lookup_attname == "pk" else meta.get_field(lookup_attname)
+    # The values as the ORM would read them (UUIDs stored as text, say).
+    columns = [field.get_col(meta.db_table) for field in (pk_field, lookup_field)]
+    converters = [
+        (column, connection.ops.get_db_converters(column) + column.get_db_converters(connection)) for column in columns
+    ]
+    found = {}
+    for row in rows:
+        values = []
+        for value, (column, column_converters) in zip(row, converters):
+            for converter in column_converters:
+                value = converter(value, column, connection)
+            values.append(value)
+        found[values[1]] = values[0]
+    return found
+
+
+def write_narrowed(rows, write, using):
+    """Run ``write(rows)`` in a savepoint; when the database refuses it,
+    retry each half, down to single rows, so only the offending rows fail
+    and the others still land (non-atomic mode)."""
+    try:
+        with transaction.atomic(using=using):
+            write(rows)
+    except NARROWABLE_ERRORS as exc:
+        api_exc = api_error_for(exc)
+        if api_exc is None:
+            raise
+        for row in rows:
+            row.outcome = None
+        if len(rows) == 1:
+            rows[0].fail({non_field_key(): [str(api_exc.detail)]})
+            return
+        middle = len(rows) // 2
+        write_narrowed(rows[:middle], write, using)
+        write_narrowed(rows[middle:], write, using)

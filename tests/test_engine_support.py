@@ -1,0 +1,99 @@
+"""Helpers shared by the engine tests (no tests here)."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from rest_bulk_ext.engine import BulkContext, Item
+from tests.models_items import Account, Tenant, Txn
+from tests.serializers_items import TxnSerializer
+
+BASE_TIME = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
+
+
+def txn_data(i, acct, **overrides):
+    data = {
+        "ref": f"ref-{i}",
+        "account": acct.pk,
+        "amount": f"{i}.50",
+        "occurred_at": (BASE_TIME + datetime.timedelta(minutes=i)).isoformat(),
+        "email": f"user{i}@example.com",
+        "kind": "debit",
+        "description": f"txn {i}",
+    }
+    data.update(overrides)
+    return data
+
+
+def items_of(datas):
+    return [Item(index=i, data=data) for i, data in enumerate(datas)]
+
+
+def make_ctx(operation, queryset=None, serializer_class=TxnSerializer, **kwargs):
+    return BulkContext(
+        operation=operation,
+        queryset=Txn.objects.all() if queryset is None else queryset,
+        serializer_class=serializer_class,
+        serializer_context=kwargs.pop("serializer_context", {}),
+        **kwargs,
+    )
+
+
+def make_txns(account, n, start=0):
+    return Txn.objects.bulk_create(
+        [
+            Txn(
+                ref=f"ref-{i}",
+                account=account,
+                amount=Decimal(i),
+                occurred_at=BASE_TIME + datetime.timedelta(minutes=i),
+                email=f"user{i}@example.com",
+            )
+            for i in range(start, start + n)
+        ]
+    )
+
+
+def stored_ids(account=None):
+    queryset = Txn.objects.order_by("pk")
+    if account is not None:
+        queryset = queryset.filter(account=account)
+    return list(queryset.values_list("pk", flat=True))
+
+
+def count_queries(func):
+    """``(result, number of queries)`` of ``func()``, transaction statements
+    (and PostgreSQL's per-chunk ``SET CONSTRAINTS``) excluded so counts
+    compare across databases."""
+    with CaptureQueriesContext(connection) as captured:
+        result = func()
+    sql = [q["sql"] for q in captured.captured_queries]
+    skipped = (
+        "SAVEPOINT",
+        "RELEASE SAVEPOINT",
+        "ROLLBACK TO SAVEPOINT",
+        "BEGIN",
+        "COMMIT",
+        "ROLLBACK",
+        "SET CONSTRAINTS",
+    )
+    return result, len([s for s in sql if not s.upper().startswith(skipped)])
+
+
+@pytest.fixture
+def tenant():
+    return Tenant.objects.create(name="acme")
+
+
+@pytest.fixture
+def account(tenant):
+    return Account.objects.create(tenant=tenant, name="main", number="A-1")
+
+
+@pytest.fixture
+def other_account():
+    other = Tenant.objects.create(name="other")
+    return Account.objects.create(tenant=other, name="theirs", number="B-1")

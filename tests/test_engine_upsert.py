@@ -1,0 +1,138 @@
+from decimal import Decimal
+
+import pytest
+
+from rest_bulk_ext.engine import run_bulk_operation
+from tests.models_items import CodeItem, Txn
+from tests.serializers_items import CodeItemSerializer
+from tests.test_engine_support import (  # noqa: F401  (fixtures)
+    account,
+    count_queries,
+    items_of,
+    make_ctx,
+    make_txns,
+    other_account,
+    tenant,
+    txn_data,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def test_upsert_creates_new_rows_updates_existing_ones_and_sorts_their_ids(account):
+    existing = make_txns(account, 2)
+    datas = [txn_data(0, account, amount="99.00"), txn_data(5, account), txn_data(1, account, description="changed")]
+
+    result = run_bulk_operation(make_ctx("bulk_upsert", unique_fields=("ref",)), items_of(datas))
+
+    assert result.errors == []
+    assert result.updated_ids == [existing[0].pk, existing[1].pk]
+    new = Txn.objects.get(ref="ref-5")
+    assert result.created_ids == [new.pk]
+    assert Txn.objects.get(pk=existing[0].pk).amount == Decimal("99.00")
+    assert Txn.objects.get(pk=existing[1].pk).description == "changed"
+    assert Txn.objects.count() == 3
+
+
+def test_upsert_on_a_unique_together_target(account):
+    existing = make_txns(account, 1)[0]
+    data = txn_data(0, account, ref="renamed", amount="3.00")
+
+    result = run_bulk_operation(make_ctx("bulk_upsert", unique_fields=("account", "occurred_at")), items_of([data]))
+
+    assert result.updated_ids == [existing.pk]
+    existing.refresh_from_db()
+    assert existing.ref == "renamed" and existing.amount == Decimal("3.00")
+
+
+def test_upsert_writes_only_update_fields_on_existing_rows(account):
+    existing = make_txns(account, 1)[0]
+    data = txn_data(0, account, amount="42.00", description="ignored")
+
+    result = run_bulk_operation(
+        make_ctx("bulk_upsert", unique_fields=("ref",), update_fields=("amount",)), items_of([data])
+    )
+
+    existing.refresh_from_db()
+    assert result.updated_ids == [existing.pk]
+    assert existing.amount == Decimal("42.00") and existing.description == ""
+
+
+def test_upsert_never_overwrites_a_row_outside_the_queryset(account, other_account):
+    theirs = make_txns(other_account, 1)[0]
+    ctx = make_ctx("bulk_upsert", Txn.objects.filter(account__tenant=account.tenant), unique_fields=("ref",), atomic=False)
+
+    result = run_bulk_operation(ctx, items_of([txn_data(0, account, description="hijack"), txn_data(1, account)]))
+
+    assert result.errors[0]["index"] == 0
+    assert result.errors[0]["errors"] == {
+        "non_field_errors": ["A row with these values exists but cannot be updated through this endpoint."]
+    }
+    theirs.refresh_from_db()
+    assert theirs.description == "" and theirs.account_id == other_account.pk
+    assert result.created_ids == [Txn.objects.get(ref="ref-1").pk]
+
+
+def test_the_same_upsert_key_twice_is_an_error_on_the_later_item_across_chunks(account):
+    datas = [txn_data(0, account), txn_data(1, account), txn_data(0, account, description="again")]
+
+    result = run_bulk_operation(make_ctx("bulk_upsert", unique_fields=("ref",), batch_size=2), items_of(datas))
+
+    assert result.errors[0]["index"] == 2
+    assert result.errors[0]["errors"] == {"non_field_errors": ["Duplicate of item 0 in this request."]}
+    assert Txn.objects.count() == 0
+
+
+def test_upsert_reports_invalid_items(account):
+    data = txn_data(0, account, amount="x")
+
+    result = run_bulk_operation(make_ctx("bulk_upsert", unique_fields=("ref",)), items_of([data, {"amount": "1"}]))
+
+    assert result.errors[0]["errors"] == {"amount": ["A valid number is required."]}
+    assert "ref" in result.errors[1]["errors"]
+    assert Txn.objects.count() == 0
+
+
+def test_upsert_with_string_primary_keys():
+    CodeItem.objects.create(code="A", label="old")
+    datas = [{"code": "A", "label": "new"}, {"code": "B", "label": "b"}]
+
+    result = run_bulk_operation(
+        make_ctx("bulk_upsert", CodeItem.objects.all(), CodeItemSerializer, unique_fields=("code",)), items_of(datas)
+    )
+
+    assert result.updated_ids == ["A"] and result.created_ids == ["B"]
+    assert dict(CodeItem.objects.values_list("code", "label")) == {"A": "new", "B": "b"}
+
+
+def test_upsert_query_count_does_not_grow_with_the_number_of_items(account):
+    make_txns(account, 110)
+
+    def upsert(indexes):
+        datas = [txn_data(i, account, description=f"u{i}") for i in indexes]
+        return count_queries(lambda: run_bulk_operation(make_ctx("bulk_upsert", unique_fields=("ref",)), items_of(datas)))
+
+    # half existing, half new, in both runs
+    small, small_queries = upsert(list(range(0, 10)) + list(range(1000, 1010)))
+    large, large_queries = upsert(list(range(10, 110)) + list(range(2000, 2100)))
+
+    assert (len(small.created_ids), len(small.updated_ids)) == (10, 10)
+    assert (len(large.created_ids), len(large.updated_ids)) == (100, 100)
+    assert small_queries == large_queries
+    assert Txn.objects.get(ref="ref-50").description == "u50"
+
+
+def test_upsert_on_a_foreign_key_target_costs_no_query_per_row(account):
+    make_txns(account, 60)
+
+    def upsert(indexes):
+        datas = [txn_data(i, account, ref=f"other-{i}", description=f"u{i}") for i in indexes]
+        ctx = make_ctx("bulk_upsert", unique_fields=("account", "occurred_at"))
+        return count_queries(lambda: run_bulk_operation(ctx, items_of(datas)))
+
+    small, small_queries = upsert(list(range(0, 5)) + list(range(1000, 1005)))
+    large, large_queries = upsert(list(range(5, 55)) + list(range(2000, 2050)))
+
+    assert (len(large.created_ids), len(large.updated_ids)) == (50, 50)
+    assert small_queries == large_queries
+    assert Txn.objects.get(ref="other-30").description == "u30"
