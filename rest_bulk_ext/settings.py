@@ -32,6 +32,11 @@ DEFAULTS = {
     "BULK_REDIS_URL": None,
     "BULK_RESULT_TTL": 86400,
     "BULK_RESULT_MAX_IDS": 10_000,
+    # Longest error list in a job's record and result (errors.csv has all).
+    "BULK_RESULT_MAX_ERRORS": 1000,
+    # STORAGES alias where a job's payload waits for a worker; every worker
+    # must be able to read it (shared disk, S3, ...).
+    "BULK_PAYLOAD_STORAGE": "default",
 }
 
 # Keys whose value is a dotted path imported on access.

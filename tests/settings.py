@@ -7,6 +7,7 @@ on one machine) from sharing a test database.
 """
 
 import os
+import tempfile
 
 DB = os.environ.get("RBE_DB", "sqlite")
 SUFFIX = os.environ.get("RBE_TEST_DB_SUFFIX", "")
@@ -19,7 +20,11 @@ if DB == "sqlite":
             "NAME": os.environ.get("RBE_SQLITE_NAME", ":memory:"),
             # A file (RBE_SQLITE_TEST_NAME) lets a separate worker process see
             # the test database; in-memory is the fast default.
-            "TEST": {"NAME": os.environ.get("RBE_SQLITE_TEST_NAME") or None},
+            # The job tests run a real worker process, so the default is a file.
+            "TEST": {
+                "NAME": os.environ.get("RBE_SQLITE_TEST_NAME")
+                or os.path.join(tempfile.gettempdir(), f"{TEST_DB_NAME}.sqlite3")
+            },
         }
     }
 elif DB == "postgres":
@@ -97,3 +102,30 @@ REDIS_URL = os.environ.get("RBE_REDIS_URL", "redis://127.0.0.1:6379/0")
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
 }
+
+# Background jobs (rest_bulk_ext.jobs). The job tests start real Celery
+# workers with RBE_WORKER_USES_TEST_DB=1, so the worker talks to the test
+# database of the run that started it. Redis db 5 is the jobs' broker; each
+# RBE_TEST_DB_SUFFIX gets its own queue so parallel runs do not steal each
+# other's messages.
+if os.environ.get("RBE_WORKER_USES_TEST_DB"):
+    DATABASES["default"]["NAME"] = DATABASES["default"]["TEST"]["NAME"]
+JOBS_REDIS_URL = os.environ.get("RBE_JOBS_REDIS_URL", "redis://127.0.0.1:6379/5")
+CELERY_BROKER_URL = JOBS_REDIS_URL
+CELERY_TASK_DEFAULT_QUEUE = f"rest_bulk_ext{SUFFIX}"
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # Short, so a message of a killed worker is delivered again within
+    # seconds (the crash test); production keeps kombu's default hour.
+    "visibility_timeout": int(os.environ.get("RBE_VISIBILITY_TIMEOUT", "3600")),
+    "unacked_restore_interval": 1,
+    "unacked_restore_throttle": 1,
+}
+# Job payloads: a directory both the test process and its workers see.
+MEDIA_ROOT = os.environ.get("RBE_MEDIA_ROOT") or os.path.join(tempfile.gettempdir(), f"rest_bulk_ext_media{SUFFIX}")
+if os.environ.get("RBE_BULK_REDIS_URL"):
+    REST_FRAMEWORK_EXTENSIONS = {
+        **globals().get("REST_FRAMEWORK_EXTENSIONS", {}),
+        "BULK_REDIS_URL": os.environ["RBE_BULK_REDIS_URL"],
+    }

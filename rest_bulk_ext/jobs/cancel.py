@@ -1,0 +1,48 @@
+"""Cancelling a job: the database state (the flag the runner checks
+between chunks) and a Celery revoke (so a queued message is dropped)."""
+
+import logging
+
+from django.db import OperationalError
+from django.utils import timezone
+
+from .exceptions import BulkJobBusy, BulkJobFinished
+from .models import BulkJob, BulkJobState
+from .payloads import delete_payload
+
+logger = logging.getLogger(__name__)
+
+
+def revoke_task(task_id):
+    """Ask the workers to drop the task; best effort, the state is the
+    cancel flag that counts."""
+    try:
+        from celery import current_app
+
+        current_app.control.revoke(task_id)
+    except Exception:  # no Celery, broker down: the runner still sees REVOKED
+        logger.warning("rest_bulk_ext: could not revoke bulk task %s through Celery", task_id, exc_info=True)
+
+
+def cancel_job(job):
+    """Mark ``job`` ``REVOKED``; raise ``BulkJobFinished`` (409) when it has
+    already ended. A running job stops at its next chunk boundary: in atomic
+    mode nothing stays, in non-atomic mode its committed chunks stay."""
+    now = timezone.now()
+    try:
+        was_pending = BulkJob.objects.filter(pk=job.pk, state=BulkJobState.PENDING).update(
+            state=BulkJobState.REVOKED, finished_at=now
+        )
+        was_running = was_pending or BulkJob.objects.filter(pk=job.pk, state=BulkJobState.PROGRESS).update(
+            state=BulkJobState.REVOKED, finished_at=now
+        )
+    except OperationalError as exc:
+        raise BulkJobBusy() from exc
+    job.refresh_from_db()
+    if not was_running:
+        raise BulkJobFinished(job.state)
+    if was_pending:
+        # No worker will claim a REVOKED job, so nobody else drops its payload.
+        delete_payload(job.payload_name)
+    revoke_task(job.task_id)
+    return job

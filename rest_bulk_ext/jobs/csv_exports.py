@@ -1,0 +1,70 @@
+"""
+The CSV downloads of a job, streamed from its ``BulkJobChunk`` rows.
+
+- ``errors.csv``: the failed rows, original columns (the upload's header,
+  or the keys of the JSON items in first-seen order) plus ``error``.
+- ``results.csv``: ``index,id,outcome`` per processed row.
+"""
+
+import csv
+import json
+
+from django.core.serializers.json import DjangoJSONEncoder
+
+from .models import BulkJobChunk
+
+ERROR_COLUMN = "error"
+
+
+class _Echo:
+    """A file-like object whose ``write`` returns the line, for streaming."""
+
+    def write(self, value):
+        return value
+
+
+def _cell(value):
+    if value is None:
+        return ""
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, cls=DjangoJSONEncoder)
+    return str(value)
+
+
+def _chunks(job):
+    return BulkJobChunk.objects.filter(job_id=job.pk).order_by("number")
+
+
+def error_columns(job):
+    """The original columns of the job's failed rows."""
+    if job.payload_columns:
+        return [name for name in job.payload_columns if name != ERROR_COLUMN]
+    columns = []
+    for errors in _chunks(job).values_list("errors", flat=True).iterator(chunk_size=20):
+        for error in errors:
+            data = error.get("data")
+            keys = data.keys() if isinstance(data, dict) else ["id"]
+            columns.extend(key for key in keys if key not in columns and key != ERROR_COLUMN)
+    return columns
+
+
+def iter_errors_csv(job):
+    """Lines of errors.csv, one per failed item, in item order."""
+    writer = csv.writer(_Echo())
+    columns = error_columns(job)
+    yield writer.writerow([*columns, ERROR_COLUMN])
+    for errors in _chunks(job).values_list("errors", flat=True).iterator(chunk_size=20):
+        for error in sorted(errors, key=lambda e: e.get("index") or 0):
+            data = error.get("data")
+            if not isinstance(data, dict):
+                data = {"id": data}
+            yield writer.writerow([*(_cell(data.get(name)) for name in columns), error.get("error", "")])
+
+
+def iter_results_csv(job):
+    """Lines of results.csv, one per processed item, in item order."""
+    writer = csv.writer(_Echo())
+    yield writer.writerow(["index", "id", "outcome"])
+    for outcomes in _chunks(job).values_list("outcomes", flat=True).iterator(chunk_size=20):
+        for index, pk, outcome in sorted(outcomes, key=lambda o: o[0] if o[0] is not None else -1):
+            yield writer.writerow([index, _cell(pk), outcome])

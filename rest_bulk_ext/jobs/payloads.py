@@ -1,0 +1,119 @@
+"""
+Where a job's payload waits for a worker: Django's storage API, under the
+``STORAGES`` alias named by ``BULK_PAYLOAD_STORAGE`` (default ``"default"``).
+
+Every worker must be able to read that storage (a shared disk, S3 through
+django-storages, ...). The broker message carries only the job id, so it
+stays small whatever the payload; the file is removed when the job ends.
+"""
+
+import csv
+import io
+import json
+import logging
+import shutil
+
+from django.core.files.base import ContentFile, File
+from django.core.files.storage import storages
+from django.core.serializers.json import DjangoJSONEncoder
+
+from ..engine.types import Item
+from ..settings import extensions_api_settings
+
+logger = logging.getLogger(__name__)
+
+PAYLOAD_DIRECTORY = "rest_bulk_ext/payloads"
+COPY_BUFFER_SIZE = 1024 * 1024
+
+
+def get_payload_storage():
+    return storages[extensions_api_settings.BULK_PAYLOAD_STORAGE]
+
+
+def _json_items(items):
+    # The HTTP layer may hand over raw values or ``Item``s; the payload keeps
+    # the raw values, in order, which is all a rerun needs.
+    return [item.data if isinstance(item, Item) else item for item in items]
+
+
+class _SpooledCopy(File):
+    """Streams an open binary upload into storage without reading it whole."""
+
+    def __init__(self, file, name):
+        file.seek(0)
+        super().__init__(file, name=name)
+
+    def chunks(self, chunk_size=None):
+        self.file.seek(0)
+        while True:
+            data = self.file.read(chunk_size or COPY_BUFFER_SIZE)
+            if not data:
+                return
+            yield data
+
+
+def save_payload(task_id, bulk_request):
+    """Store the request's items or file; return ``(name, columns)``.
+
+    ``columns`` is the CSV header (for errors.csv), else ``[]``. A request
+    without a payload (a retrieve by query) stores nothing: ``("", [])``.
+    """
+    storage = get_payload_storage()
+    if getattr(bulk_request, "file", None) is not None:
+        name = storage.save(f"{PAYLOAD_DIRECTORY}/{task_id}.csv", _SpooledCopy(bulk_request.file, f"{task_id}.csv"))
+        return name, csv_header(bulk_request.file)
+    if bulk_request.items is not None:
+        body = json.dumps(_json_items(bulk_request.items), cls=DjangoJSONEncoder).encode()
+        return storage.save(f"{PAYLOAD_DIRECTORY}/{task_id}.json", ContentFile(body)), []
+    return "", []
+
+
+def csv_header(file):
+    """The column names of a CSV upload (its first non-blank record)."""
+    file.seek(0)
+    text = io.TextIOWrapper(file, encoding="utf-8-sig", newline="")
+    try:
+        for row in csv.reader(text):
+            if row:
+                return [name.strip() for name in row]
+        return []
+    except (UnicodeDecodeError, csv.Error):
+        return []
+    finally:
+        text.detach()
+        file.seek(0)
+
+
+def load_json_items(name):
+    with get_payload_storage().open(name, "rb") as handle:
+        return json.load(handle)
+
+
+def open_payload_file(name):
+    """The stored CSV as a seekable binary file the caller closes.
+
+    Storages that cannot seek (some remote backends) are copied to a local
+    temporary file first.
+    """
+    handle = get_payload_storage().open(name, "rb")
+    try:
+        handle.seek(0)
+        return handle
+    except (AttributeError, io.UnsupportedOperation, OSError):
+        import tempfile
+
+        local = tempfile.TemporaryFile()
+        shutil.copyfileobj(handle, local, COPY_BUFFER_SIZE)
+        handle.close()
+        local.seek(0)
+        return local
+
+
+def delete_payload(name):
+    """Remove a payload; a missing file is fine (already removed)."""
+    if not name:
+        return
+    try:
+        get_payload_storage().delete(name)
+    except Exception:  # a failed clean-up must not fail a finished job
+        logger.warning("rest_bulk_ext: could not delete bulk payload %s", name, exc_info=True)

@@ -1,0 +1,28 @@
+"""Rebuild a job's ``BulkRequest`` in the worker from its record and payload."""
+
+from contextlib import contextmanager
+
+from ..bulk_request import BulkRequest
+from .payloads import load_json_items, open_payload_file
+
+
+@contextmanager
+def load_bulk_request(job):
+    """The ``BulkRequest`` of ``job``; a CSV payload file is closed on exit."""
+    items, file = None, None
+    if job.payload_name and job.payload_format == "csv":
+        file = open_payload_file(job.payload_name)
+    elif job.payload_name:
+        items = load_json_items(job.payload_name)
+    try:
+        yield BulkRequest(
+            operation=job.operation_type,
+            payload_format=job.payload_format,
+            items=items,
+            file=file,
+            options=dict(job.options or {}),
+            total_items=job.total_items,
+        )
+    finally:
+        if file is not None:
+            file.close()

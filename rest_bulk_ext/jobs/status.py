@@ -1,0 +1,48 @@
+"""The status body of a job: its database record merged with live progress."""
+
+from .models import BulkJobState
+from .progress import read_progress
+
+STATUS_TEXT = {
+    BulkJobState.PENDING: "Waiting for a worker",
+    BulkJobState.PROGRESS: "In progress",
+    BulkJobState.SUCCESS: "Completed",
+    BulkJobState.FAILURE: "Failed",
+    BulkJobState.REVOKED: "Cancelled",
+}
+
+
+def job_progress(job):
+    """``{"current", "total", "percentage", "message"}``.
+
+    The record decides for a finished job (``SUCCESS``: ``current ==
+    total``, 100.0); a running job shows Redis' live numbers, or what the
+    record knows when Redis has nothing (flushed, expired, never written).
+    """
+    total = job.total_items
+    live = None if job.state == BulkJobState.SUCCESS else read_progress(job.task_id)
+    if job.state == BulkJobState.SUCCESS:
+        current, message = total, STATUS_TEXT[job.state]
+    elif live is not None:
+        current = live.get("current", 0)
+        total = live.get("total") or total
+        message = live.get("message") or STATUS_TEXT[job.state]
+        if job.state in (BulkJobState.FAILURE, BulkJobState.REVOKED):
+            message = job.failure_detail or STATUS_TEXT[job.state]
+    else:
+        current = job.success_count + job.error_count if job.is_finished else 0
+        message = job.failure_detail or STATUS_TEXT[job.state]
+    current = min(current, total) if total else current
+    percentage = 100.0 if job.state == BulkJobState.SUCCESS else (round(100.0 * current / total, 2) if total else 0.0)
+    return {"current": current, "total": total, "percentage": percentage, "message": message}
+
+
+def job_status(job):
+    """The body of ``GET bulk-operations/{task_id}/status/`` (API.md 5)."""
+    return {
+        "task_id": job.task_id,
+        "state": job.state,
+        "status": STATUS_TEXT[job.state],
+        "progress": job_progress(job),
+        "result": job.result,
+    }

@@ -1,0 +1,137 @@
+"""
+Describe the view of a bulk request, and rebuild it in a worker.
+
+A job runs as the requesting user through the same view class, action, URL
+kwargs, query params and method, so ``get_queryset()``, the serializer
+context and the permissions are what they were in the request. The worker
+builds a bare ``HttpRequest`` with that method, ``GET`` and host, wraps it in
+a DRF ``Request`` with the owner forced as the authenticated user, binds the
+viewset as a router would and re-runs ``check_permissions``. Headers,
+cookies and the body are not carried over: views that read them in
+``get_queryset()`` behave differently in the background.
+"""
+
+import json
+
+from django.core.exceptions import ImproperlyConfigured
+from django.http import HttpRequest, QueryDict
+from django.utils.module_loading import import_string
+
+# Router initkwargs worth carrying; any other initkwarg is not JSON and is
+# re-read from the action's own ``@action(...)`` kwargs in the worker.
+PORTABLE_INITKWARGS = ("basename", "detail", "suffix", "name", "description")
+
+
+def _is_json(value):
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def view_path(view):
+    cls = type(view)
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def describe_view(view):
+    """The fields of ``BulkJob`` that let a worker rebuild ``view``."""
+    request = view.request
+    django_request = getattr(request, "_request", request)
+    initkwargs = {
+        key: getattr(view, key)
+        for key in PORTABLE_INITKWARGS
+        if getattr(view, key, None) is not None and _is_json(getattr(view, key))
+    }
+    return {
+        "view_path": view_path(view),
+        "action": getattr(view, "action", None) or "",
+        "http_method": request.method,
+        "url_kwargs": {key: str(value) for key, value in (view.kwargs or {}).items()},
+        "query_string": django_request.META.get("QUERY_STRING", ""),
+        "request_info": {
+            "path": django_request.path,
+            "host": django_request.get_host(),
+            "scheme": django_request.scheme,
+            "initkwargs": initkwargs,
+            "version": getattr(request, "version", None),
+        },
+    }
+
+
+class BackgroundHttpRequest(HttpRequest):
+    """An ``HttpRequest`` standing for the original one in a worker."""
+
+    def __init__(self, *, method, query_string, path, host, scheme, user):
+        super().__init__()
+        self.method = method
+        self.path = self.path_info = path
+        self.GET = QueryDict(query_string or "")
+        self.META["QUERY_STRING"] = query_string or ""
+        self.META["REQUEST_METHOD"] = method
+        self.META["HTTP_HOST"] = host
+        host_name, _, port = host.partition(":")
+        self.META["SERVER_NAME"] = host_name
+        self.META["SERVER_PORT"] = port or ("443" if scheme == "https" else "80")
+        self._scheme = scheme
+        self.user = user
+        # DRF's Request authenticates a request carrying these as this user.
+        self._force_auth_user = user
+        self._force_auth_token = None
+
+    def _get_scheme(self):
+        return self._scheme
+
+
+def get_view_class(path):
+    try:
+        return import_string(path)
+    except ImportError as exc:
+        raise ImproperlyConfigured(
+            f"The bulk job's view {path!r} cannot be imported in the worker; deploy the same code "
+            "to the web and worker machines."
+        ) from exc
+
+
+def rebuild_view(job, user):
+    """The view instance the job's request went through, bound to a request
+    authenticated as ``user``, permissions checked.
+
+    Raises DRF's ``PermissionDenied``/``NotAuthenticated`` when the user
+    lost access since the request (``check_permissions`` and the view's
+    ``check_bulk_permissions`` run again).
+    """
+    cls = get_view_class(job.view_path)
+    info = job.request_info or {}
+    initkwargs = dict(info.get("initkwargs") or {})
+    handler = getattr(cls, job.action, None) if job.action else None
+    initkwargs.update(getattr(handler, "kwargs", None) or {})
+    http = BackgroundHttpRequest(
+        method=job.http_method,
+        query_string=job.query_string,
+        path=info.get("path") or "/",
+        host=info.get("host") or "localhost",
+        scheme=info.get("scheme") or "http",
+        user=user,
+    )
+    method = job.http_method.lower()
+    view = cls(**{key: value for key, value in initkwargs.items() if hasattr(cls, key)})
+    if job.action:
+        view.action_map = {method: job.action}
+        view.action = job.action
+        setattr(view, method, getattr(view, job.action))
+    view.args, view.kwargs = (), dict(job.url_kwargs or {})
+    view.headers = {}
+    request = view.initialize_request(http, *view.args, **view.kwargs)
+    view.request = request
+    view.format_kwarg = view.get_format_suffix(**view.kwargs)
+    request.accepted_renderer, request.accepted_media_type = view.perform_content_negotiation(request, force=True)
+    request.version, request.versioning_scheme = view.determine_version(request, *view.args, **view.kwargs)
+    view.check_permissions(request)
+    # The operation-level checks of BulkOperationsMixin (an upsert needs the
+    # add permission too); throttles are not re-applied in the worker.
+    check_bulk_permissions = getattr(view, "check_bulk_permissions", None)
+    if check_bulk_permissions is not None:
+        check_bulk_permissions(job.operation_type)
+    return view

@@ -1,0 +1,120 @@
+"""
+The job endpoints of API.md section 5; ``rest_bulk_ext.urls`` routes them.
+
+Only the owner (or a superuser) sees a job: anyone else gets 404, as if the
+job did not exist.
+"""
+
+import json
+
+from django.http import StreamingHttpResponse
+from rest_framework import generics, serializers, status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.response import Response
+
+from .cancel import cancel_job
+from .csv_exports import iter_errors_csv, iter_results_csv
+from .models import BulkJob
+from .serializers import BulkJobSerializer, BulkJobStatusSerializer
+from .status import job_status
+
+
+class BulkJobPagination(PageNumberPagination):
+    page_size = 20
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+class BulkJobViewMixin:
+    """Finds jobs by ``task_id`` among those the user may see."""
+
+    permission_classes = [IsAuthenticated]
+    # Jobs are found by id and owner; the project's filter backends (and
+    # their query params) do not apply.
+    filter_backends = []
+    lookup_field = "task_id"
+    lookup_url_kwarg = "task_id"
+
+    def get_queryset(self):
+        """The jobs the user sees. Override to widen it (a support role)."""
+        user = self.request.user
+        queryset = BulkJob.objects.all()
+        if getattr(user, "is_superuser", False):
+            return queryset
+        return queryset.filter(owner_id=user.pk)
+
+
+class BulkJobListView(BulkJobViewMixin, generics.ListAPIView):
+    """The requesting user's jobs, newest first."""
+
+    serializer_class = BulkJobSerializer
+    pagination_class = BulkJobPagination
+
+    def get_queryset(self):
+        # A superuser lists their own jobs too; they can open anyone's by id.
+        return BulkJob.objects.filter(owner_id=self.request.user.pk).order_by("-created_at", "-id")
+
+
+class BulkJobStatusView(BulkJobViewMixin, generics.GenericAPIView):
+    """A job's state, live progress and (once ended) result."""
+
+    serializer_class = BulkJobStatusSerializer
+
+    def get(self, request, *args, **kwargs):
+        return Response(self.get_serializer(job_status(self.get_object())).data)
+
+
+class BulkJobDetailView(BulkJobStatusView):
+    """``GET``: the status body; ``DELETE``: cancel, 202 with the status body."""
+
+    def delete(self, request, *args, **kwargs):
+        job = cancel_job(self.get_object())
+        return Response(self.get_serializer(job_status(job)).data, status=status.HTTP_202_ACCEPTED)
+
+
+class CSVRenderer(BaseRenderer):
+    """Lets clients ask for ``text/csv``; error bodies are still JSON text."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if isinstance(data, (bytes, str)):
+            return data
+        return json.dumps(data)
+
+
+class CSVDownloadSerializer(serializers.Serializer):
+    """A CSV file (documented as text/csv)."""
+
+
+class BulkJobCSVView(BulkJobViewMixin, generics.GenericAPIView):
+    """Streams one CSV download of a job."""
+
+    renderer_classes = [JSONRenderer, CSVRenderer]
+    serializer_class = CSVDownloadSerializer
+    filename = None
+    rows = None
+
+    def get(self, request, *args, **kwargs):
+        job = self.get_object()
+        response = StreamingHttpResponse(type(self).rows(job), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{job.task_id}-{self.filename}"'
+        return response
+
+
+class BulkJobErrorsCSVView(BulkJobCSVView):
+    """The failed rows: original columns plus ``error``."""
+
+    filename = "errors.csv"
+    rows = staticmethod(iter_errors_csv)
+
+
+class BulkJobResultsCSVView(BulkJobCSVView):
+    """One line per processed row: ``index,id,outcome``."""
+
+    filename = "results.csv"
+    rows = staticmethod(iter_results_csv)
