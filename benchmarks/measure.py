@@ -15,6 +15,21 @@ import time
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
 
 
+def warm_up(client, side):
+    """Pay one-time costs (imports, URL resolver, first query compilation)
+    outside the timed section, on both sides alike."""
+    from tests.models import Txn
+
+    if side == "ours":
+        response = client.patch(
+            "/bench/txns/?ref=__none__", "{\"description\": \"x\"}", content_type="application/json",
+            HTTP_X_BULK_OPERATION="true", HTTP_X_BULK_DRY_RUN="true",
+        )
+        assert response.status_code == 200, response.content
+    else:
+        Txn.objects.filter(ref="__none__").update(description="x")
+
+
 def main(workload_name, n, side):
     import django
     from django.conf import settings
@@ -22,6 +37,9 @@ def main(workload_name, n, side):
     django.setup()
     settings.ROOT_URLCONF = "benchmarks.urls"
     settings.DEBUG = False
+    # 100,000 items are ~20 MB of JSON; a project sending such bodies raises
+    # Django's limit the same way (docs/bulk-endpoint.md).
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = None
     settings.REST_FRAMEWORK_EXTENSIONS = {
         # The benchmark measures the inline engine; jobs have their own row.
         "BULK_ASYNC_THRESHOLD": 10**9,
@@ -47,6 +65,7 @@ def main(workload_name, n, side):
             queries += 1
             return execute(sql, params, many, context)
 
+        warm_up(client, side)
         with connection.execute_wrapper(count):
             start = time.perf_counter()
             if side == "ours":

@@ -52,6 +52,12 @@ def table(rows):
 
 
 def main():
+    # The parent only needs the workload names; the models they import need
+    # Django set up (no database is touched here).
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
+    import django
+
+    django.setup()
     from benchmarks.workloads import FLOOR_NAMES, WORKLOADS
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -7,6 +7,7 @@ Every bad input becomes a 4xx here, before anything is written: a
 (413). The functions are called by ``BulkOperationsMixin``'s hooks.
 """
 
+from django.conf import settings as django_settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from django_filters.utils import get_model_field
@@ -67,24 +68,38 @@ def is_multipart(request):
 def has_body(request):
     if request.META.get("HTTP_TRANSFER_ENCODING"):
         return True
+    return content_length(request) > 0
+
+
+def content_length(request):
     try:
-        return int(request.META.get("CONTENT_LENGTH") or 0) > 0
+        return int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
-        return False
+        return 0
 
 
 def check_upload_length(request):
-    """413 for a multipart body too large for ``BULK_CSV_MAX_FILE_SIZE``,
-    judged by Content-Length before the body is read."""
-    if not is_multipart(request):
+    """413 for a body too large, judged by Content-Length before it is read.
+
+    A multipart upload is measured against ``BULK_CSV_MAX_FILE_SIZE``. A JSON
+    body is measured against Django's ``DATA_UPLOAD_MAX_MEMORY_SIZE``, which
+    DRF enforces when it reads the body: without this check that limit
+    surfaces as Django's HTML 400 page instead of an API error.
+    """
+    length = content_length(request)
+    if is_multipart(request):
+        limit = extensions_api_settings.BULK_CSV_MAX_FILE_SIZE
+        if limit is not None and length > limit + MULTIPART_OVERHEAD:
+            raise_file_too_large(limit)
         return
-    limit = extensions_api_settings.BULK_CSV_MAX_FILE_SIZE
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    if limit is not None and length > limit + MULTIPART_OVERHEAD:
-        raise_file_too_large(limit)
+    limit = django_settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    if limit is not None and length > limit:
+        raise PayloadTooLarge(
+            _(
+                "The JSON body is {length} bytes, more than Django's DATA_UPLOAD_MAX_MEMORY_SIZE "
+                "({limit}). Upload the items as a CSV file, split the request, or raise that setting."
+            ).format(length=length, limit=limit)
+        )
 
 
 def raise_file_too_large(limit):

@@ -5,13 +5,14 @@ from django.utils.translation import gettext as _
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.parsers import JSONParser, MultiPartParser
-from rest_framework.permissions import SAFE_METHODS, BasePermission, DjangoModelPermissions
+from rest_framework.permissions import SAFE_METHODS, DjangoModelPermissions
 from rest_framework.response import Response
 
 from . import bulk_input
 from .bulk_request import BulkRequest, bulk_retrieve_queryset, run_bulk_request, run_bulk_retrieve
 from .engine.types import BulkContext
 from .jobs import idempotency
+from .object_permissions import needs_object_permission_checks
 from .schemas import BulkSchema
 from .settings import extensions_api_settings
 from .upsert_targets import resolve_unique_fields, resolve_update_fields
@@ -24,14 +25,6 @@ OPERATION_BY_METHOD = {
     "PUT": "bulk_replace",
     "DELETE": "bulk_delete",
 }
-
-
-def overrides_object_permission(permission):
-    """True when ``permission`` has its own ``has_object_permission`` (DRF's
-    ``BasePermission`` one always allows; composed ``A | B`` permissions
-    always count, as either side may check objects)."""
-    method = getattr(type(permission), "has_object_permission", None)
-    return method is not None and method is not BasePermission.has_object_permission
 
 
 class BulkOperationsMixin:
@@ -182,7 +175,7 @@ class BulkOperationsMixin:
         spares the engine the per-row call."""
         if not getattr(self, "bulk_check_object_permissions", True):
             return None
-        if not any(overrides_object_permission(permission) for permission in self.get_permissions()):
+        if not needs_object_permission_checks(self.get_permissions()):
             return None
         request = self.request
 

@@ -1,5 +1,5 @@
 """
-Object permissions for queryset-level writes.
+Object permissions for bulk writes (the list route and ``/bulk/``).
 
 A single-object PATCH or DELETE runs ``check_object_permissions`` on the
 object. A bulk write touches many objects at once, so every target row is

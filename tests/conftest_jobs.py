@@ -1,5 +1,5 @@
 """
-Fixtures of the job tests: Redis db 5 and a REAL Celery worker process.
+Fixtures of the job tests: Redis (db 5 the broker, db 6 live progress) and a REAL Celery worker process.
 
 ``celery_worker`` (one per test module) runs
 ``celery -A tests.celery_app worker --pool=solo -c 1`` against the Redis
@@ -50,12 +50,21 @@ def jobs_redis():
     return client
 
 
+@pytest.fixture(scope="session")
+def progress_redis(jobs_redis):
+    """A client of the Redis database holding live progress (db 6 by default)."""
+    import redis
+    from django.conf import settings
+
+    return redis.Redis.from_url(settings.JOBS_PROGRESS_REDIS_URL)
+
+
 @pytest.fixture
-def jobs_settings(settings, jobs_redis):
-    """Progress in Redis db 5 for this test, as in the worker."""
+def jobs_settings(settings, progress_redis):
+    """Progress in the progress Redis db for this test, as in the worker."""
     settings.REST_FRAMEWORK_EXTENSIONS = {
         **getattr(settings, "REST_FRAMEWORK_EXTENSIONS", {}),
-        "BULK_REDIS_URL": settings.JOBS_REDIS_URL,
+        "BULK_REDIS_URL": settings.JOBS_PROGRESS_REDIS_URL,
     }
     return settings
 
@@ -140,7 +149,7 @@ def celery_worker(django_db_setup, django_db_blocker, jobs_redis, tmp_path_facto
         os.environ,
         DJANGO_SETTINGS_MODULE="tests.settings",
         RBE_WORKER_USES_TEST_DB="1",
-        RBE_BULK_REDIS_URL=settings.JOBS_REDIS_URL,
+        RBE_BULK_REDIS_URL=settings.JOBS_PROGRESS_REDIS_URL,
         RBE_VISIBILITY_TIMEOUT=str(VISIBILITY_TIMEOUT),
         RBE_MEDIA_ROOT=str(settings.MEDIA_ROOT),
         PYTHONUNBUFFERED="1",

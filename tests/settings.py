@@ -111,6 +111,9 @@ CACHES = {
 if os.environ.get("RBE_WORKER_USES_TEST_DB"):
     DATABASES["default"]["NAME"] = DATABASES["default"]["TEST"]["NAME"]
 JOBS_REDIS_URL = os.environ.get("RBE_JOBS_REDIS_URL", "redis://127.0.0.1:6379/5")
+# Live progress in its own Redis db: the "survives a Redis flush" test
+# flushes it without dropping any run's queued broker messages.
+JOBS_PROGRESS_REDIS_URL = os.environ.get("RBE_JOBS_PROGRESS_REDIS_URL", "redis://127.0.0.1:6379/6")
 CELERY_BROKER_URL = JOBS_REDIS_URL
 CELERY_TASK_DEFAULT_QUEUE = f"rest_bulk_ext{SUFFIX}"
 CELERY_TASK_IGNORE_RESULT = True

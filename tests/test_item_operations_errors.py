@@ -98,6 +98,15 @@ def test_more_items_than_bulk_max_items_is_a_413(api_client, rows):
     assert unchanged(rows)
 
 
+@override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=2000)
+def test_a_json_body_over_djangos_upload_limit_is_a_413_naming_the_setting(api_client, rows):
+    account = rows[0].account
+    response = api_client.post(URL, [txn_data(account, n) for n in range(10, 40)], format="json")
+    assert response.status_code == 413
+    assert "DATA_UPLOAD_MAX_MEMORY_SIZE" in response.data["detail"]
+    assert unchanged(rows)
+
+
 def test_an_atomic_value_other_than_true_or_false_is_a_400(api_client, rows):
     response = api_client.delete(URL + "?atomic=perhaps", [rows[0].pk], format="json")
     assert response.status_code == 400

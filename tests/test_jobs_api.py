@@ -155,21 +155,14 @@ def test_a_running_job_shows_the_live_progress_from_redis(api_client, alice, job
     }  # fmt: skip
 
 
-def test_a_finished_job_answers_from_the_database_after_a_redis_flush(api_client, alice, jobs_settings, jobs_redis):
-    from tests.conftest_jobs import celery_app
-
+def test_a_finished_job_answers_from_the_database_after_a_redis_flush(api_client, alice, jobs_settings, progress_redis):
     result = {"task_id": "x", "success_count": 300, "error_count": 0, "created_ids": [1, 2]}
     job = make_job(
         alice, state="SUCCESS", total_items=300, success_count=300, result=result, finished_at=timezone.now()
     )
     ProgressRecorder(job.task_id, 300).set_progress(200, message="Processed chunk 2")
 
-    jobs_redis.flushdb()
-    # The flush also dropped the queue's binding, which publishers in this
-    # process believe declared: declare it again for the later tests.
-    with celery_app.connection_for_write() as conn:
-        for queue in celery_app.amqp.queues.values():
-            queue(conn.default_channel).declare()
+    progress_redis.flushdb()
     response = as_user(api_client, alice).get(status_url(job))
 
     assert response.status_code == 200

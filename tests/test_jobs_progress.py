@@ -14,21 +14,21 @@ from rest_bulk_ext.jobs.progress import (
 )
 
 
-def test_progress_is_a_redis_hash_that_expires_after_the_result_ttl(settings, jobs_redis):
-    settings.REST_FRAMEWORK_EXTENSIONS = {"BULK_REDIS_URL": settings.JOBS_REDIS_URL, "BULK_RESULT_TTL": 120}
+def test_progress_is_a_redis_hash_that_expires_after_the_result_ttl(settings, progress_redis):
+    settings.REST_FRAMEWORK_EXTENSIONS = {"BULK_REDIS_URL": settings.JOBS_PROGRESS_REDIS_URL, "BULK_RESULT_TTL": 120}
     task_id = str(uuid.uuid4())
 
     ProgressRecorder(task_id, 1000).set_progress(250, message="Processed chunk 1")
 
     assert isinstance(get_progress_store(), RedisProgressStore)
-    assert jobs_redis.hgetall(progress_key(task_id)) == {b"current": b"250", b"total": b"1000", b"message": b"Processed chunk 1"}
-    assert 100 < jobs_redis.ttl(progress_key(task_id)) <= 120
+    assert progress_redis.hgetall(progress_key(task_id)) == {b"current": b"250", b"total": b"1000", b"message": b"Processed chunk 1"}
+    assert 100 < progress_redis.ttl(progress_key(task_id)) <= 120
     assert read_progress(task_id) == {"current": 250, "total": 1000, "message": "Processed chunk 1"}
-    jobs_redis.delete(progress_key(task_id))
+    progress_redis.delete(progress_key(task_id))
 
 
-def test_per_item_progress_calls_write_only_every_few_hundred_items(settings, jobs_redis):
-    settings.REST_FRAMEWORK_EXTENSIONS = {"BULK_REDIS_URL": settings.JOBS_REDIS_URL}
+def test_per_item_progress_calls_write_only_every_few_hundred_items(settings, progress_redis):
+    settings.REST_FRAMEWORK_EXTENSIONS = {"BULK_REDIS_URL": settings.JOBS_PROGRESS_REDIS_URL}
     task_id = str(uuid.uuid4())
     recorder = ProgressRecorder(task_id, 5000)
 
@@ -37,7 +37,7 @@ def test_per_item_progress_calls_write_only_every_few_hundred_items(settings, jo
 
     assert recorder.writes <= 5000 // ProgressRecorder.MIN_ITEMS + 2
     assert read_progress(task_id)["current"] >= 4500
-    jobs_redis.delete(progress_key(task_id))
+    progress_redis.delete(progress_key(task_id))
 
 
 def test_without_a_redis_url_the_default_cache_holds_progress(settings):

@@ -91,6 +91,16 @@ class CSVDownloadSerializer(serializers.Serializer):
     """A CSV file (documented as text/csv)."""
 
 
+# One serializer name per download: DRF's generator derives operationIds
+# from it, and two views sharing one would get the same id.
+class ErrorsCSVSerializer(CSVDownloadSerializer):
+    """The failed rows of a job, as CSV."""
+
+
+class ResultsCSVSerializer(CSVDownloadSerializer):
+    """One line per processed row of a job, as CSV."""
+
+
 class BulkJobCSVView(BulkJobViewMixin, generics.GenericAPIView):
     """Streams one CSV download of a job."""
 
@@ -111,6 +121,7 @@ class BulkJobErrorsCSVView(BulkJobCSVView):
 
     filename = "errors.csv"
     rows = staticmethod(iter_errors_csv)
+    serializer_class = ErrorsCSVSerializer
 
 
 class BulkJobResultsCSVView(BulkJobCSVView):
@@ -118,3 +129,4 @@ class BulkJobResultsCSVView(BulkJobCSVView):
 
     filename = "results.csv"
     rows = staticmethod(iter_results_csv)
+    serializer_class = ResultsCSVSerializer

@@ -1,0 +1,143 @@
+#!/usr/bin/env python
+"""
+End-to-end job benchmark: a CSV upsert (half the rows exist) through the API,
+run as a background job by one real Celery worker, against the raw-ORM floor
+(``bulk_create(update_conflicts=True)`` on prepared objects) on the same data.
+
+    RBE_DB=postgres python benchmarks/jobs_e2e.py 100000
+
+Needs Redis (broker and progress: ``tests/settings.py``'s Redis db). Prints
+one JSON line: upload to 202, upload to SUCCESS, the floor, their ratio, the
+worker's peak memory (VmHWM), the broker message size and the number of
+Redis progress writes (HSET calls).
+"""
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
+os.environ.setdefault("RBE_TEST_DB_SUFFIX", "_jbench")
+
+
+def redis_hset_calls(client):
+    return client.info("commandstats").get("cmdstat_hset", {}).get("calls", 0)
+
+
+def start_worker(settings, queue, log):
+    env = dict(os.environ, RBE_WORKER_USES_TEST_DB="1", RBE_BULK_REDIS_URL=settings.JOBS_PROGRESS_REDIS_URL,
+               PYTHONPATH=str(ROOT))
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "tests.celery_app", "worker", "--pool=solo", "-c", "1",
+         "-Q", queue, "-l", "warning", "--without-heartbeat", "--without-mingle", "--without-gossip"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+
+
+def main(n):
+    import django
+    from django.conf import settings
+
+    django.setup()
+    import tests.celery_app  # noqa: F401  (makes it Celery's current app)
+
+    settings.DEBUG = False
+    settings.REST_FRAMEWORK_EXTENSIONS = {
+        "BULK_MAX_ITEMS": 10**7,
+        "BULK_CSV_MAX_FILE_SIZE": 10**10,
+        "BULK_REDIS_URL": settings.JOBS_PROGRESS_REDIS_URL,
+    }
+    import redis
+    from celery.signals import after_task_publish
+    from django.contrib.auth import get_user_model
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.db import connection
+    from django.test.utils import setup_test_environment
+    from rest_framework.test import APIClient
+
+    from benchmarks.workloads import WORKLOADS
+    from rest_bulk_ext.jobs.models import BulkJob
+    from tests.models import Tenant, Txn
+
+    setup_test_environment()
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+    r = redis.Redis.from_url(settings.JOBS_REDIS_URL)
+    queue = settings.CELERY_TASK_DEFAULT_QUEUE
+    r.delete(queue)
+    worker = None
+    try:
+        workload = WORKLOADS["upsert"]
+        state = workload.setup(n)
+        out = io.StringIO()
+        writer = csv.DictWriter(out, list(state["items"][0]))
+        writer.writeheader()
+        writer.writerows(state["items"])
+        data = out.getvalue().encode()
+        user = get_user_model().objects.create_superuser("bench", password="pw")
+        client = APIClient()
+        client.force_authenticate(user)
+
+        # The worker is up before the upload, so the job starts when queued.
+        log = tempfile.TemporaryFile()
+        worker = start_worker(settings, queue, log)
+        time.sleep(4)
+        hset_before = redis_hset_calls(r)
+        published = []
+
+        @after_task_publish.connect(weak=False)
+        def message_size(sender=None, headers=None, body=None, **kwargs):
+            published.append(len(json.dumps(headers)) + len(json.dumps(body)))
+
+        upload = SimpleUploadedFile("upsert.csv", data, content_type="text/csv")
+        start = time.perf_counter()
+        response = client.patch("/items/txns/bulk/?unique_fields=ref", {"file": upload}, format="multipart")
+        accepted = time.perf_counter() - start
+        if response.status_code != 202:
+            raise SystemExit(f"expected 202, got {response.status_code}: {response.data}")
+        task_id = response.data["task_id"]
+        deadline = time.monotonic() + 900
+        while time.monotonic() < deadline:
+            job = BulkJob.objects.get(task_id=task_id)
+            if job.state in ("SUCCESS", "FAILURE", "REVOKED"):
+                break
+            time.sleep(0.05)
+        total = time.perf_counter() - start
+        with open(f"/proc/{worker.pid}/status") as status:
+            peak_kb = next(int(line.split()[1]) for line in status if line.startswith("VmHWM"))
+        hset_writes = redis_hset_calls(r) - hset_before
+        if job.state != "SUCCESS":
+            raise SystemExit(f"job ended {job.state}: {job.errors[:3]}")
+        workload.check(n, state)
+
+        # The floor on the same starting data (n/2 existing rows).
+        Txn.objects.all().delete()
+        Tenant.objects.all().delete()
+        state = workload.setup(n)
+        start = time.perf_counter()
+        workload.floor(n, state)
+        floor = time.perf_counter() - start
+        print(json.dumps({
+            "db": connection.vendor, "n": n, "csv_mb": round(len(data) / 2**20, 1),
+            "upload_to_202_s": round(accepted, 2), "upload_to_success_s": round(total, 2),
+            "floor_s": round(floor, 2), "ratio": round(total / floor, 2),
+            "worker_peak_mb": round(peak_kb / 1024), "broker_message_bytes": published,
+            "redis_hset_writes": hset_writes, "created": len(job.result["created_ids"]),
+            "updated": len(job.result["updated_ids"]),
+        }))
+    finally:
+        if worker is not None:
+            worker.terminate()
+            worker.wait(20)
+        connection.creation.destroy_test_db(connection.settings_dict["NAME"], verbosity=0)
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 100_000)
