@@ -297,3 +297,14 @@ def item_route_description(method):
         "bulk_replace": "Replace many rows (each item carries its id and every field), or upsert.",
         "bulk_delete": "Delete the rows whose ids are listed (JSON array or a CSV with an `id` column).",
     }[operation]
+
+
+def bulk_route(view):
+    """``"list"`` for the list-route PATCH/DELETE, ``"item"`` for
+    ``{list}/bulk/``, ``None`` for any other operation of ``view``."""
+    action = getattr(view, "action", None)
+    if action in LIST_ROUTE_ACTIONS:
+        return "list"
+    if action == ITEM_ROUTE_ACTION:
+        return "item"
+    return None

@@ -13,14 +13,7 @@ from . import content
 
 class BulkOpenAPIMixin:
     def bulk_route(self):
-        """``"list"`` for the list-route PATCH/DELETE, ``"item"`` for
-        ``{list}/bulk/``, ``None`` for any other operation."""
-        action = getattr(self.view, "action", None)
-        if action in content.LIST_ROUTE_ACTIONS:
-            return "list"
-        if action == content.ITEM_ROUTE_ACTION:
-            return "item"
-        return None
+        return content.bulk_route(self.view)
 
     def get_operation(self, path, method):
         operation = super().get_operation(path, method)

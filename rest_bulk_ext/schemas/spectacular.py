@@ -18,14 +18,7 @@ from . import content
 
 class BulkSpectacularMixin:
     def bulk_route(self):
-        """``"list"`` for the list-route PATCH/DELETE, ``"item"`` for
-        ``{list}/bulk/``, ``None`` for any other operation."""
-        action = getattr(self.view, "action", None)
-        if action in content.LIST_ROUTE_ACTIONS:
-            return "list"
-        if action == content.ITEM_ROUTE_ACTION:
-            return "item"
-        return None
+        return content.bulk_route(self.view)
 
     def get_operation_id(self):
         route = self.bulk_route()
