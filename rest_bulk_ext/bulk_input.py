@@ -150,15 +150,20 @@ def read_json_items(operation, data):
 def check_item_shapes(operation, items):
     """400 listing the items that are not objects (ids for a delete): such an
     item cannot even be looked at, let alone validated."""
+    if operation == "bulk_delete":
+        expected = _("an id (a number or a string)")
+
+        def well_shaped(item):
+            return isinstance(item, (int, str)) and not isinstance(item, bool)
+    else:
+        expected = _("an object")
+
+        def well_shaped(item):
+            return isinstance(item, dict)
+
     errors = []
     for index, item in enumerate(items):
-        if operation == "bulk_delete":
-            ok = isinstance(item, (int, str)) and not isinstance(item, bool)
-            expected = _("an id (a number or a string)")
-        else:
-            ok = isinstance(item, dict)
-            expected = _("an object")
-        if not ok:
+        if not well_shaped(item):
             errors.append(
                 _("Item {index}: expected {expected}, got {type}.").format(
                     index=index, expected=expected, type=json_type(item)

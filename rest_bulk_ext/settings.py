@@ -28,6 +28,9 @@ DEFAULTS = {
     "BULK_BATCH_SIZE": 1000,
     "BULK_CSV_MAX_FILE_SIZE": 10 * 1024 * 1024,
     "BULK_ATOMIC": True,
+    # Pause Python's garbage collector (process-wide) while a chunk is
+    # validated and written: 10-15 % faster, opt-in (engine/gc_pause.py).
+    "BULK_PAUSE_GC": False,
     # Background jobs.
     "BULK_REDIS_URL": None,
     "BULK_RESULT_TTL": 86400,

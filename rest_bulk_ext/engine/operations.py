@@ -39,6 +39,7 @@ class Operation:
         self.using = ctx.queryset.db
         self.uniqueness = UniquenessChecker(self.using)
         self._fields = {}
+        self._m2m_names = {}
 
     def process(self, number, items, write, narrow):
         rows = [Row(item) for item in items]
@@ -104,7 +105,11 @@ class Operation:
         return self._fields[name]
 
     def m2m_errors(self, row):
-        names = [name for name in row.attrs if self.model_field(name) is None]
+        # The items of a chunk mostly set the same fields: decide per set.
+        attr_names = tuple(row.attrs)
+        names = self._m2m_names.get(attr_names)
+        if names is None:
+            names = self._m2m_names[attr_names] = [name for name in attr_names if self.model_field(name) is None]
         if names:
             row.fail({name: [M2M_MESSAGE] for name in names})
             return True

@@ -15,6 +15,7 @@ from django.db import DatabaseError, connections, transaction
 from ..db_errors import api_error_for, translate_database_errors
 from .delete import DeleteOperation
 from .errors import BulkCancelled
+from .gc_pause import gc_paused
 from .operations import CreateOperation, ReplaceOperation, UpdateOperation
 from .types import BulkResult
 from .upsert import UpsertOperation
@@ -112,7 +113,8 @@ class _Runner:
                 for number, chunk in self.chunks(items, skip_chunks):
                     # After the first invalid item nothing will be kept, so
                     # later chunks are only validated, not written.
-                    chunk_result = self.operation.process(number, chunk, write=not result.errors, narrow=False)
+                    with gc_paused():
+                        chunk_result = self.operation.process(number, chunk, write=not result.errors, narrow=False)
                     result.add_chunk(chunk_result)
                     self.finish_chunk(chunk_result)
                     self.report(number)
@@ -131,7 +133,8 @@ class _Runner:
                 with transaction.atomic(using=self.using):
                     if outermost:
                         immediate_constraints(self.using)
-                    chunk_result = self.operation.process(number, chunk, write=True, narrow=True)
+                    with gc_paused():
+                        chunk_result = self.operation.process(number, chunk, write=True, narrow=True)
                     self.finish_chunk(chunk_result)
             except DatabaseError as exc:
                 # A constraint checked only at COMMIT (SQLite's deferred

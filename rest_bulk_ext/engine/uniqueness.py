@@ -80,21 +80,25 @@ class _UniqueSet:
         return None
 
     def check(self, rows, fold_case, query=True):
+        # Runs for every row and unique set of a chunk: kept to plain loops.
         candidates = []
         sources = self.sources
         seen = self.seen
         for row in rows:
             if row.errors is not None:
                 continue
-            attrs = row.attrs
-            if row.instance is None or row.instance.pk is None:
-                missing = self.missing(row)
-                if missing:
-                    row.fail(missing)
+            instance = row.instance
+            if instance is None or instance.pk is None:
+                attrs = row.attrs
+                try:
+                    values = [attrs[source] for source in sources]
+                except KeyError:
+                    # Not every source was sent: required (unique together
+                    # on create) or nothing to check.
+                    missing = self.missing(row)
+                    if missing:
+                        row.fail(missing)
                     continue
-                if not all(source in attrs for source in sources):
-                    continue
-                values = [attrs[source] for source in sources]
             else:
                 # A row that keeps its stored values cannot newly conflict;
                 # an item taking them finds the stored row in its own query.
@@ -103,7 +107,7 @@ class _UniqueSet:
                 values = self.values(row)
             if None in values:
                 continue
-            key = tuple(key_value(value, fold_case) for value in values)
+            key = tuple([key_value(value, fold_case) for value in values])
             first = seen.get(key)
             if first is not None:
                 row.fail({self.error_key: [duplicate_message(first)]})
@@ -113,8 +117,12 @@ class _UniqueSet:
         if not candidates or not query:
             return
         existing = self.existing(candidates, fold_case)
+        if not existing:
+            return
         for row, key, _values in candidates:
-            pks = existing.get(key, ())
+            pks = existing.get(key)
+            if pks is None:
+                continue
             own_pk = row.instance.pk if row.instance is not None else None
             if any(pk != own_pk for pk in pks):
                 row.fail({self.error_key: [self.message]})
@@ -124,13 +132,16 @@ class _UniqueSet:
         in one query (``source__in`` per source, then matched exactly). The
         model's default ordering is dropped: it can steer the planner away
         from the unique index to the primary key."""
-        filters = {}
-        for position, source in enumerate(self.sources):
-            filters[f"{source}__in"] = {key_value(values[position], False) for _row, _key, values in candidates}
+        if fold_case:
+            # The query needs the values as sent, not case-folded.
+            keys = [tuple([key_value(value, False) for value in values]) for _row, _key, values in candidates]
+        else:
+            keys = [key for _row, key, _values in candidates]
+        filters = {f"{source}__in": {key[position] for key in keys} for position, source in enumerate(self.sources)}
         wanted = {key for _row, key, _values in candidates}
         found = {}
         for pk, *values in self.queryset.filter(**filters).order_by().values_list("pk", *self.sources):
-            key = tuple(key_value(value, fold_case) for value in values)
+            key = tuple([key_value(value, fold_case) for value in values])
             if key in wanted:
                 found.setdefault(key, []).append(pk)
         return found

@@ -14,6 +14,7 @@ from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 from rest_framework.fields import DateTimeField
 
+from .fast_validation import speed_up
 from .related import batchable_related_fields, prefetch_related
 from .uniqueness import take_unique_validators
 
@@ -56,6 +57,7 @@ class ChunkValidator:
         self.serializer = build_chunk_serializer(ctx, partial)
         self.unique_sets = take_unique_validators(self.serializer)
         self.related_fields = batchable_related_fields(self.serializer)
+        speed_up(self.serializer)
 
     def prefetch(self, rows):
         prefetch_related(self.related_fields, [row.item.data for row in rows if row.errors is None])
