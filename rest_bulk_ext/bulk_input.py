@@ -18,9 +18,8 @@ from .bulk_filters import parse_value
 from .exceptions import PayloadTooLarge
 from .item_sources import inspect_csv
 from .settings import extensions_api_settings
+from .utils import FALSE_VALUES, TRUE_VALUES
 
-TRUE_VALUES = frozenset({"true", "1", "yes", "on"})
-FALSE_VALUES = frozenset({"false", "0", "no", "off"})
 # Room for the multipart envelope (boundaries, part headers, form fields)
 # around the CSV file when judging a request by its Content-Length.
 MULTIPART_OVERHEAD = 64 * 1024

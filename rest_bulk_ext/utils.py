@@ -1,6 +1,8 @@
 """Small helpers shared by the HTTP layer."""
 
-TRUE_HEADER_VALUES = frozenset({"true", "1", "yes", "on"})
+# The values a bulk header or ``?atomic=``-style flag accepts as true / false.
+TRUE_VALUES = ("true", "1", "yes", "on")
+FALSE_VALUES = ("false", "0", "no", "off")
 
 
 def prepare_header_name(name):
@@ -17,4 +19,4 @@ def header_is_true(request, name):
     """True when the request carries header ``name`` with a truthy value
     (``true``, ``1``, ``yes``, ``on``, any case)."""
     value = request.META.get(prepare_header_name(name), "")
-    return value.strip().lower() in TRUE_HEADER_VALUES
+    return value.strip().lower() in TRUE_VALUES

@@ -15,12 +15,6 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("inline")]
 
 
 @pytest.fixture
-def inline():
-    with override_settings(REST_FRAMEWORK_EXTENSIONS=INLINE):
-        yield
-
-
-@pytest.fixture
 def account(db):
     return make_account()
 

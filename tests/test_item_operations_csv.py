@@ -13,13 +13,7 @@ from .models_items import CodeItem, Txn, UUIDItem
 URL = "/items/txns/bulk/"
 HEADER = "ref,account,amount,occurred_at,email,kind,description"
 
-pytestmark = [pytest.mark.django_db]
-
-
-@pytest.fixture(autouse=True)
-def inline():
-    with override_settings(REST_FRAMEWORK_EXTENSIONS=INLINE):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("inline")]
 
 
 @pytest.fixture

@@ -11,13 +11,7 @@ from .models_items import Txn
 
 URL = "/items/txns/bulk/"
 
-pytestmark = [pytest.mark.django_db]
-
-
-@pytest.fixture(autouse=True)
-def inline():
-    with override_settings(REST_FRAMEWORK_EXTENSIONS=INLINE):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("inline")]
 
 
 @pytest.fixture

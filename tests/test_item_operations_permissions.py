@@ -6,20 +6,13 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Permission, User
-from django.test import override_settings
 
-from .items_fixtures import INLINE, make_account, make_txns, txn_data
+from .items_fixtures import make_account, make_txns, txn_data
 from .models_items import Txn
 
 SCOPED = "/items/scoped-txns/bulk/"
 
-pytestmark = [pytest.mark.django_db]
-
-
-@pytest.fixture(autouse=True)
-def inline():
-    with override_settings(REST_FRAMEWORK_EXTENSIONS=INLINE):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("inline")]
 
 
 @pytest.fixture

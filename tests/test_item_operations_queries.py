@@ -16,13 +16,7 @@ URL = "/items/txns/bulk/"
 # batches, which is the engine's business (tests/test_engine*), not this one.
 SIZES = (10, 100)
 
-pytestmark = [pytest.mark.django_db]
-
-
-@pytest.fixture(autouse=True)
-def inline():
-    with override_settings(REST_FRAMEWORK_EXTENSIONS=INLINE):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("inline")]
 
 
 def as_csv(items):

@@ -10,6 +10,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 
 from ..bulk_headers import AFFECTED_ROWS_HEADER, DRY_RUN_HEADER, EXPECTED_ROWS_HEADER, bulk_guard_header_name
+from ..utils import TRUE_VALUES
 
 # The list-route actions added by ListUpdateModelMixin / ListDestroyModelMixin.
 LIST_ROUTE_ACTIONS = {"bulk_update": "PATCH", "bulk_destroy": "DELETE"}
@@ -22,8 +23,6 @@ ITEM_OPERATIONS = {
     "PUT": "bulk_replace",
     "DELETE": "bulk_delete",
 }
-
-TRUE_VALUES = ["true", "1", "yes", "on"]
 
 DETAIL_SCHEMA = {
     "type": "object",
@@ -106,7 +105,7 @@ def guard_header_parameters():
     return [
         header_parameter(
             name, "Required for every bulk request: confirms the request is meant to act on many rows.",
-            {"type": "string", "enum": TRUE_VALUES}, required=True,
+            {"type": "string", "enum": list(TRUE_VALUES)}, required=True,
         )
     ]
 
@@ -116,7 +115,7 @@ def list_route_parameters():
     return guard_header_parameters() + [
         header_parameter(
             DRY_RUN_HEADER, "`true`: answer 200 with the number of rows the request would touch; write nothing.",
-            {"type": "string", "enum": TRUE_VALUES},
+            {"type": "string", "enum": list(TRUE_VALUES)},
         ),
         header_parameter(
             EXPECTED_ROWS_HEADER,
