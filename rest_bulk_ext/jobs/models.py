@@ -56,20 +56,30 @@ class BulkJob(models.Model):
     options = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
     atomic = models.BooleanField(default=True)
 
+    # Informational: the key of the request that started the job. The
+    # replay itself is the BulkIdempotencyRecord's (keys expire and may be
+    # reused, so this column is not unique).
     idempotency_key = models.CharField(max_length=255, null=True, blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Touched by the worker while it runs the job (every chunk); a job in
+    # PROGRESS whose heartbeat is stale lost its worker (the sweeper).
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # How many times a worker started (or resumed) the job.
+    attempts = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["owner", "idempotency_key"], name="rest_bulk_ext_job_owner_idempotency_key_uniq"
-            ),
+        indexes = [
+            models.Index(fields=["owner", "-created_at"], name="rest_bulk_ext_job_owner_idx"),
+            # Admission (a user's active jobs) and the sweeper (stale jobs).
+            models.Index(fields=["owner", "state"], name="rest_bulk_ext_job_owner_st_idx"),
+            models.Index(fields=["state", "heartbeat_at"], name="rest_bulk_ext_job_state_hb_idx"),
+            # Retention: finished jobs older than BULK_JOB_RETENTION.
+            models.Index(fields=["finished_at"], name="rest_bulk_ext_job_finished_idx"),
         ]
-        indexes = [models.Index(fields=["owner", "-created_at"], name="rest_bulk_ext_job_owner_idx")]
 
     def __str__(self):
         return f"{self.operation_type} {self.task_id} ({self.state})"
@@ -115,14 +125,18 @@ class BulkJobChunk(models.Model):
 
 
 class BulkIdempotencyRecord(models.Model):
-    """The first answer to a request carrying an ``Idempotency-Key``."""
+    """A request carrying an ``Idempotency-Key``: reserved while it runs
+    (``status_code`` is null), then its first answer, until ``expires_at``.
+    ``fingerprint`` binds the key to one request (method, path, query, body)."""
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     key = models.CharField(max_length=255)
-    status_code = models.PositiveSmallIntegerField()
+    fingerprint = models.CharField(max_length=64, blank=True, default="")
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     body = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
     headers = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
     created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
     class Meta:
         constraints = [
