@@ -1,27 +1,56 @@
 # The two set-up commands of the README:
-#   make run    the example API on SQLite, jobs in an in-process worker
-#   make test   the test suite on SQLite, PostgreSQL and MariaDB
+#   make run     the example API on SQLite, jobs in an in-process worker
+#                (installs the `demo` extra: plain Python, no system packages)
+#   make test    the test suite on SQLite, PostgreSQL and MariaDB
+#                (installs the `test` extra; mysqlclient needs scripts/system-deps)
+# What CI (.ci/run) runs besides `make test`:
+#   make matrix      the supported range: lowest versions, Django 6.0, newest (docs/compatibility.md)
+#   make lint        ruff, configured in pyproject.toml
+#   make package     sdist and wheel, twine check --strict, the tests run from the sdist
+#   make docs-check  every curl example of README.md and docs/ against the example project
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test venv bench schema
+.PHONY: run test matrix lint package docs-check venv bench
 
-$(BIN)/.installed: setup.cfg pyproject.toml
-	./scripts/system-deps
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed-demo: setup.cfg pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[demo]'
+	touch $@
+
+$(VENV)/.installed-test: setup.cfg pyproject.toml | $(BIN)/python
+	./scripts/system-deps
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-venv: $(BIN)/.installed
+$(VENV)/.installed-dev: setup.cfg pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
 
-run: venv
+venv: $(VENV)/.installed-test
+
+run: $(VENV)/.installed-demo
 	cd example && ../$(BIN)/python manage.py migrate --noinput && ../$(BIN)/python manage.py seed_demo \
 		&& ../$(BIN)/python manage.py runserver 127.0.0.1:8000
 
-test: venv
+test: $(VENV)/.installed-test
 	$(BIN)/python runtests.py $(ARGS)
 
-bench: venv
+matrix:
+	./scripts/test-matrix $(ARGS)
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+
+package: $(VENV)/.installed-dev
+	./scripts/check-package $(BIN)/python
+
+docs-check: $(VENV)/.installed-demo
+	$(BIN)/python scripts/check-doc-examples
+
+bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/run.py $(ARGS)

@@ -4,6 +4,7 @@ Run the test suite, once per database.
 
     python runtests.py                    # SQLite, PostgreSQL and MariaDB
     python runtests.py --db sqlite        # one database
+    python runtests.py --db sqlite,postgres
     python runtests.py --db postgres -k bulk_destroy   # extra args go to pytest
 
 Each run is a separate pytest process with ``RBE_DB`` set (see
@@ -39,9 +40,23 @@ def reachable(db):
         return False
 
 
+def database_list(value):
+    if value == "all":
+        return value
+    names = [name.strip() for name in value.split(",") if name.strip()]
+    unknown = [name for name in names if name not in DATABASES]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown database {', '.join(unknown) or value!r}; choose from {', '.join(DATABASES)}"
+        )
+    return names
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--db", choices=[*DATABASES, "all"], default="all")
+    parser.add_argument(
+        "--db", type=database_list, default="all", help=f"all, or a comma-separated list of {', '.join(DATABASES)}"
+    )
     parser.add_argument(
         "--require-all",
         action="store_true",
@@ -49,7 +64,7 @@ def main(argv=None):
         help="fail instead of skipping an unreachable database (default under CI=true)",
     )
     args, pytest_args = parser.parse_known_args(argv)
-    databases = list(DATABASES) if args.db == "all" else [args.db]
+    databases = list(DATABASES) if args.db == "all" else args.db
 
     failed, skipped = [], []
     for db in databases:

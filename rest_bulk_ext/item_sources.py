@@ -150,7 +150,7 @@ def csv_items(file, *, operation, lookup_key, fields=None):
     with open_csv(file) as reader:
         rows = _rows(reader)
         header = None
-        for line, row in rows:
+        for _line, row in rows:
             header = tuple(name.strip() for name in row)
             break
         lookup_column = header.index(lookup_key) if operation == "bulk_delete" else None

@@ -1,6 +1,12 @@
 """
 Fixtures of the job tests: Redis (db 5 the broker, db 6 live progress) and a REAL Celery worker process.
 
+A run touches only what it owns in those Redis databases: its own queue
+(``CELERY_TASK_DEFAULT_QUEUE`` is named after the run) and kombu's entries
+for it, removed when the session ends, and the progress keys of its own
+jobs (``forget_progress``), so another checkout's run, or a developer's own
+data in the same Redis, is left alone.
+
 ``celery_worker`` (one per test module) runs
 ``celery -A tests.celery_app worker --pool=solo -c 1`` against the Redis
 broker and the test database of this run (``RBE_WORKER_USES_TEST_DB``; on
@@ -47,7 +53,11 @@ def jobs_redis():
         client.ping()
     except redis.RedisError as exc:
         unavailable(f"Redis at {settings.JOBS_REDIS_URL} cannot be reached: {exc}")
-    return client
+    yield client
+    queue = settings.CELERY_TASK_DEFAULT_QUEUE
+    purge_queue(client, queue)
+    # kombu's routing table of the run's queue (the exchange is named after it).
+    client.delete(f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
 
 
 @pytest.fixture(scope="session")
@@ -120,6 +130,17 @@ class WorkerProcess:
             except subprocess.TimeoutExpired:
                 self.kill()
         self.process = None
+
+
+def forget_progress(client):
+    """Delete the live progress of every job of this run (the jobs in its
+    test database): what a Redis flush would lose, without touching keys
+    that other runs, or anyone else, keep in the same database."""
+    from rest_bulk_ext.jobs.models import BulkJob
+    from rest_bulk_ext.jobs.progress import progress_key
+
+    keys = [progress_key(task_id) for task_id in BulkJob.objects.values_list("task_id", flat=True)]
+    return client.delete(*keys) if keys else 0
 
 
 def purge_queue(client, queue):

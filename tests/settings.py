@@ -3,15 +3,29 @@ Test settings. The database is chosen by ``RBE_DB``: ``sqlite`` (default),
 ``postgres`` or ``mariadb``; ``runtests.py`` runs the suite once per database.
 
 ``RBE_TEST_DB_SUFFIX`` keeps concurrent runs (several developers or CI jobs
-on one machine) from sharing a test database.
+on one machine) from sharing a PostgreSQL or MariaDB test database. Files
+(the SQLite test database, job payloads) go to a directory of this run
+(``RUN_DIR``) and the jobs' broker queue is named after the run, so two
+checkouts on one machine never meet even with the same suffix.
 """
 
+import atexit
 import os
+import shutil
 import tempfile
 
 DB = os.environ.get("RBE_DB", "sqlite")
 SUFFIX = os.environ.get("RBE_TEST_DB_SUFFIX", "")
 TEST_DB_NAME = f"test_rest_bulk_ext{SUFFIX}"
+
+# One directory per test run, made by the first process that loads these
+# settings and handed to the worker processes it starts (through the
+# environment, which they inherit); removed when that process exits.
+RUN_DIR = os.environ.get("RBE_RUN_DIR")
+if not RUN_DIR:
+    RUN_DIR = os.environ["RBE_RUN_DIR"] = tempfile.mkdtemp(prefix=f"rest_bulk_ext{SUFFIX}-")
+    atexit.register(shutil.rmtree, RUN_DIR, ignore_errors=True)
+RUN_ID = os.path.basename(RUN_DIR.rstrip(os.sep))
 
 if DB == "sqlite":
     DATABASES = {
@@ -21,10 +35,7 @@ if DB == "sqlite":
             # A file (RBE_SQLITE_TEST_NAME) lets a separate worker process see
             # the test database; in-memory is the fast default.
             # The job tests run a real worker process, so the default is a file.
-            "TEST": {
-                "NAME": os.environ.get("RBE_SQLITE_TEST_NAME")
-                or os.path.join(tempfile.gettempdir(), f"{TEST_DB_NAME}.sqlite3")
-            },
+            "TEST": {"NAME": os.environ.get("RBE_SQLITE_TEST_NAME") or os.path.join(RUN_DIR, f"{TEST_DB_NAME}.sqlite3")},
         }
     }
 elif DB == "postgres":
@@ -106,16 +117,15 @@ CACHES = {
 # Background jobs (rest_bulk_ext.jobs). The job tests start real Celery
 # workers with RBE_WORKER_USES_TEST_DB=1, so the worker talks to the test
 # database of the run that started it. Redis db 5 is the jobs' broker; each
-# RBE_TEST_DB_SUFFIX gets its own queue so parallel runs do not steal each
-# other's messages.
+# run gets its own queue (named after RUN_DIR) so parallel runs do not steal
+# each other's messages, and the tests delete only their own keys.
 if os.environ.get("RBE_WORKER_USES_TEST_DB"):
     DATABASES["default"]["NAME"] = DATABASES["default"]["TEST"]["NAME"]
 JOBS_REDIS_URL = os.environ.get("RBE_JOBS_REDIS_URL", "redis://127.0.0.1:6379/5")
-# Live progress in its own Redis db: the "survives a Redis flush" test
-# flushes it without dropping any run's queued broker messages.
+# Live progress in its own Redis db; keys are per job (task ids are UUIDs).
 JOBS_PROGRESS_REDIS_URL = os.environ.get("RBE_JOBS_PROGRESS_REDIS_URL", "redis://127.0.0.1:6379/6")
 CELERY_BROKER_URL = JOBS_REDIS_URL
-CELERY_TASK_DEFAULT_QUEUE = f"rest_bulk_ext{SUFFIX}"
+CELERY_TASK_DEFAULT_QUEUE = f"rest_bulk_ext{SUFFIX}.{RUN_ID}"
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -126,7 +136,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_restore_throttle": 1,
 }
 # Job payloads: a directory both the test process and its workers see.
-MEDIA_ROOT = os.environ.get("RBE_MEDIA_ROOT") or os.path.join(tempfile.gettempdir(), f"rest_bulk_ext_media{SUFFIX}")
+MEDIA_ROOT = os.environ.get("RBE_MEDIA_ROOT") or os.path.join(RUN_DIR, "media")
 if os.environ.get("RBE_BULK_REDIS_URL"):
     REST_FRAMEWORK_EXTENSIONS = {
         **globals().get("REST_FRAMEWORK_EXTENSIONS", {}),

@@ -49,6 +49,9 @@ def queued_messages(jobs_redis, queue):
     return jobs_redis.lrange(queue, 0, -1)
 
 
+# Importing the default modules runs Celery's Django fixup, which runs
+# Django's system checks, and on Django 6.1 a JSONField check asks SQLite.
+@pytest.mark.django_db
 def test_the_task_is_registered_under_the_package_name():
     celery_app.loader.import_default_modules()
     assert "rest_bulk_ext.run_bulk_job" in celery_app.tasks

@@ -11,8 +11,7 @@ from drf_spectacular.plumbing import ComponentRegistry
 from drf_spectacular.utils import extend_schema
 from drf_spectacular.validation import validate_schema
 from rest_framework.schemas.inspectors import ViewInspector
-from rest_framework.schemas.openapi import AutoSchema as DRFAutoSchema
-from rest_framework.schemas.openapi import SchemaGenerator as DRFGenerator
+from rest_framework.schemas.openapi import AutoSchema as DRFAutoSchema, SchemaGenerator as DRFGenerator
 
 from rest_bulk_ext.schemas import BulkSchema, bulk_schema_class
 from tests.urls_queryset import schema_urlpatterns

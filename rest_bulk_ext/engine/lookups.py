@@ -1,9 +1,12 @@
 """Find the existing rows that items name: one query per chunk, always
 inside ``ctx.queryset`` (the view's ``get_queryset()``)."""
 
-from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import (
+    FieldDoesNotExist,
+    ImproperlyConfigured,
+    PermissionDenied as DjangoPermissionDenied,
+    ValidationError as DjangoValidationError,
+)
 from rest_framework.exceptions import NotAuthenticated, PermissionDenied
 
 from .errors import non_field_key

@@ -17,7 +17,8 @@ def aggregate_chunks(job, total_items=None):
     """A ``BulkResult`` of every chunk row of ``job`` (committed chunks and
     the uncommitted-errors row), in chunk order."""
     result = BulkResult(operation_type=job.operation_type, total_items=total_items or job.total_items)
-    rows = BulkJobChunk.objects.filter(job_id=job.pk).order_by("number").values_list("success_count", "outcomes", "errors")
+    chunks = BulkJobChunk.objects.filter(job_id=job.pk).order_by("number")
+    rows = chunks.values_list("success_count", "outcomes", "errors")
     for success_count, outcomes, errors in rows.iterator(chunk_size=20):
         result.success_count += success_count
         result.errors.extend(errors)
