@@ -40,6 +40,11 @@ DEFAULTS = {
     # STORAGES alias where a job's payload waits for a worker; every worker
     # must be able to read it (shared disk, S3, ...).
     "BULK_PAYLOAD_STORAGE": "default",
+    # Compatibility (docs/compatibility.md). Validate bulk items with the
+    # per-chunk copies of DRF's validation loop (engine/fast_validation.py);
+    # they are used only while the installed DRF's methods match the
+    # reviewed ones (rest_bulk_ext.compat). False: DRF's own methods.
+    "BULK_FAST_VALIDATION": True,
 }
 
 # Keys whose value is a dotted path imported on access.

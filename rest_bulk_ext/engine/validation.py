@@ -6,6 +6,8 @@ resolves its related fields for the whole chunk (``related.py``), removes
 the unique validators it checks per chunk (``uniqueness.py``) and calls
 ``run_validation(data)`` per item, with ``.instance`` set to the row being
 updated so ``validate()`` sees it, and ``.partial`` for a partial update.
+With ``BULK_FAST_VALIDATION`` on (the default) the chunk's serializer also
+gets the per-chunk copies of DRF's validation loop (``fast_validation.py``).
 """
 
 from django.conf import settings
@@ -14,6 +16,8 @@ from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 from rest_framework.fields import DateTimeField
 
+from ..compat import drf_copies_match
+from ..settings import extensions_api_settings
 from .fast_validation import speed_up
 from .related import batchable_related_fields, prefetch_related
 from .uniqueness import take_unique_validators
@@ -50,6 +54,13 @@ def pin_datetime_timezones(serializer):
             field.timezone = current
 
 
+def fast_validation_enabled():
+    """Whether chunks use the copies of DRF's validation loop
+    (``fast_validation.py``): ``BULK_FAST_VALIDATION`` is on and the
+    installed DRF is one whose methods the copies were checked against."""
+    return bool(extensions_api_settings.BULK_FAST_VALIDATION) and drf_copies_match()
+
+
 class ChunkValidator:
     """Validates one chunk's rows; returns the unique sets it removed."""
 
@@ -57,7 +68,8 @@ class ChunkValidator:
         self.serializer = build_chunk_serializer(ctx, partial)
         self.unique_sets = take_unique_validators(self.serializer)
         self.related_fields = batchable_related_fields(self.serializer)
-        speed_up(self.serializer)
+        if fast_validation_enabled():
+            speed_up(self.serializer)
 
     def prefetch(self, rows):
         prefetch_related(self.related_fields, [row.item.data for row in rows if row.errors is None])
