@@ -1,5 +1,5 @@
 """
-The job URLs of API.md section 5. Include them under any prefix, without a
+The job URLs of docs/jobs.md. Include them under any prefix, without a
 namespace (the 202 answers reverse ``bulk-operation-status``)::
 
     path("api/", include("rest_bulk_ext.urls")),

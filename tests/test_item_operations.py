@@ -1,5 +1,5 @@
 """``{list}/bulk/`` end to end through DRF's router: create, update, replace,
-upsert and delete from JSON, with the result body of API.md 4.3."""
+upsert and delete from JSON, with the result body of docs/bulk-endpoint.md."""
 
 from decimal import Decimal
 

@@ -1,4 +1,4 @@
-"""Inline or background (API.md 4.2) and ``Idempotency-Key`` at
+"""Inline or background (docs/bulk-endpoint.md) and ``Idempotency-Key`` at
 ``{list}/bulk/``. The job itself is the jobs tests' business: here the
 transaction is rolled back, so no task is ever sent."""
 

@@ -1,4 +1,4 @@
-"""API.md section 7 at ``{list}/bulk/``: every bad input is a 4xx with a
+"""The error contract (docs/bulk-endpoint.md) at ``{list}/bulk/``: every bad input is a 4xx with a
 DRF-shaped body, and the database is left as it was."""
 
 import json

@@ -1,4 +1,4 @@
-"""Bulk retrieve (API.md 4.5): ``GET {list}bulk/`` with ``?ids=``, the view's
+"""Bulk retrieve (docs/bulk-endpoint.md): ``GET {list}bulk/`` with ``?ids=``, the view's
 own filter query params, or a whitelisted ``{"filters": ...}`` body."""
 
 import json

@@ -1,4 +1,4 @@
-"""The job endpoints (API.md section 5) over records in the database."""
+"""The job endpoints (docs/jobs.md) over records in the database."""
 
 import uuid
 

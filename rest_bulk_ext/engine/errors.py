@@ -61,7 +61,7 @@ def error_summary(errors):
 
 
 def item_error(item, errors):
-    """The result entry for a failed item (API.md section 4.3)."""
+    """The result entry for a failed item (docs/bulk-endpoint.md)."""
     errors = as_field_errors(errors)
     entry = {"index": item.index, "errors": errors, "error": error_summary(errors), "data": item.data}
     if item.line is not None:

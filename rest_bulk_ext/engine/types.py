@@ -71,7 +71,7 @@ class ChunkResult:
 
 @dataclass
 class BulkResult:
-    """The result body of API.md section 4.3."""
+    """The result body of docs/bulk-endpoint.md."""
 
     operation_type: str
     total_items: int = 0

@@ -40,7 +40,7 @@ def operation_label(operation_type):
 
 
 def accepted_body(job):
-    """The 202 body of API.md 4.2."""
+    """The 202 body of a background request (docs/bulk-endpoint.md)."""
     body = {
         "message": _("Bulk {operation} task started for {count} items").format(
             operation=operation_label(job.operation_type), count=job.total_items

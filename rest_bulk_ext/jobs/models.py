@@ -36,7 +36,7 @@ class BulkJob(models.Model):
     error_count = models.PositiveIntegerField(default=0)
     # The first BULK_RESULT_MAX_ERRORS item errors; errors.csv has them all.
     errors = models.JSONField(default=list, blank=True, encoder=DjangoJSONEncoder)
-    # The result body of API.md 4.3, id lists cut at BULK_RESULT_MAX_IDS.
+    # The result body of docs/bulk-endpoint.md, id lists cut at BULK_RESULT_MAX_IDS.
     result = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
     # A job-level failure (permission lost, payload unreadable, crash).
     failure_detail = models.TextField(blank=True, default="")
@@ -114,7 +114,7 @@ class BulkJobChunk(models.Model):
     success_count = models.PositiveIntegerField(default=0)
     # [[index, pk, outcome], ...]
     outcomes = models.JSONField(default=list, blank=True, encoder=DjangoJSONEncoder)
-    # The item errors of API.md 4.3 (index, errors, error, data[, line]).
+    # The item errors of docs/bulk-endpoint.md (index, errors, error, data[, line]).
     errors = models.JSONField(default=list, blank=True, encoder=DjangoJSONEncoder)
 
     class Meta:

@@ -38,7 +38,7 @@ class BulkJobProgressSerializer(serializers.Serializer):
 
 
 class BulkJobStatusSerializer(serializers.Serializer):
-    """The status body; ``result`` is the result of API.md 4.3 once the job
+    """The status body; ``result`` is the result of docs/bulk-endpoint.md once the job
     has ended, else ``null``."""
 
     task_id = serializers.CharField()

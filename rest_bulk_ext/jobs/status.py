@@ -38,7 +38,7 @@ def job_progress(job):
 
 
 def job_status(job):
-    """The body of ``GET bulk-operations/{task_id}/status/`` (API.md 5)."""
+    """The body of ``GET bulk-operations/{task_id}/status/`` (docs/jobs.md)."""
     return {
         "task_id": job.task_id,
         "state": job.state,

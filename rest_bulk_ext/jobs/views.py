@@ -1,5 +1,5 @@
 """
-The job endpoints of API.md section 5; ``rest_bulk_ext.urls`` routes them.
+The job endpoints of docs/jobs.md; ``rest_bulk_ext.urls`` routes them.
 
 Only the owner (or a superuser) sees a job: anyone else gets 404, as if the
 job did not exist.
