@@ -12,13 +12,15 @@ tests. Unknown keys are ignored: drf-extensions and other packages share the
 same dict.
 """
 
+from typing import Any
+
 from django.conf import settings
 from django.core.signals import setting_changed
 from rest_framework.settings import APISettings
 
 SETTINGS_NAME = "REST_FRAMEWORK_EXTENSIONS"
 
-DEFAULTS = {
+DEFAULTS: dict[str, Any] = {
     # Queryset-level (list route) operations.
     "DEFAULT_BULK_OPERATION_HEADER_NAME": "X-BULK-OPERATION",
     "DEFAULT_BULK_OPERATION_MAX_ROWS": None,
@@ -48,23 +50,23 @@ DEFAULTS = {
 }
 
 # Keys whose value is a dotted path imported on access.
-IMPORT_STRINGS = ()
+IMPORT_STRINGS: tuple[str, ...] = ()
 
 
 class ExtensionsAPISettings(APISettings):
     """DRF's ``APISettings`` reading ``REST_FRAMEWORK_EXTENSIONS``."""
 
     @property
-    def user_settings(self):
+    def user_settings(self) -> dict[str, Any]:
         if not hasattr(self, "_user_settings"):
             self._user_settings = getattr(settings, SETTINGS_NAME, None) or {}
         return self._user_settings
 
 
-extensions_api_settings = ExtensionsAPISettings(None, DEFAULTS, IMPORT_STRINGS)
+extensions_api_settings: ExtensionsAPISettings = ExtensionsAPISettings(None, DEFAULTS, IMPORT_STRINGS)
 
 
-def reload_extensions_api_settings(*args, setting=None, **kwargs):
+def reload_extensions_api_settings(*args: Any, setting: str | None = None, **kwargs: Any) -> None:
     if setting == SETTINGS_NAME:
         extensions_api_settings.reload()
 

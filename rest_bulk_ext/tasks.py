@@ -5,7 +5,7 @@ Tasks are thin wrappers over plain functions and take only ids; see
 ``rest_bulk_ext.jobs.runner``.
 """
 
-from celery import shared_task
+from celery import Task, shared_task
 from django.db import InterfaceError, OperationalError
 
 # Lost connections, deadlocks and lock timeouts; never ``Exception``: a bad
@@ -27,7 +27,7 @@ TRANSIENT_ERRORS = (InterfaceError, OperationalError)
     retry_backoff=True,
     retry_jitter=True,
 )
-def run_bulk_job(self, job_id):
+def run_bulk_job(self: Task, job_id: int) -> None:
     """Run the ``BulkJob`` with primary key ``job_id``."""
     from .jobs.runner import run_job
 

@@ -1,11 +1,17 @@
 """Small helpers shared by the HTTP layer."""
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+    from rest_framework.request import Request
+
 # The values a bulk header or ``?atomic=``-style flag accepts as true / false.
-TRUE_VALUES = ("true", "1", "yes", "on")
-FALSE_VALUES = ("false", "0", "no", "off")
+TRUE_VALUES: tuple[str, ...] = ("true", "1", "yes", "on")
+FALSE_VALUES: tuple[str, ...] = ("false", "0", "no", "off")
 
 
-def prepare_header_name(name):
+def prepare_header_name(name: str) -> str:
     """
     Turn an HTTP header name into its ``request.META`` key.
 
@@ -15,7 +21,7 @@ def prepare_header_name(name):
     return "HTTP_{}".format(name.upper().replace("-", "_"))
 
 
-def header_is_true(request, name):
+def header_is_true(request: "HttpRequest | Request", name: str) -> bool:
     """True when the request carries header ``name`` with a truthy value
     (``true``, ``1``, ``yes``, ``on``, any case)."""
     value = request.META.get(prepare_header_name(name), "")
