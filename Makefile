@@ -10,6 +10,7 @@
 #   make docs-check  every curl example of README.md and docs/ against the example project
 PYTHON ?= python3
 VENV ?= .venv
+PORT ?= 8000
 BIN := $(VENV)/bin
 
 .PHONY: run test matrix lint package docs-check venv bench
@@ -35,7 +36,7 @@ venv: $(VENV)/.installed-test
 
 run: $(VENV)/.installed-demo
 	cd example && ../$(BIN)/python manage.py migrate --noinput && ../$(BIN)/python manage.py seed_demo \
-		&& ../$(BIN)/python manage.py runserver 127.0.0.1:8000
+		&& ../$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 test: $(VENV)/.installed-test
 	$(BIN)/python runtests.py $(ARGS)
