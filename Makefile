@@ -47,7 +47,7 @@ matrix:
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 
-package: $(VENV)/.installed-dev
+package: $(VENV)/.installed-test $(VENV)/.installed-dev
 	./scripts/check-package $(BIN)/python
 
 docs-check: $(VENV)/.installed-demo
