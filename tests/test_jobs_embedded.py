@@ -6,7 +6,7 @@ from celery import Celery
 from django.contrib.auth import get_user_model
 
 from rest_bulk_ext.jobs.embedded import start_embedded_worker, stop_embedded_worker
-from tests.conftest_jobs import celery_app, wait_for_job
+from tests.conftest_jobs import celery_app, wait_for, wait_for_job
 from tests.models_jobs import JobRecord
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -39,4 +39,6 @@ def test_the_embedded_worker_runs_a_job_without_redis(api_client, embedded_app):
     assert job.state == "SUCCESS", job.failure_detail
     assert JobRecord.objects.filter(owner=user).count() == 120
     assert isinstance(get_progress_store(), CacheProgressStore)
-    assert get_progress_store().read(job.task_id) == {"current": 120, "total": 120, "message": "Completed"}
+    # The worker thread writes the final progress just after the record.
+    completed = {"current": 120, "total": 120, "message": "Completed"}
+    wait_for(lambda: get_progress_store().read(job.task_id) == completed, timeout=10, what="the final progress")
