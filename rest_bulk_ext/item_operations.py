@@ -248,9 +248,12 @@ class BulkOperationsMixin:
         return threshold is not None and bulk_request.total_items >= threshold
 
     def start_bulk_job(self, bulk_request):
-        """Start the background job and return its 202 response."""
+        """Start the background job and return its 202 response (503,
+        nothing stored, when this server has no Celery)."""
+        from .background import ensure_background_jobs
         from .jobs.dispatch import start_bulk_job
 
+        ensure_background_jobs()
         return start_bulk_job(self, bulk_request)
 
     def get_bulk_response(self, result):
