@@ -263,4 +263,6 @@ def register_checks():
     register(check_payload_storage)
     register(check_background_jobs)
     register(check_job_urls, Tags.urls)
-    register(check_sqlite_transaction_mode, Tags.database)
+    # Not tagged "database": it reads settings only, and database-tagged
+    # checks run only with `check --database`.
+    register(check_sqlite_transaction_mode)

@@ -139,6 +139,12 @@ def test_jobs_without_a_celery_app_is_E003():
     assert "rest_bulk_ext.E003" in output and "no Celery app is configured" in output
 
 
+def test_manage_py_check_reports_W001_for_the_sqlite_settings_without_immediate_mode():
+    code, output = manage_py_check("import tests.celery_app", {})
+    assert code == 0
+    assert ("rest_bulk_ext.W001" in output) == (os.environ.get("RBE_DB", "sqlite") == "sqlite")
+
+
 def test_jobs_without_celery_installed_is_E003_naming_the_extra():
     code, output = manage_py_check("sys.modules['celery'] = None", {})
     assert code != 0

@@ -12,6 +12,7 @@ router.register("soft-notes", views_operations.SoftNoteViewSet, basename="soft-n
 router.register("forced-soft-notes", views_operations.ForcedSoftNoteViewSet, basename="forced-soft-note")
 router.register("hard-notes", views_operations.HardNoteViewSet, basename="hard-note")
 router.register("audit-notes", views_operations.AuditNoteViewSet, basename="audit-note")
+router.register("slow-audit-notes", views_operations.SlowAuditNoteViewSet, basename="slow-audit-note")
 router.register("signalled-notes", views_operations.SignalledAuditNoteViewSet, basename="signalled-note")
 
 urlpatterns = [

@@ -1,6 +1,5 @@
 """Viewsets for the operations tests (routed under ``ops-test/``)."""
 
-import os
 import time
 
 from rest_framework import permissions, serializers, viewsets
@@ -59,6 +58,7 @@ class AuditNoteViewSet(BulkOperationsMixin, viewsets.ModelViewSet):
     serializer_class = AuditNoteSerializer
     permission_classes = [permissions.IsAuthenticated]
     bulk_test_batch_size = 10
+    chunk_seconds = 0
 
     def get_queryset(self):
         return AuditNote.objects.filter(owner=self.request.user)
@@ -88,8 +88,7 @@ class AuditNoteViewSet(BulkOperationsMixin, viewsets.ModelViewSet):
         AuditEntry.objects.create(
             kind="chunk", operation=operation, object_ids=ids, in_job=self._in_job, user=self.request.user
         )
-        # Slow chunks, so the admin browser test sees a running job move.
-        time.sleep(float(os.environ.get("RBE_AUDIT_CHUNK_SECONDS", "0")))
+        time.sleep(self.chunk_seconds)
 
 
 class SignalledAuditNoteViewSet(AuditNoteViewSet):
@@ -124,3 +123,17 @@ def record_job_signal(sender, job, user, **kwargs):
 signals.bulk_chunk_written.connect(record_chunk_signal, sender=SignalledAuditNoteViewSet)
 signals.bulk_operation_finished.connect(record_operation_signal, sender=SignalledAuditNoteViewSet)
 signals.bulk_job_finished.connect(record_job_signal, sender=SignalledAuditNoteViewSet)
+
+
+class SlowAuditNoteSerializer(AuditNoteSerializer):
+    def validate_title(self, value):
+        # Slow validation (outside any lock: a create reads nothing), so the
+        # admin browser test sees a running job move and can cancel it.
+        time.sleep(0.05)
+        return super().validate_title(value)
+
+
+class SlowAuditNoteViewSet(AuditNoteViewSet):
+    """Chunks of 10 items taking about 0.5 s each."""
+
+    serializer_class = SlowAuditNoteSerializer
