@@ -83,10 +83,11 @@ class BulkJobAdmin(admin.ModelAdmin):
         "finished_at",
         "duration",
     )
-    list_filter = ("state", "operation_type", "owner")
-    search_fields = ("task_id",)
+    # Only users who own jobs in the owner filter, not the whole user table.
+    list_filter = ("state", "operation_type", ("owner", admin.RelatedOnlyFieldListFilter))
+    # A task id or its beginning (an indexed prefix match).
+    search_fields = ("^task_id",)
     list_select_related = ("owner",)
-    date_hierarchy = "created_at"
     actions = ["cancel_jobs"]
     fieldsets = (
         (None, {"fields": ("task_id", "owner", "operation_type", "state", "progress", "failure_detail")}),
