@@ -193,3 +193,20 @@ def test_staff_without_the_change_permission_cannot_cancel(client, alice):
     client.post(CHANGELIST, {"action": "cancel_jobs", "_selected_action": [running.pk]})
     running.refresh_from_db()
     assert running.state == "PROGRESS"
+
+
+def test_the_list_costs_the_same_queries_for_3_or_30_jobs(admin_client, alice, admin_user):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for n in range(3):
+        make_job(alice if n % 2 else admin_user)
+    admin_client.get(CHANGELIST)  # warm the session and content types
+    with CaptureQueriesContext(connection) as few:
+        assert admin_client.get(CHANGELIST).status_code == 200
+    for n in range(27):
+        make_job(alice if n % 2 else admin_user, state="FAILURE", error_count=1)
+    with CaptureQueriesContext(connection) as many:
+        assert admin_client.get(CHANGELIST).status_code == 200
+
+    assert len(many.captured_queries) == len(few.captured_queries)

@@ -81,16 +81,25 @@ def test_a_refused_atomic_write_leaves_no_audit_row(client, inline):
 
 @pytest.mark.django_db
 def test_a_hook_that_raises_rolls_its_chunk_back(client, inline, monkeypatch):
+    from rest_framework.exceptions import APIException
+
+    class ServiceUnavailable(APIException):
+        status_code = 503
+
     def refuse(self, operation, chunk):
-        raise RuntimeError("audit log unavailable")
+        if chunk.number == 1:
+            raise ServiceUnavailable("The audit log is unavailable.")
+        AuditEntry.objects.create(kind="chunk", operation=operation, object_ids=chunk.created_ids)
 
     monkeypatch.setattr(AuditNoteViewSet, "bulk_chunk_written", refuse)
-    client.raise_request_exception = False
 
-    response = client.post(URL + "?atomic=false", notes(5), format="json")
+    response = client.post(URL + "?atomic=false", notes(25), format="json")
 
-    assert response.status_code == 500
-    assert AuditNote.objects.count() == 0
+    assert response.status_code == 503
+    assert response.data["detail"] == "The audit log is unavailable."
+    # Chunk 0 committed with its audit row; chunk 1 rolled back, hook and all.
+    assert sorted(AuditNote.objects.values_list("title", flat=True)) == sorted(f"n{n}" for n in range(10))
+    assert [len(ids) for ids in AuditEntry.objects.filter(kind="chunk").values_list("object_ids", flat=True)] == [10]
 
 
 @pytest.mark.django_db

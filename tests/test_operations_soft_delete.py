@@ -76,3 +76,24 @@ def test_the_view_can_ask_for_a_real_delete(api_client, inline, notes):
     assert response.status_code == 200, response.data
     assert sorted(SoftNote.all_objects.values_list("title", flat=True)) == ["note 0", "note 3"]
     assert not any("UPDATE" in query["sql"].upper() for query in queries.captured_queries)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_background_delete_soft_deletes_too(api_client, celery_worker, jobs_settings):
+    from django.contrib.auth import get_user_model
+
+    from tests.conftest_jobs import wait_for_job
+
+    api_client.force_authenticate(get_user_model().objects.create_user("soft", password="pw"))
+    notes = [SoftNote.objects.create(title=f"note {n}") for n in range(4)]
+
+    response = api_client.delete(
+        "/ops-test/soft-notes/bulk/?async=true", [notes[0].pk, notes[3].pk], format="json"
+    )
+
+    assert response.status_code == 202, response.data
+    job = wait_for_job(response.data["task_id"], celery_worker)
+    assert job.state == "SUCCESS", (job.failure_detail, celery_worker.log()[-3000:])
+    assert job.success_count == 2
+    assert SoftNote.all_objects.count() == 4
+    assert deleted_titles() == ["note 0", "note 3"]
