@@ -19,8 +19,7 @@ import json
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseNotAllowed, HttpResponseRedirect
-from django.shortcuts import get_object_or_404
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -238,9 +237,12 @@ class BulkJobAdmin(admin.ModelAdmin):
             return HttpResponseNotAllowed(["POST"])
         if not self.has_cancel_permission(request):
             raise PermissionDenied
-        job = get_object_or_404(self.get_queryset(request), pk=object_id)
+        job = self.get_object(request, object_id)  # None for an unknown or malformed id
+        if job is None:
+            raise Http404(_("No such bulk job."))
         self.cancel_jobs(request, BulkJob.objects.filter(pk=job.pk))
-        return HttpResponseRedirect(reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[job.pk]))
+        change_url = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[job.pk])
+        return HttpResponseRedirect(change_url)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = dict(extra_context or {})

@@ -172,6 +172,8 @@ def test_the_cancel_button_of_a_running_job(admin_client, alice):
     assert f'action="{cancel_url}"' in page
 
     assert admin_client.get(cancel_url).status_code == 405
+    assert admin_client.post(f"{CHANGELIST}not-a-number/cancel/").status_code == 404
+    assert admin_client.post(f"{CHANGELIST}999999/cancel/").status_code == 404
     response = admin_client.post(cancel_url, follow=True)
 
     assert response.status_code == 200

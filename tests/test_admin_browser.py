@@ -115,7 +115,9 @@ def test_an_operator_watches_a_job_move_opens_a_finished_one_and_cancels_another
     log_in(browser, live_server, "operator", "s3cret-pw")
 
     # A finished job, and a slow one (a chunk of 10 items about every 0.5 s).
-    finished = api.post("/ops-test/audit-notes/bulk/?async=true&atomic=false", [{"title": "a"}, {"title": "bad"}], format="json")
+    finished = api.post(
+        "/ops-test/audit-notes/bulk/?async=true&atomic=false", [{"title": "a"}, {"title": "bad"}], format="json"
+    )
     finished_job = wait_for_job(finished.data["task_id"], celery_worker)
     assert finished_job.state == "SUCCESS", finished_job.failure_detail
     slow = api.post("/ops-test/slow-audit-notes/bulk/?atomic=false", [{"title": f"s{n}"} for n in range(400)],

@@ -129,7 +129,9 @@ def manage_py_check(prelude, extensions):
         """
     )
     env = dict(os.environ, DJANGO_SETTINGS_MODULE="tests.settings")
-    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
     return done.returncode, done.stdout + done.stderr
 
 
