@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from .bulk_filters import apply_bulk_filters
 from .item_sources import csv_items, json_items
+from .signals import bulk_operation_finished, send_chunk_written, send_operation_finished
 
 PAYLOAD_FORMATS = ("json", "csv", "none")
 
@@ -52,23 +53,56 @@ def bulk_items(ctx, bulk_request):
     return json_items(bulk_request.items)
 
 
-def run_bulk_request(view, bulk_request, **engine_kwargs):
+def run_bulk_request(view, bulk_request, *, job=None, **engine_kwargs):
     """Carry out a write (create/update/replace/upsert/delete) through
     ``view`` and return the engine's ``BulkResult``.
 
     ``engine_kwargs`` go to ``run_bulk_operation`` (``skip_chunks``,
     ``on_chunk``, ``should_stop``, ``progress``: the job layer's hooks).
+    ``job``: the ``BulkJob`` when a worker runs it (``None`` inline); a job
+    sends ``bulk_operation_finished`` itself, with its record's counts.
     """
     # Imported here so that importing the mixins (every viewset module does)
     # does not load the engine.
     from .engine.run import run_bulk_operation
 
-    ctx = view.get_bulk_context(bulk_request.operation, bulk_request.options)
+    operation = bulk_request.operation
+    ctx = view.get_bulk_context(operation, bulk_request.options)
+    engine_kwargs["on_chunk"] = chunk_callback(view, operation, engine_kwargs.get("on_chunk"), job)
     result = run_bulk_operation(ctx, bulk_items(ctx, bulk_request), **engine_kwargs)
     # The engine counts what it consumed; a resumed job skips chunks, so the
     # request's own count is the one to report.
     result.total_items = max(result.total_items, bulk_request.total_items)
+    if job is None and bulk_operation_finished.has_listeners(type(view)):
+        send_operation_finished(
+            view,
+            operation,
+            total_items=result.total_items,
+            success_count=result.success_count,
+            error_count=result.error_count,
+            result=result.as_dict(),
+        )
     return result
+
+
+def chunk_callback(view, operation, on_chunk=None, job=None):
+    """The engine's ``on_chunk``: the caller's callback (a job's checkpoint)
+    first, so a chunk another worker already committed runs no hook, then
+    the view's ``bulk_chunk_written`` and the ``bulk_chunk_written`` signal,
+    all inside the chunk's transaction. Chunks that wrote nothing (an
+    atomic run only validating after an invalid item) are not reported."""
+    hook = getattr(view, "bulk_chunk_written", None)
+
+    def on_chunk_written(chunk):
+        if on_chunk is not None:
+            on_chunk(chunk)
+        if not chunk.success_count:
+            return
+        if hook is not None:
+            hook(operation, chunk)
+        send_chunk_written(view, operation, chunk, job)
+
+    return on_chunk_written
 
 
 def bulk_retrieve_queryset(view, options):

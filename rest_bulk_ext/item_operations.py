@@ -37,7 +37,9 @@ class BulkOperationsMixin:
     default: the model's unique sets), ``bulk_filter_fields`` (fields a
     ``{"filters": ...}`` body may use besides the view's filterset ones),
     ``bulk_check_object_permissions`` (``False`` skips per-row object
-    permission checks).
+    permission checks), ``bulk_delete_through_queryset`` (``True``: DELETE
+    calls ``get_queryset()``'s ``delete()``, as for a soft delete; default:
+    only when the queryset or default manager overrides ``delete()``).
     """
 
     schema = BulkSchema()
@@ -206,6 +208,7 @@ class BulkOperationsMixin:
             unique_fields=tuple(unique_fields) if unique_fields else None,
             update_fields=tuple(update_fields) if update_fields else None,
             check_object_permission=self.get_bulk_object_permission_check(),
+            delete_through_queryset=getattr(self, "bulk_delete_through_queryset", None),
         )
 
     def get_bulk_retrieve_queryset(self, options):
@@ -214,12 +217,27 @@ class BulkOperationsMixin:
         return bulk_retrieve_queryset(self, options)
 
     def perform_bulk_retrieve(self, bulk_request):
-        """Run a retrieve inline and return its body."""
+        """Run a retrieve and return its body. Called inline and by the
+        background worker (on a view rebuilt as the job's owner), so an
+        override applies to both."""
         return run_bulk_retrieve(self, bulk_request)
 
-    def perform_bulk_operation(self, bulk_request):
-        """Run a write inline and return its ``BulkResult``."""
-        return run_bulk_request(self, bulk_request)
+    def perform_bulk_operation(self, bulk_request, **engine_kwargs):
+        """Run a write and return its ``BulkResult``. Called inline and by
+        the background worker, which passes its callbacks (``job``,
+        ``skip_chunks``, ``on_chunk``, ``should_stop``, ``progress``) in
+        ``engine_kwargs``: an override that wraps the write (auditing, side
+        effects) applies to both paths as long as it passes them on."""
+        return run_bulk_request(self, bulk_request, **engine_kwargs)
+
+    def bulk_chunk_written(self, operation, chunk):
+        """Called after each chunk of a write, inside the chunk's
+        transaction (raising rolls the chunk back), inline and in background
+        jobs alike. ``chunk`` is an ``engine.types.ChunkResult``:
+        ``created_ids``, ``updated_ids``, ``deleted_ids``, ``outcomes``
+        (``(index, pk, outcome)``). Override to write an audit log, index
+        rows in a search engine or invalidate a cache; defer work outside
+        the database with ``transaction.on_commit``."""
 
     def should_run_bulk_async(self, bulk_request):
         """True to run as a background job: at least ``BULK_ASYNC_THRESHOLD``
@@ -230,9 +248,12 @@ class BulkOperationsMixin:
         return threshold is not None and bulk_request.total_items >= threshold
 
     def start_bulk_job(self, bulk_request):
-        """Start the background job and return its 202 response."""
+        """Start the background job and return its 202 response (503,
+        nothing stored, when this server has no Celery)."""
+        from .background import ensure_background_jobs
         from .jobs.dispatch import start_bulk_job
 
+        ensure_background_jobs()
         return start_bulk_job(self, bulk_request)
 
     def get_bulk_response(self, result):

@@ -4,3 +4,4 @@ so they all belong to the ``tests`` app."""
 from .models_queryset import *  # noqa: F401,F403
 from .models_items import *  # noqa: F401,F403
 from .models_jobs import *  # noqa: F401,F403
+from .models_operations import *  # noqa: F401,F403

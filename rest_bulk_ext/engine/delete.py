@@ -6,6 +6,7 @@ from ..db_errors import api_error_for
 from .lookups import NOT_FOUND, RowFinder
 from .operations import Operation
 from .rows import Row
+from .soft_delete import delete_through_queryset, deletes_through_queryset
 from .uniqueness import key_value
 from .writes import (
     NARROWABLE_ERRORS,
@@ -27,8 +28,10 @@ class DeleteOperation(Operation):
         super().__init__(ctx)
         self.finder = RowFinder(ctx, key_from_data=False)
         self.fold = self.uniqueness.fold_case
+        self.through_queryset = deletes_through_queryset(ctx)
         self.direct = (
-            ctx.check_object_permission is None
+            not self.through_queryset
+            and ctx.check_object_permission is None
             and supports_delete_returning(connections[self.using])
             and can_delete_directly(self.model._base_manager.using(self.using).all(), self.using)
         )
@@ -68,6 +71,9 @@ class DeleteOperation(Operation):
         self.finder.attach(rows, only_pks=True)
 
     def write(self, rows):
-        delete_pks(self.model, [row.old_pk for row in rows], self.using)
+        if self.through_queryset:
+            delete_through_queryset(self.ctx.queryset, [row.old_pk for row in rows])
+        else:
+            delete_pks(self.model, [row.old_pk for row in rows], self.using)
         for row in rows:
             row.pk, row.outcome = row.old_pk, "deleted"

@@ -49,6 +49,9 @@ class BulkContext:
     unique_fields: tuple | None = None
     update_fields: tuple | None = None
     check_object_permission: Callable | None = None
+    # Delete through ``queryset.delete()`` (soft delete): True/False, or
+    # None to detect an overridden ``delete()`` (engine/soft_delete.py).
+    delete_through_queryset: bool | None = None
 
     @property
     def model(self):

@@ -138,20 +138,22 @@ def run_job(job_id, *, final_attempt=True):
 
 
 def execute(job, skip, recorder):
-    from ..bulk_request import run_bulk_request, run_bulk_retrieve
+    from ..signals import send_job_finished
     from .rebuild_request import load_bulk_request
 
     view = rebuild_view(job, job.owner)
     with load_bulk_request(job) as bulk_request:
         if job.operation_type == "bulk_get":
-            body = run_bulk_retrieve(view, bulk_request)
+            # Through the view's hooks, so an override applies in jobs too.
+            body = view.perform_bulk_retrieve(bulk_request)
             count = body.get("count", 0) if isinstance(body, dict) else 0
             finish(job, BulkJobState.SUCCESS, result=body, success_count=count, total_items=count)
             recorder.set_progress(count, count, "Completed", force=True)
+            send_job_finished(view, job)
             return body
-        result = run_bulk_request(
-            view,
+        result = view.perform_bulk_operation(
             bulk_request,
+            job=job,
             skip_chunks=skip,
             on_chunk=record_chunk(job),
             should_stop=stop_when_revoked(job),
@@ -161,6 +163,7 @@ def execute(job, skip, recorder):
     state = BulkJobState.FAILURE if fields["success_count"] == 0 and fields["error_count"] else BulkJobState.SUCCESS
     finish(job, state, **fields)
     recorder.set_progress(fields["total_items"], fields["total_items"], "Completed", force=True)
+    send_job_finished(view, job)
     return fields["result"]
 
 

@@ -1,0 +1,253 @@
+"""
+The job admin: background bulk jobs in Django's admin (loaded when
+``django.contrib.admin`` is installed, by its autodiscovery).
+
+The list shows owner, operation, state, a progress bar, counts, times and
+duration, with filters by state, operation and owner and a search by task
+id. Records are read-only: history is not edited; the one change allowed is
+cancelling a running job (an action on the list, a button on the job's
+page), through the same ``cancel_job`` as ``DELETE bulk-operations/{id}/``.
+
+Progress bars of running jobs update without a reload: a small script polls
+each job's status endpoint (``rest_bulk_ext.urls``) with the admin session,
+so DRF's ``SessionAuthentication`` must be among the project's
+authentication classes for the bars to move (they still show the state the
+page was rendered with otherwise).
+"""
+
+import json
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
+from django.urls import NoReverseMatch, path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from .jobs.cancel import cancel_job
+from .jobs.exceptions import BulkJobBusy, BulkJobFinished
+from .jobs.models import ACTIVE_STATES, BulkJob, BulkJobState
+from .jobs.status import STATUS_TEXT, job_progress
+
+# The detail page lists this many item errors; errors.csv has them all.
+ERROR_SUMMARY_LENGTH = 20
+
+
+def job_url(name, job):
+    """The URL of one of the job endpoints, or ``None`` when the project does
+    not route it (``rest_bulk_ext.urls`` not included, or an endpoint this
+    version lacks)."""
+    try:
+        return reverse(name, kwargs={"task_id": job.task_id})
+    except NoReverseMatch:
+        return None
+
+
+def percentage(job):
+    """The bar's value: live progress for a running job (Redis, one read),
+    the record's counts otherwise."""
+    if job.state in ACTIVE_STATES:
+        return job_progress(job)["percentage"]
+    if job.state == BulkJobState.SUCCESS:
+        return 100.0
+    done = job.success_count + job.error_count
+    return round(min(100.0, 100.0 * done / job.total_items), 2) if job.total_items else 0.0
+
+
+def format_duration(seconds):
+    seconds = int(seconds)
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    if hours:
+        return f"{hours} h {minutes} min"
+    if minutes:
+        return f"{minutes} min {seconds} s"
+    return f"{seconds} s"
+
+
+@admin.register(BulkJob)
+class BulkJobAdmin(admin.ModelAdmin):
+    list_display = (
+        "task_id",
+        "owner",
+        "operation_type",
+        "state",
+        "progress",
+        "total_items",
+        "success_count",
+        "error_count",
+        "created_at",
+        "finished_at",
+        "duration",
+    )
+    # Only users who own jobs in the owner filter, not the whole user table.
+    list_filter = ("state", "operation_type", ("owner", admin.RelatedOnlyFieldListFilter))
+    # A task id or its beginning (an indexed prefix match).
+    search_fields = ("^task_id",)
+    list_select_related = ("owner",)
+    actions = ["cancel_jobs"]
+    fieldsets = (
+        (None, {"fields": ("task_id", "owner", "operation_type", "state", "progress", "failure_detail")}),
+        (_("Counts"), {"fields": ("total_items", "success_count", "error_count", "downloads", "error_summary")}),
+        (_("Times"), {"fields": ("created_at", "started_at", "finished_at", "duration", "heartbeat_at", "attempts")}),
+        (
+            _("Request"),
+            {"fields": ("view_path", "http_method", "action", "query_string", "options_display", "atomic",
+                        "payload_format", "idempotency_key")},
+        ),
+    )  # fmt: skip
+
+    class Media:
+        css = {"all": ["rest_bulk_ext/admin/jobs.css"]}
+        js = ["rest_bulk_ext/admin/job_progress.js"]
+
+    # Read-only records.
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_cancel_permission(self, request, obj=None):
+        """Who may cancel jobs here: staff with the change permission on
+        ``BulkJob`` (superusers). Override to widen or narrow it."""
+        return request.user.has_perm(f"{BulkJob._meta.app_label}.change_{BulkJob._meta.model_name}")
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field for fieldset in self.fieldsets for field in fieldset[1]["fields"]]
+
+    # Columns and fields.
+
+    @admin.display(description=_("progress"))
+    def progress(self, job):
+        value = percentage(job)
+        return format_html(
+            '<div class="rbe-progress" data-status-url="{}" data-state="{}" title="{}">'
+            '<div class="rbe-progress-bar rbe-state-{}" style="width: {}%"></div>'
+            '<span class="rbe-progress-label">{}%</span></div>',
+            job_url("bulk-operation-status", job) or "",
+            job.state,
+            STATUS_TEXT.get(job.state, job.state),
+            job.state.lower(),
+            f"{value:.2f}",
+            f"{value:.0f}",
+        )
+
+    @admin.display(description=_("duration"))
+    def duration(self, job):
+        start = job.started_at or job.created_at
+        if start is None:
+            return "-"
+        end = job.finished_at or (timezone.now() if job.state in ACTIVE_STATES else None)
+        return format_duration((end - start).total_seconds()) if end else "-"
+
+    @admin.display(description=_("options"))
+    def options_display(self, job):
+        return format_html("<pre>{}</pre>", json.dumps(job.options, indent=2, sort_keys=True, default=str))
+
+    @admin.display(description=_("errors"))
+    def error_summary(self, job):
+        errors = (job.errors or [])[:ERROR_SUMMARY_LENGTH]
+        if not errors:
+            return "-"
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+            ((error.get("index", ""), error.get("line") or "", error.get("error", "")) for error in errors),
+        )
+        more = job.error_count - len(errors)
+        tail = format_html("<p>{}</p>", _("… and {count} more in errors.csv").format(count=more)) if more > 0 else ""
+        return format_html(
+            '<table class="rbe-errors"><thead><tr><th>{}</th><th>{}</th><th>{}</th></tr></thead>'
+            "<tbody>{}</tbody></table>{}",
+            _("index"), _("line"), _("error"), rows, tail,
+        )  # fmt: skip
+
+    @admin.display(description=_("downloads"))
+    def downloads(self, job):
+        links = []
+        if job.operation_type != "bulk_get" and job.is_finished:
+            for name, label in (("bulk-operation-errors", "errors.csv"), ("bulk-operation-results", "results.csv")):
+                url = job_url(name, job)
+                if url:
+                    links.append((url, label))
+        download = job_url("bulk-operation-download", job) if job.state == BulkJobState.SUCCESS else None
+        if download and job.operation_type == "bulk_get" and (job.result or {}).get("download_url"):
+            links.append((download, _("export file")))
+        if not links:
+            return "-"
+        return format_html_join(" · ", '<a href="{}" class="rbe-download">{}</a>', links)
+
+    # Cancelling.
+
+    @admin.action(description=_("Cancel selected running jobs"), permissions=["cancel"])
+    def cancel_jobs(self, request, queryset):
+        cancelled, finished, busy = 0, 0, 0
+        for job in queryset:
+            try:
+                cancel_job(job)
+            except BulkJobFinished:
+                finished += 1
+            except BulkJobBusy:
+                busy += 1
+            else:
+                cancelled += 1
+        if cancelled:
+            self.message_user(
+                request,
+                ngettext("Cancelled %d job.", "Cancelled %d jobs.", cancelled) % cancelled,
+                messages.SUCCESS,
+            )
+        if finished:
+            self.message_user(
+                request,
+                ngettext(
+                    "%d job had already finished; nothing to cancel.",
+                    "%d jobs had already finished; nothing to cancel.",
+                    finished,
+                )
+                % finished,
+                messages.WARNING,
+            )
+        if busy:
+            self.message_user(
+                request, _("The database is busy; retry the cancel of %d job(s) in a moment.") % busy, messages.ERROR
+            )
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path(
+                "<path:object_id>/cancel/",
+                self.admin_site.admin_view(self.cancel_view),
+                name="%s_%s_cancel" % info,
+            ),
+            *super().get_urls(),
+        ]
+
+    def cancel_view(self, request, object_id):
+        """POST: cancel one job (the button of the job's page)."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_cancel_permission(request):
+            raise PermissionDenied
+        job = self.get_object(request, object_id)  # None for an unknown or malformed id
+        if job is None:
+            raise Http404(_("No such bulk job."))
+        self.cancel_jobs(request, BulkJob.objects.filter(pk=job.pk))
+        change_url = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[job.pk])
+        return HttpResponseRedirect(change_url)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = dict(extra_context or {})
+        job = self.get_object(request, object_id)
+        if job is not None and job.state in ACTIVE_STATES and self.has_cancel_permission(request):
+            info = self.opts.app_label, self.opts.model_name
+            extra_context["cancel_url"] = reverse("admin:%s_%s_cancel" % info, args=[job.pk])
+        return super().change_view(request, object_id, form_url, extra_context)
