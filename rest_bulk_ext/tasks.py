@@ -60,7 +60,8 @@ def run_bulk_job(self, job_id, first_try=None):
     first_try = first_try or time.time()
     retries = self.request.retries
     try:
-        return run_job(job_id, final_attempt=is_final_attempt(retries, first_try))
+        # The record holds the result; nothing for the worker's log.
+        run_job(job_id, final_attempt=is_final_attempt(retries, first_try))
     except TRANSIENT_ERRORS as exc:
         raise self.retry(
             exc=exc, countdown=retry_countdown(retries), kwargs={"first_try": first_try}, max_retries=None

@@ -82,6 +82,10 @@ def test_an_outage_shorter_than_the_retry_window_is_ridden_out(client, outage, s
 def test_an_outage_longer_than_the_window_leaves_the_job_to_the_sweeper_which_resumes_it(
     client, outage, settings, tmp_path, atomic
 ):
+    from django.db import connection
+
+    if connection.vendor == "sqlite" and atomic == "true":
+        pytest.skip("SQLite: an atomic job holds the only write lock; nothing can cut it off mid-run")
     outage, env = outage
     worker = worker_with_window(settings, tmp_path, env, window=3)
     try:
