@@ -5,6 +5,7 @@ Tasks are thin wrappers over plain functions and take only ids; see
 ``rest_bulk_ext.jobs.runner``, ``.jobs.sweeper`` and ``.jobs.retention``.
 """
 
+import logging
 import time
 
 from celery import shared_task
@@ -12,6 +13,8 @@ from django.db import InterfaceError, OperationalError
 
 from .jobs.durations import seconds
 from .settings import extensions_api_settings
+
+logger = logging.getLogger(__name__)
 
 # Lost connections, deadlocks and lock timeouts; never ``Exception``: a bad
 # payload or a bug must not be retried.
@@ -59,10 +62,14 @@ def run_bulk_job(self, job_id, first_try=None):
 
     first_try = first_try or time.time()
     retries = self.request.retries
+    final = is_final_attempt(retries, first_try)
     try:
         # The record holds the result; nothing for the worker's log.
-        run_job(job_id, final_attempt=is_final_attempt(retries, first_try))
+        run_job(job_id, final_attempt=final)
     except TRANSIENT_ERRORS as exc:
+        if final:
+            logger.error("rest_bulk_ext: bulk job %s out of retries (%s); left for the sweeper", job_id, exc)
+            return
         raise self.retry(
             exc=exc, countdown=retry_countdown(retries), kwargs={"first_try": first_try}, max_retries=None
         ) from exc

@@ -29,20 +29,21 @@ def client(api_client):
 
 
 @pytest.fixture
-def outage(jobs_redis, jobs_settings):
+def outage(jobs_redis, jobs_settings, settings):
+    purge_queue(jobs_redis, settings.CELERY_TASK_DEFAULT_QUEUE)
     outage, env = database_outage()
     yield outage, env
     outage.close()
 
 
 def worker_with_window(settings, tmp_path, env, window):
+    """A worker whose retries give up after ``window`` seconds."""
     extensions = {
         "BULK_JOB_RETRY_BACKOFF": 0.5,
         "BULK_JOB_RETRY_BACKOFF_MAX": 2,
         "BULK_JOB_MAX_RETRIES": 100,
         "BULK_JOB_RETRY_WINDOW": window,
     }
-    purge_queue(__import__("redis").Redis.from_url(settings.JOBS_REDIS_URL), settings.CELERY_TASK_DEFAULT_QUEUE)
     return start_worker(settings, tmp_path, extensions, **env)
 
 
@@ -94,7 +95,9 @@ def test_an_outage_longer_than_the_window_leaves_the_job_to_the_sweeper_which_re
         wait_for(lambda: (read_progress(task_id) or {}).get("current", 0) >= 150, worker=worker)
 
         outage.cut()
-        wait_for(lambda: "left for the sweeper" in worker.log(), timeout=90, worker=worker, what="the worker to give up")
+        wait_for(
+            lambda: "left for the sweeper" in worker.log(), timeout=90, worker=worker, what="the worker to give up"
+        )
         outage.restore()
 
         job = BulkJob.objects.get(task_id=task_id)

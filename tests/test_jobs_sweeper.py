@@ -76,7 +76,9 @@ def test_stale_and_lost_jobs_are_sent_again_and_live_ones_left(user, timeouts, j
 
     assert queued_task_ids(jobs_redis, queue) == ["lost", "stale"]
     states = dict(BulkJob.objects.values_list("task_id", "state"))
-    assert states == {"stale": "PROGRESS", "beating": "PROGRESS", "lost": "PENDING", "queued": "PENDING", "done": "SUCCESS"}
+    assert states == {
+        "stale": "PROGRESS", "beating": "PROGRESS", "lost": "PENDING", "queued": "PENDING", "done": "SUCCESS",
+    }  # fmt: skip
     # Sent again: the next sweep waits a whole period before looking again.
     assert sweep_jobs().as_dict() == {"requeued": [], "failed": [], "alive": []}
 

@@ -9,7 +9,6 @@ from django.utils import timezone
 from .exceptions import BulkJobBusy, BulkJobFinished
 from .leases import job_is_leased
 from .models import BulkJob, BulkJobState
-from .payloads import delete_payload
 
 logger = logging.getLogger(__name__)
 
@@ -46,10 +45,9 @@ def cancel_job(job):
     if was_pending or not job_is_leased(job.pk):
         # No worker runs it (pending, or its worker vanished): nobody else
         # records what its committed chunks wrote or drops its payload.
-        from .results import committed_fields
+        from .runner import end_with_committed
 
-        BulkJob.objects.filter(pk=job.pk).update(**committed_fields(job))
-        delete_payload(job.payload_name)
+        end_with_committed(job, BulkJobState.REVOKED)
         job.refresh_from_db()
     revoke_task(job.task_id)
     return job

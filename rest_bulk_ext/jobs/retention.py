@@ -77,7 +77,8 @@ def purge_idempotency_records(batch_size, cutoff, now):
         expired |= Q(expires_at__isnull=True, created_at__lt=cutoff)
     removed = 0
     while True:
-        ids = list(BulkIdempotencyRecord.objects.filter(expired).order_by("pk").values_list("pk", flat=True)[:batch_size])
+        records = BulkIdempotencyRecord.objects.filter(expired).order_by("pk")
+        ids = list(records.values_list("pk", flat=True)[:batch_size])
         if not ids:
             return removed
         removed += BulkIdempotencyRecord.objects.filter(pk__in=ids).delete()[0]

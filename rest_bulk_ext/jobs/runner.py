@@ -119,10 +119,16 @@ def finish(job, state, **fields):
     delete_payload(job.payload_name)
 
 
-def end_with_committed(job, state, failure_detail=""):
-    """End ``job`` as ``state`` with the counts of its committed chunks."""
+def end_with_committed(job, state, failure_detail="", recorder=None):
+    """End ``job`` as ``state`` with the counts of its committed chunks, and
+    set its live progress to them: an atomic job rolled back, so nothing of
+    it is shown as done."""
     fields = committed_fields(job)
     finish(job, state, failure_detail=failure_detail, **fields)
+    done = 0 if job.atomic else fields["success_count"] + fields["error_count"]
+    recorder = recorder or ProgressRecorder(job.task_id, job.total_items)
+    message = "Cancelled" if state == BulkJobState.REVOKED else "Failed"
+    recorder.set_progress(done, message=message, force=True)
     return fields
 
 
@@ -172,20 +178,17 @@ def run_job(job_id, *, final_attempt=True):
 
 def run_claimed(job, final_attempt):
     """Run a job this worker holds the lease of and has claimed."""
-    skip = job.checkpoint
-    batch_size = extensions_api_settings.BULK_BATCH_SIZE
     recorder = ProgressRecorder(job.task_id, job.total_items)
-    recorder.set_progress(skip * batch_size if skip else 0, message="Resumed" if skip else "Started", force=True)
     heartbeat = Heartbeat(job.pk)
     try:
+        skip = job.checkpoint
+        batch_size = extensions_api_settings.BULK_BATCH_SIZE
+        recorder.set_progress(skip * batch_size if skip else 0, message="Resumed" if skip else "Started", force=True)
         return execute(job, skip, recorder, heartbeat)
     except ChunkAlreadyCommitted:
         logger.warning("rest_bulk_ext: bulk job %s is run by another worker; leaving it", job.task_id)
     except BulkCancelled:
-        fields = end_with_committed(job, BulkJobState.REVOKED)
-        # An atomic job rolled back: nothing of it is shown as done.
-        done = 0 if job.atomic else fields["success_count"] + fields["error_count"]
-        recorder.set_progress(done, message="Cancelled", force=True)
+        end_with_committed(job, BulkJobState.REVOKED, recorder=recorder)
     except TRANSIENT_ERRORS as exc:
         connection.close()
         if not final_attempt:
@@ -207,13 +210,12 @@ def fail(job, recorder, detail):
     """End ``job`` as ``FAILURE`` with its committed rows; if even that
     cannot be written (the database is gone), the sweeper ends it later."""
     try:
-        fields = end_with_committed(job, BulkJobState.FAILURE, detail)
+        end_with_committed(job, BulkJobState.FAILURE, detail, recorder)
     except TRANSIENT_ERRORS:
         connection.close()
-        logger.exception("rest_bulk_ext: bulk job %s could not be recorded as failed; left for the sweeper", job.task_id)
-        return
-    done = 0 if job.atomic else fields["success_count"] + fields["error_count"]
-    recorder.set_progress(done, message="Failed", force=True)
+        logger.exception(
+            "rest_bulk_ext: bulk job %s could not be recorded as failed; left for the sweeper", job.task_id
+        )
 
 
 def execute(job, skip, recorder, heartbeat):
