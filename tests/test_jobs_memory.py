@@ -19,9 +19,10 @@ pytestmark = [
 ]
 
 ROWS = 100_000
-# Held for the whole run, the 80,000 rows after the 20 % mark would cost
-# far more: about 40,000 errors with their data (~1 KB each) and 40,000 ids.
-MAX_GROWTH_KB = 16 * 1024
+# Measured: about 12 MB after the 20 % mark whatever the job's length (the
+# same for 250,000 rows: one-off allocations, not growth). With the ids and
+# errors kept for the whole run (before issue 8) it was 44 MB at 100,000 rows.
+MAX_GROWTH_KB = 24 * 1024
 
 
 @pytest.fixture

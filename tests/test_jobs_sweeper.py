@@ -125,3 +125,27 @@ def test_a_job_whose_lease_a_live_worker_holds_is_left_alone(user, timeouts, job
     assert report.as_dict() == {"requeued": [], "failed": [], "alive": [job.pk]}
     assert queued_task_ids(jobs_redis, queue) == []
     assert sweep_jobs().requeued == ["slow-chunk"]
+
+
+def test_cancelling_a_job_whose_worker_vanished_records_its_committed_rows_and_drops_its_payload(
+    user, api_client, queue
+):
+    from django.core.files.base import ContentFile
+
+    from rest_bulk_ext.jobs.payloads import PAYLOAD_DIRECTORY, get_payload_storage
+
+    storage = get_payload_storage()
+    job = make_job(user, "orphan", "PROGRESS", age=60, heartbeat_age=30, attempts=1)
+    job.payload_name = storage.save(f"{PAYLOAD_DIRECTORY}/orphan.json", ContentFile(b"[]"))
+    job.atomic = False
+    job.save()
+    BulkJobChunk.objects.create(job=job, number=0, success_count=2, outcomes=[[0, 7, "created"], [1, 8, "created"]])
+    api_client.force_authenticate(user)
+
+    response = api_client.delete("/api/bulk-operations/orphan/")
+
+    assert response.status_code == 202
+    job.refresh_from_db()
+    assert (job.state, job.success_count, job.result["created_ids"]) == ("REVOKED", 2, [7, 8])
+    assert not storage.exists(job.payload_name)
+    assert response.data["progress"]["current"] == 2

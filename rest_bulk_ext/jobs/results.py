@@ -73,14 +73,25 @@ class JobTotals:
         return body
 
 
+# Chunk rows read per query. Pages by number, not ``.iterator()``: MySQLdb
+# buffers a whole result set in the client, which is every row of the job.
+PAGE_ROWS = 8
+
+
 def aggregate_chunks(job, total_items=None):
     """The ``JobTotals`` of every chunk row of ``job`` (committed chunks and
     the uncommitted-errors rows), in chunk order."""
     totals = JobTotals(job, total_items)
-    rows = BulkJobChunk.objects.filter(job_id=job.pk).order_by("number")
-    for row in rows.values_list("number", "success_count", "outcomes", "errors").iterator(chunk_size=4):
-        totals.add(*row)
-    return totals
+    chunks = BulkJobChunk.objects.filter(job_id=job.pk).order_by("number")
+    last = None
+    while True:
+        page = chunks if last is None else chunks.filter(number__gt=last)
+        rows = list(page.values_list("number", "success_count", "outcomes", "errors")[:PAGE_ROWS])
+        for row in rows:
+            totals.add(*row)
+        if len(rows) < PAGE_ROWS:
+            return totals
+        last = rows[-1][0]
 
 
 def result_fields(job, totals):
