@@ -58,3 +58,50 @@ def test_worker_memory_stays_flat_from_20_percent_to_the_end_of_a_100000_row_job
     assert (job.success_count, job.error_count) == (ROWS // 2, ROWS // 2)
     assert JobRecord.objects.count() == ROWS // 2
     assert peak - at_20 < MAX_GROWTH_KB, f"worker grew {(peak - at_20) // 1024} MB after the 20 % mark"
+
+
+def test_the_seen_keys_of_the_duplicate_checks_answer_as_a_dict_across_folds(monkeypatch):
+    import random
+
+    from rest_bulk_ext.engine.seen_keys import SeenKeys
+
+    monkeypatch.setattr(SeenKeys, "YOUNG_LIMIT", 50)
+    monkeypatch.setattr(SeenKeys, "FIRST_CAPACITY", 8)
+    rng = random.Random(8)
+    seen, expected = SeenKeys(), {}
+    for index in range(20_000):
+        key = (rng.randrange(15_000), "same text")
+        if seen.get(key) is None:
+            assert key not in expected
+            seen[key] = expected[key] = index
+        else:
+            assert seen.get(key) == expected[key]
+    assert len(seen) == len(expected)
+    assert seen.get(("never", "seen")) is None
+
+
+def test_the_seen_keys_of_200000_rows_take_a_fraction_of_a_dict():
+    import tracemalloc
+
+    from rest_bulk_ext.engine.seen_keys import SeenKeys
+
+    def held_after_filling(seen):
+        tracemalloc.start()
+        try:
+            for index in range(200_000):
+                key = (f"REF{index:08d}",)  # made here, as a chunk's rows make them
+                if seen.get(key) is None:
+                    seen[key] = index
+            return tracemalloc.get_traced_memory()[0]
+        finally:
+            tracemalloc.stop()
+
+    compact, plain = SeenKeys(), {}
+    compact_bytes = held_after_filling(compact)
+    plain_bytes = held_after_filling(plain)
+
+    # The table (12 bytes a slot) and the last 25,000 keys as they are,
+    # against every key with its tuple and string in a dict.
+    assert compact_bytes < plain_bytes / 2, (compact_bytes, plain_bytes)
+    assert compact_bytes < 12 * 1024 * 1024
+    assert compact.get(("REF00000010",)) == 10 and compact.get(("REF00199999",)) == 199_999
