@@ -47,6 +47,29 @@ DEFAULTS: dict[str, Any] = {
     # they are used only while the installed DRF's methods match the
     # reviewed ones (rest_bulk_ext.compat). False: DRF's own methods.
     "BULK_FAST_VALIDATION": True,
+    # Job recovery, admission and retention (docs/jobs.md, issue 8).
+    # Transient database errors are retried with an exponential back-off
+    # (BULK_JOB_RETRY_BACKOFF seconds doubling, at most
+    # BULK_JOB_RETRY_BACKOFF_MAX) until BULK_JOB_MAX_RETRIES or
+    # BULK_JOB_RETRY_WINDOW (seconds or a timedelta) runs out.
+    "BULK_JOB_MAX_RETRIES": 12,
+    "BULK_JOB_RETRY_WINDOW": 15 * 60,
+    "BULK_JOB_RETRY_BACKOFF": 2,
+    "BULK_JOB_RETRY_BACKOFF_MAX": 120,
+    # The sweeper: a PROGRESS job whose heartbeat is older than this and
+    # that no live worker holds, or a PENDING job older than
+    # BULK_JOB_PENDING_TIMEOUT, is sent again (at most
+    # BULK_JOB_MAX_ATTEMPTS starts in all) or ends FAILURE.
+    "BULK_JOB_STALE_AFTER": 10 * 60,
+    "BULK_JOB_PENDING_TIMEOUT": 30 * 60,
+    "BULK_JOB_MAX_ATTEMPTS": 5,
+    # A user's PENDING + PROGRESS jobs; one more is a 429 (None: no cap).
+    "BULK_MAX_ACTIVE_JOBS_PER_USER": 10,
+    # Finished jobs (and expired idempotency records) older than this are
+    # purged (seconds or a timedelta; None: keep forever).
+    "BULK_JOB_RETENTION": 7 * 24 * 3600,
+    # Seconds a client is told to wait (Retry-After) on a 429 or a 503.
+    "BULK_JOB_RETRY_AFTER": 30,
 }
 
 # Keys whose value is a dotted path imported on access.

@@ -2,15 +2,39 @@
 Celery tasks of rest_bulk_ext. Registered names start with ``rest_bulk_ext.``.
 
 Tasks are thin wrappers over plain functions and take only ids; see
-``rest_bulk_ext.jobs.runner``.
+``rest_bulk_ext.jobs.runner``, ``.jobs.sweeper`` and ``.jobs.retention``.
 """
+
+import logging
+import time
 
 from celery import Task, shared_task
 from django.db import InterfaceError, OperationalError
 
+from .jobs.durations import seconds
+from .settings import extensions_api_settings
+
+logger = logging.getLogger(__name__)
+
 # Lost connections, deadlocks and lock timeouts; never ``Exception``: a bad
 # payload or a bug must not be retried.
 TRANSIENT_ERRORS = (InterfaceError, OperationalError)
+
+
+def retry_countdown(retries):
+    """Seconds before retry number ``retries + 1``: ``BULK_JOB_RETRY_BACKOFF``
+    doubling, at most ``BULK_JOB_RETRY_BACKOFF_MAX``."""
+    base = float(extensions_api_settings.BULK_JOB_RETRY_BACKOFF)
+    return min(float(extensions_api_settings.BULK_JOB_RETRY_BACKOFF_MAX), base * (2**retries))
+
+
+def is_final_attempt(retries, first_try):
+    """No retry after this attempt: ``BULK_JOB_MAX_RETRIES`` spent, or the
+    next one would start after ``BULK_JOB_RETRY_WINDOW``."""
+    if retries >= extensions_api_settings.BULK_JOB_MAX_RETRIES:
+        return True
+    window = seconds(extensions_api_settings.BULK_JOB_RETRY_WINDOW)
+    return window is not None and time.time() + retry_countdown(retries) - first_try > window
 
 
 @shared_task(
@@ -18,17 +42,52 @@ TRANSIENT_ERRORS = (InterfaceError, OperationalError)
     bind=True,
     # Safe: each chunk is checkpointed in its own transaction, so a message
     # delivered again (worker killed mid-job) resumes after the last
-    # committed chunk.
+    # committed chunk, and the job's lease keeps a copy from running twice.
     acks_late=True,
     reject_on_worker_lost=True,
     ignore_result=True,
-    autoretry_for=TRANSIENT_ERRORS,
-    max_retries=3,
-    retry_backoff=True,
-    retry_jitter=True,
+    # Retries are counted and spaced by BULK_JOB_* settings (read per
+    # call), not by the decorator.
+    max_retries=None,
 )
-def run_bulk_job(self: Task, job_id: int) -> None:
-    """Run the ``BulkJob`` with primary key ``job_id``."""
+def run_bulk_job(self: Task, job_id: int, first_try: float | None = None) -> None:
+    """Run the ``BulkJob`` with primary key ``job_id``.
+
+    A transient database error is retried from the last checkpoint with an
+    exponential back-off for up to ``BULK_JOB_RETRY_WINDOW`` (the outage a
+    job rides out); ``first_try`` (epoch seconds) is when the first attempt
+    of this message started.
+    """
     from .jobs.runner import run_job
 
-    run_job(job_id, final_attempt=self.request.retries >= self.max_retries)
+    first_try = first_try or time.time()
+    retries = self.request.retries
+    final = is_final_attempt(retries, first_try)
+    try:
+        # The record holds the result; nothing for the worker's log.
+        run_job(job_id, final_attempt=final)
+    except TRANSIENT_ERRORS as exc:
+        if final:
+            logger.error("rest_bulk_ext: bulk job %s out of retries (%s); left for the sweeper", job_id, exc)
+            return
+        raise self.retry(
+            exc=exc, countdown=retry_countdown(retries), kwargs={"first_try": first_try}, max_retries=None
+        ) from exc
+
+
+@shared_task(name="rest_bulk_ext.sweep_bulk_jobs", ignore_result=True)
+def sweep_bulk_jobs():
+    """Send again, or fail, the jobs whose worker vanished (beat: every
+    minute or few, see docs/jobs.md)."""
+    from .jobs.sweeper import sweep_jobs
+
+    return sweep_jobs().as_dict()
+
+
+@shared_task(name="rest_bulk_ext.purge_bulk_jobs", ignore_result=True)
+def purge_bulk_jobs():
+    """Remove finished jobs older than ``BULK_JOB_RETENTION`` with their
+    chunk rows and files, and expired idempotency records (beat: daily)."""
+    from .jobs.retention import purge_jobs
+
+    return purge_jobs().as_dict()

@@ -11,6 +11,7 @@ from rest_framework.exceptions import NotAuthenticated, PermissionDenied
 
 from .errors import non_field_key
 from .uniqueness import duplicate_message
+from .seen_keys import SeenKeys
 
 NOT_FOUND = "Not found."
 
@@ -55,7 +56,7 @@ class RowFinder:
         self.ctx = ctx
         self.model_field = lookup_model_field(ctx)
         self.key_from_data = key_from_data
-        self.seen = {}
+        self.seen = SeenKeys()
 
     def lookup_value(self, row):
         data = row.item.data

@@ -1,5 +1,7 @@
 """The values passed between the HTTP layer, the job layer and the engine."""
 
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -72,6 +74,24 @@ class ChunkResult:
     outcomes: list = field(default_factory=list)
 
 
+# How many errors and ids of each kind a ``BulkResult`` keeps (None: all).
+# A background job sets it (``bounded_result_details``): its chunks are
+# stored as they commit, so holding every error and id for the whole run
+# would only make the worker's memory grow with the job.
+_detail_limit = ContextVar("rest_bulk_ext_result_detail_limit", default=None)
+
+
+@contextmanager
+def bounded_result_details(limit):
+    """``BulkResult``s made inside keep at most ``limit`` (at least 1)
+    errors and ids of each kind; counts stay exact."""
+    token = _detail_limit.set(max(1, int(limit)))
+    try:
+        yield
+    finally:
+        _detail_limit.reset(token)
+
+
 @dataclass
 class BulkResult:
     """The result body of docs/bulk-endpoint.md."""
@@ -83,17 +103,21 @@ class BulkResult:
     created_ids: list = field(default_factory=list)
     updated_ids: list = field(default_factory=list)
     deleted_ids: list = field(default_factory=list)
+    # See ``bounded_result_details``; ``errors`` stays non-empty once an
+    # error happened, which is what the atomic run tests.
+    detail_limit: int | None = field(default_factory=_detail_limit.get, repr=False)
+    dropped_errors: int = field(default=0, repr=False)
 
     @property
     def error_count(self):
-        return len(self.errors)
+        return len(self.errors) + self.dropped_errors
 
     def add_chunk(self, chunk):
         self.success_count += chunk.success_count
-        self.errors.extend(chunk.errors)
-        self.created_ids.extend(chunk.created_ids)
-        self.updated_ids.extend(chunk.updated_ids)
-        self.deleted_ids.extend(chunk.deleted_ids)
+        self.dropped_errors += _extend(self.errors, chunk.errors, self.detail_limit)
+        _extend(self.created_ids, chunk.created_ids, self.detail_limit)
+        _extend(self.updated_ids, chunk.updated_ids, self.detail_limit)
+        _extend(self.deleted_ids, chunk.deleted_ids, self.detail_limit)
 
     def as_dict(self, task_id=None, max_ids=None):
         """The JSON body. ``max_ids`` cuts each id list and then adds
@@ -115,6 +139,16 @@ class BulkResult:
         if truncated:
             body["ids_truncated"] = True
         return body
+
+
+def _extend(kept, values, limit):
+    """Extend ``kept`` up to ``limit`` items; return how many were dropped."""
+    if limit is None:
+        kept.extend(values)
+        return 0
+    room = max(0, limit - len(kept))
+    kept.extend(values[:room])
+    return max(0, len(values) - room)
 
 
 def _json_id(pk):

@@ -14,6 +14,7 @@ from django.db.models import Model
 from rest_framework.validators import UniqueTogetherValidator, UniqueValidator
 
 from .errors import non_field_key
+from .seen_keys import SeenKeys
 
 
 def duplicate_message(first_index):
@@ -51,7 +52,7 @@ class _UniqueSet:
         self.sources = tuple(sources)
         self.queryset = queryset
         self.message = str(message)
-        self.seen = {}
+        self.seen = SeenKeys()
 
     def values(self, row):
         """The row's values for this set, from its validated data or, when

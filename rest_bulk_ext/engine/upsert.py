@@ -8,6 +8,7 @@ from .operations import Operation
 from .uniqueness import duplicate_message, instance_value, key_value
 from .validation import ChunkValidator
 from .writes import insert_objects
+from .seen_keys import SeenKeys
 
 
 class UpsertOperation(Operation):
@@ -20,7 +21,7 @@ class UpsertOperation(Operation):
         super().__init__(ctx)
         if not ctx.unique_fields:
             raise ImproperlyConfigured("bulk_upsert needs BulkContext.unique_fields.")
-        self.seen = {}
+        self.seen = SeenKeys()
         self.fold = self.uniqueness.fold_case
 
     def sources(self, serializer, names):

@@ -7,8 +7,8 @@ from django.db import OperationalError
 from django.utils import timezone
 
 from .exceptions import BulkJobBusy, BulkJobFinished
+from .leases import job_is_leased
 from .models import BulkJob, BulkJobState
-from .payloads import delete_payload
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +27,8 @@ def revoke_task(task_id):
 def cancel_job(job):
     """Mark ``job`` ``REVOKED``; raise ``BulkJobFinished`` (409) when it has
     already ended. A running job stops at its next chunk boundary: in atomic
-    mode nothing stays, in non-atomic mode its committed chunks stay."""
+    mode nothing stays, in non-atomic mode its committed chunks stay (the
+    worker records them when it stops; here, if no worker runs the job)."""
     now = timezone.now()
     try:
         was_pending = BulkJob.objects.filter(pk=job.pk, state=BulkJobState.PENDING).update(
@@ -41,8 +42,12 @@ def cancel_job(job):
     job.refresh_from_db()
     if not was_running:
         raise BulkJobFinished(job.state)
-    if was_pending:
-        # No worker will claim a REVOKED job, so nobody else drops its payload.
-        delete_payload(job.payload_name)
+    if was_pending or not job_is_leased(job.pk):
+        # No worker runs it (pending, or its worker vanished): nobody else
+        # records what its committed chunks wrote or drops its payload.
+        from .runner import end_with_committed
+
+        end_with_committed(job, BulkJobState.REVOKED)
+        job.refresh_from_db()
     revoke_task(job.task_id)
     return job

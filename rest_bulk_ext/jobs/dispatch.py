@@ -1,13 +1,13 @@
 """
-Start a background bulk job from the HTTP action: store the payload, record
-the job, enqueue the Celery task after commit, answer 202.
+Start a background bulk job from the HTTP action: admit it, store the
+payload, record the job, enqueue the Celery task after commit, answer 202.
 """
 
 import logging
 import uuid
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,6 +15,8 @@ from rest_framework import status
 from rest_framework.exceptions import NotAuthenticated
 from rest_framework.response import Response
 
+from .admission import check_admission
+from .exceptions import BulkJobQueueUnavailable
 from .idempotency import get_idempotency_key
 from .payloads import delete_payload, save_payload
 from .view_rebuild import describe_view
@@ -59,33 +61,62 @@ def accepted_response(job):
     return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["status_url"]})
 
 
-def enqueue_job(job_id, task_id):
-    """Send the task; runs after the job's record is committed.
-
-    A broker that cannot be reached marks the job ``FAILURE`` instead of
-    leaving it ``PENDING`` forever.
-    """
+def send_job(job_id, task_id):
+    """Put the job's message on the broker (raises when it cannot)."""
     from ..tasks import run_bulk_job
+
+    run_bulk_job.apply_async(args=[job_id], task_id=task_id)
+
+
+def enqueue_job(job_id, task_id):
+    """Send the task after the commit of an outer transaction.
+
+    There the client already has its 202 by the time the message is sent
+    (the request's transaction commits after the view returned), so a
+    broker that cannot be reached marks the job ``FAILURE`` and removes its
+    payload instead of leaving it ``PENDING`` forever (API.md 4.2).
+    """
     from .models import BulkJob, BulkJobState
 
     try:
-        run_bulk_job.apply_async(args=[job_id], task_id=task_id)
+        send_job(job_id, task_id)
     except Exception as exc:  # kombu and redis raise many types for "broker down"
         logger.exception("rest_bulk_ext: could not enqueue bulk job %s", task_id)
+        job = BulkJob.objects.filter(pk=job_id).first()
         BulkJob.objects.filter(pk=job_id, state=BulkJobState.PENDING).update(
             state=BulkJobState.FAILURE,
             failure_detail=f"The job could not be queued: {exc.__class__.__name__}: {exc}",
             finished_at=timezone.now(),
         )
+        if job is not None:
+            delete_payload(job.payload_name)
+
+
+def enqueue_now(job):
+    """Send the task of a just-committed job inside the request: a broker
+    that cannot be reached removes the record and the payload and answers
+    503 with ``Retry-After`` (API.md 4.2)."""
+    from .models import BulkJob
+
+    try:
+        send_job(job.pk, job.task_id)
+    except Exception as exc:  # kombu and redis raise many types for "broker down"
+        logger.warning("rest_bulk_ext: could not enqueue bulk job %s; answering 503", job.task_id, exc_info=True)
+        BulkJob.objects.filter(pk=job.pk).delete()
+        delete_payload(job.payload_name)
+        raise BulkJobQueueUnavailable() from exc
 
 
 def start_bulk_job(view, bulk_request):
     """Record a job for ``bulk_request`` as the view's user and answer 202
     with ``Location: <status_url>``.
 
-    The task is sent with ``transaction.on_commit`` and a task id chosen
-    here, so a rolled-back request never starts a job and a started job
-    always finds its record. A repeated ``Idempotency-Key`` of the same user
+    The task is sent once the record is committed, with a task id chosen
+    here: right away (a broker that is down is a 503 and nothing is kept),
+    or with ``transaction.on_commit`` inside an outer transaction, so a
+    rolled-back request never starts a job and a started job always finds
+    its record. A user with ``BULK_MAX_ACTIVE_JOBS_PER_USER`` active jobs
+    gets a 429 (``admission``). A repeated ``Idempotency-Key`` of the same user
     answers with the existing job.
     """
     from .models import BulkJob
@@ -107,10 +138,16 @@ def start_bulk_job(view, bulk_request):
 
     task_id = str(uuid.uuid4())
     status_url(task_id)  # fail on a missing URLconf before storing anything
+    check_admission(user)  # a cheap refusal before the payload is copied
+    # Without an outer transaction the message is sent here, after the
+    # record committed, and a broker that is down is a 503; inside one it
+    # can only be sent when that transaction commits (enqueue_job).
+    in_outer_transaction = connection.in_atomic_block
     payload_name, columns = save_payload(task_id, bulk_request)
     options = dict(bulk_request.options or {})
     try:
         with transaction.atomic():
+            check_admission(user, lock=True)
             job = BulkJob.objects.create(
                 task_id=task_id,
                 owner=user,
@@ -124,7 +161,8 @@ def start_bulk_job(view, bulk_request):
                 idempotency_key=key,
                 **describe_view(view),
             )
-            transaction.on_commit(lambda: enqueue_job(job.pk, task_id))
+            if in_outer_transaction:
+                transaction.on_commit(lambda: enqueue_job(job.pk, task_id))
     except IntegrityError:
         delete_payload(payload_name)
         existing = BulkJob.objects.filter(owner=user, idempotency_key=key).first() if key else None
@@ -135,4 +173,6 @@ def start_bulk_job(view, bulk_request):
     except BaseException:
         delete_payload(payload_name)
         raise
+    if not in_outer_transaction:
+        enqueue_now(job)
     return accepted_response(job)

@@ -21,3 +21,35 @@ class BulkJobBusy(APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_detail = _("The job's database is busy; retry the cancel in a moment.")
     default_code = "bulk_job_busy"
+
+
+class _RetryLater(APIException):
+    """An answer with ``Retry-After`` (DRF's handler sends ``wait``)."""
+
+    def __init__(self, detail=None, code=None, wait=None):
+        from ..settings import extensions_api_settings
+
+        super().__init__(detail, code)
+        self.wait = wait if wait is not None else extensions_api_settings.BULK_JOB_RETRY_AFTER
+
+
+class BulkJobQueueUnavailable(_RetryLater):
+    """The broker could not take the job; nothing was kept."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = _("Background jobs cannot be queued right now; nothing was started. Retry later.")
+    default_code = "bulk_job_queue_unavailable"
+
+
+class TooManyActiveJobs(_RetryLater):
+    """The user already has ``BULK_MAX_ACTIVE_JOBS_PER_USER`` jobs waiting
+    or running; nothing was kept."""
+
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_detail = _(
+        "You already have {limit} background jobs waiting or running; retry when one of them has finished."
+    )
+    default_code = "bulk_too_many_active_jobs"
+
+    def __init__(self, limit, wait=None):
+        super().__init__(self.default_detail.format(limit=limit), wait=wait)

@@ -1,5 +1,6 @@
 """Rebuild a job's ``BulkRequest`` in the worker from its record and payload."""
 
+import traceback
 from contextlib import contextmanager
 
 from ..bulk_request import BulkRequest
@@ -23,6 +24,13 @@ def load_bulk_request(job):
             options=dict(job.options or {}),
             total_items=job.total_items,
         )
+    except BaseException as exc:
+        # The exception's frames hold the engine's CSV item generator: drop
+        # them so the generator is closed now, while its file is open, and
+        # not later by the garbage collector on a closed file ("Exception
+        # ignored in: <generator object csv_items> ... closed file").
+        traceback.clear_frames(exc.__traceback__)
+        raise
     finally:
         if file is not None:
             file.close()

@@ -2,67 +2,158 @@
 A job's result, put together from its ``BulkJobChunk`` rows.
 
 Committed chunks are the truth of what a job wrote: a job resumed after a
-crash ran its first chunks in another process, so the final result is
-summed from the rows, not taken from the last run's ``BulkResult``.
+crash ran its first chunks in another process, and a failed or cancelled
+job ran only some of them, so every final record (``SUCCESS``,
+``FAILURE``, ``REVOKED``) is summed from the rows, not taken from the last
+run's ``BulkResult``. The sum reads the rows one at a time and keeps only
+the capped lists of the record (``BULK_RESULT_MAX_ERRORS`` errors,
+``BULK_RESULT_MAX_IDS`` ids of each kind): memory does not grow with the job.
 """
 
-from ..engine.types import BulkResult
+import json
+import tempfile
+
+from django.core.serializers.json import DjangoJSONEncoder
+
 from ..settings import extensions_api_settings
 from .models import BulkJobChunk
 
 ID_LISTS = {"created": "created_ids", "updated": "updated_ids", "deleted": "deleted_ids"}
 
 
-def aggregate_chunks(job, total_items=None):
-    """A ``BulkResult`` of every chunk row of ``job`` (committed chunks and
-    the uncommitted-errors row), in chunk order."""
-    result = BulkResult(operation_type=job.operation_type, total_items=total_items or job.total_items)
-    chunks = BulkJobChunk.objects.filter(job_id=job.pk).order_by("number")
-    rows = chunks.values_list("success_count", "outcomes", "errors")
-    for success_count, outcomes, errors in rows.iterator(chunk_size=20):
-        result.success_count += success_count
-        result.errors.extend(errors)
+class JobTotals:
+    """Exact counts and capped lists of a job's chunk rows."""
+
+    def __init__(self, job, total_items=None):
+        self.operation_type = job.operation_type
+        self.total_items = total_items or job.total_items
+        self.success_count = 0
+        self.error_count = 0
+        # Items of the committed chunks (progress of a stopped job).
+        self.committed_items = 0
+        self.errors = []
+        self.ids = {name: [] for name in ID_LISTS.values()}
+        self.ids_truncated = False
+        self.max_errors = extensions_api_settings.BULK_RESULT_MAX_ERRORS
+        self.max_ids = extensions_api_settings.BULK_RESULT_MAX_IDS
+
+    def add(self, number, success_count, outcomes, errors):
+        self.success_count += success_count
+        self.error_count += len(errors)
+        if number >= 0:
+            self.committed_items += len(outcomes)
+        room = len(errors) if self.max_errors is None else max(0, self.max_errors - len(self.errors))
+        self.errors.extend(errors[:room])
         for _index, pk, outcome in outcomes:
             name = ID_LISTS.get(outcome)
-            if name is not None:
-                getattr(result, name).append(pk)
-    return result
+            if name is None:
+                continue
+            ids = self.ids[name]
+            if self.max_ids is not None and len(ids) >= self.max_ids:
+                self.ids_truncated = True
+            else:
+                ids.append(pk)
+
+    def body(self, task_id):
+        """The ``result`` of API.md 4.3 with the caps applied."""
+        body = {
+            "task_id": task_id,
+            "total_items": self.total_items,
+            "operation_type": self.operation_type,
+            "success_count": self.success_count,
+            "error_count": self.error_count,
+            "errors": self.errors,
+        }
+        if self.error_count > len(self.errors):
+            body["errors_truncated"] = True
+        for name, ids in self.ids.items():
+            body[name] = [pk if isinstance(pk, (int, str)) else str(pk) for pk in ids]
+        if self.ids_truncated:
+            body["ids_truncated"] = True
+        return body
 
 
-def result_fields(job, bulk_result):
-    """The ``BulkJob`` fields for ``bulk_result``: counts, capped errors and
+# Chunk rows read per query. Pages by number, not ``.iterator()``: MySQLdb
+# buffers a whole result set in the client, which is every row of the job.
+PAGE_ROWS = 8
+
+
+def aggregate_chunks(job, total_items=None):
+    """The ``JobTotals`` of every chunk row of ``job`` (committed chunks and
+    the uncommitted-errors rows), in chunk order."""
+    totals = JobTotals(job, total_items)
+    chunks = BulkJobChunk.objects.filter(job_id=job.pk).order_by("number")
+    last = None
+    while True:
+        page = chunks if last is None else chunks.filter(number__gt=last)
+        rows = list(page.values_list("number", "success_count", "outcomes", "errors")[:PAGE_ROWS])
+        for row in rows:
+            totals.add(*row)
+        if len(rows) < PAGE_ROWS:
+            return totals
+        last = rows[-1][0]
+
+
+def result_fields(job, totals):
+    """The ``BulkJob`` fields for ``totals``: counts, capped errors and
     the capped result body."""
-    max_errors = extensions_api_settings.BULK_RESULT_MAX_ERRORS
-    body = bulk_result.as_dict(job.task_id, extensions_api_settings.BULK_RESULT_MAX_IDS)
-    errors = bulk_result.errors
-    if max_errors is not None and len(errors) > max_errors:
-        errors = errors[:max_errors]
-        body["errors"] = errors
-        body["errors_truncated"] = True
     return {
-        "total_items": bulk_result.total_items,
-        "success_count": bulk_result.success_count,
-        "error_count": bulk_result.error_count,
-        "errors": errors,
-        "result": body,
+        "total_items": totals.total_items,
+        "success_count": totals.success_count,
+        "error_count": totals.error_count,
+        "errors": totals.errors,
+        "result": totals.body(job.task_id),
     }
 
 
-def job_result_fields(job, engine_result):
-    """The final fields of a job the engine ran to its end.
+def committed_fields(job):
+    """The record fields of what ``job`` has committed so far."""
+    return result_fields(job, aggregate_chunks(job))
 
-    An atomic job refused because of invalid items wrote nothing, so its
-    chunk rows were rolled back with it: its errors are kept in one
-    ``UNCOMMITTED`` row for errors.csv and results.csv.
+
+class UncommittedErrors:
+    """The errors of an atomic job's chunks, kept outside its transaction.
+
+    An atomic job refused because of invalid items rolls back its chunk
+    rows with everything else; their errors are spilled to a local
+    temporary file as the chunks run (not held in memory) and stored as
+    ``UNCOMMITTED`` rows after the rollback, for errors.csv and results.csv.
     """
-    if job.atomic and engine_result.errors:
-        BulkJobChunk.objects.update_or_create(
-            job_id=job.pk,
-            number=BulkJobChunk.UNCOMMITTED,
-            defaults={
-                "success_count": 0,
-                "outcomes": [[error.get("index"), None, "failed"] for error in engine_result.errors],
-                "errors": engine_result.errors,
-            },
-        )
-    return result_fields(job, aggregate_chunks(job, engine_result.total_items))
+
+    def __init__(self):
+        self.file = None
+        self.chunks = 0
+
+    def add(self, errors):
+        if not errors:
+            return
+        if self.file is None:
+            self.file = tempfile.TemporaryFile(mode="w+", encoding="utf-8")
+        self.file.write(json.dumps(errors, cls=DjangoJSONEncoder))
+        self.file.write("\n")
+        self.chunks += 1
+
+    def __bool__(self):
+        return self.chunks > 0
+
+    def store(self, job):
+        """One row per spilled chunk, numbered ``-n .. -1`` in item order
+        (``-1`` is ``BulkJobChunk.UNCOMMITTED``); replaces earlier ones."""
+        BulkJobChunk.objects.filter(job_id=job.pk, number__lt=0).delete()
+        if self.file is None:
+            return
+        self.file.seek(0)
+        for position, line in enumerate(self.file):
+            errors = json.loads(line)
+            BulkJobChunk.objects.create(
+                job_id=job.pk,
+                number=position - self.chunks,
+                success_count=0,
+                outcomes=[[error.get("index"), None, "failed"] for error in errors],
+                errors=errors,
+            )
+
+    def close(self):
+        if self.file is not None:
+            self.file.close()
+            self.file = None

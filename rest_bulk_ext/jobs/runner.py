@@ -1,35 +1,40 @@
 """
 ``run_job(job_id)``: the body of the Celery task, a plain function.
 
-It claims the job, rebuilds the view as the owner, reloads the payload and
-runs the same code as the inline path (``run_bulk_request``) with:
+It takes the job's lease (``leases``: one live worker per job), claims the
+job, rebuilds the view as the owner, reloads the payload and runs the same
+code as the inline path (``run_bulk_request``) with:
 
 - ``on_chunk``: a ``BulkJobChunk`` row written in the transaction of the
   chunk, the checkpoint a restarted job resumes from (``skip_chunks``);
 - ``should_stop``: the job's state is ``REVOKED`` (cancel), checked between
   chunks;
-- ``progress``: a throttled ``ProgressRecorder``.
+- ``progress``: a throttled ``ProgressRecorder`` plus the heartbeat.
 
 Messages are acknowledged late, so a worker killed mid-job leaves its
-message to be delivered again; the rerun skips the committed chunks. Two
-workers on the same chunk cannot both commit it: the chunk row's unique
-``(job, number)`` rolls the second one back.
+message to be delivered again; the rerun skips the committed chunks. A
+message delivered while another worker holds the lease, or after the job
+ended, leaves the job and its record alone. Every final record is summed
+from the chunk rows (``results``), so it counts exactly the committed rows.
 """
 
 import logging
 
 from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
-from django.db.models import Value
+from django.db.models import F, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from rest_framework.exceptions import APIException
 
 from ..engine.errors import BulkCancelled
+from ..engine.types import bounded_result_details
 from ..settings import extensions_api_settings
+from .heartbeat import Heartbeat
+from .leases import acquire_job_lease
 from .models import ACTIVE_STATES, BulkJob, BulkJobChunk, BulkJobState
 from .payloads import delete_payload
 from .progress import ProgressRecorder
-from .results import aggregate_chunks, job_result_fields, result_fields
+from .results import UncommittedErrors, aggregate_chunks, committed_fields, result_fields
 from .view_rebuild import rebuild_view
 
 logger = logging.getLogger(__name__)
@@ -39,14 +44,22 @@ TRANSIENT_ERRORS = (InterfaceError, OperationalError)
 
 
 class ChunkAlreadyCommitted(Exception):
-    """Another worker committed this chunk of the same job first."""
+    """Another worker committed this chunk of the same job first (a
+    backend without leases)."""
 
 
-def record_chunk(job):
+def record_chunk(job, uncommitted):
     """The ``on_chunk`` callback: one ``BulkJobChunk`` row per chunk, in the
-    chunk's own transaction."""
+    chunk's own transaction. An atomic job also spills the chunk's errors
+    to ``uncommitted`` (they would roll back with the row); once it has
+    errors nothing of it will commit, so it stops writing rows."""
 
     def on_chunk(chunk):
+        if job.atomic:
+            refused = bool(uncommitted)
+            uncommitted.add(chunk.errors)
+            if refused or chunk.errors:
+                return
         try:
             with transaction.atomic():
                 BulkJobChunk.objects.create(
@@ -71,11 +84,26 @@ def stop_when_revoked(job):
     return should_stop
 
 
+def report_progress(recorder, heartbeat):
+    """The ``progress`` callback: live numbers, and a sign of life."""
+
+    def progress(current, total=None, message=""):
+        heartbeat.touch()
+        recorder.set_progress(current, total, message)
+
+    return progress
+
+
 def claim(job):
-    """Mark the job running; ``False`` when it was cancelled or finished."""
+    """Mark the job running (one more attempt, heartbeat now); ``False``
+    when it was cancelled or finished meanwhile."""
+    now = timezone.now()
     return bool(
         BulkJob.objects.filter(pk=job.pk, state__in=ACTIVE_STATES).update(
-            state=BulkJobState.PROGRESS, started_at=Coalesce("started_at", Value(timezone.now()))
+            state=BulkJobState.PROGRESS,
+            started_at=Coalesce("started_at", Value(now)),
+            heartbeat_at=now,
+            attempts=F("attempts") + 1,
         )
     )
 
@@ -91,75 +119,136 @@ def finish(job, state, **fields):
     delete_payload(job.payload_name)
 
 
+def end_with_committed(job, state, failure_detail="", recorder=None):
+    """End ``job`` as ``state`` with the counts of its committed chunks, and
+    set its live progress to them: an atomic job rolled back, so nothing of
+    it is shown as done."""
+    fields = committed_fields(job)
+    finish(job, state, failure_detail=failure_detail, **fields)
+    done = 0 if job.atomic else fields["success_count"] + fields["error_count"]
+    recorder = recorder or ProgressRecorder(job.task_id, job.total_items)
+    message = "Cancelled" if state == BulkJobState.REVOKED else "Failed"
+    recorder.set_progress(done, message=message, force=True)
+    return fields
+
+
 def run_job(job_id, *, final_attempt=True):
     """Run the bulk job ``job_id`` to its end.
 
     Re-raises transient database errors (for Celery to retry) unless
-    ``final_attempt``; every other failure ends the job as ``FAILURE``.
+    ``final_attempt``. A job that still cannot reach its database on the
+    final attempt is left to the sweeper (``sweeper.sweep_jobs``); every
+    other failure ends the job as ``FAILURE`` with its committed rows
+    counted.
     """
-    job = BulkJob.objects.select_related("owner").filter(pk=job_id).first()
-    if job is None:
-        logger.warning("rest_bulk_ext: bulk job %s does not exist (deleted?); nothing to run", job_id)
-        return None
-    if job.is_finished or not claim(job):
-        # Cancelled before it started, or a message delivered again after
-        # the job ended: nothing to run, only the payload to drop.
-        delete_payload(job.payload_name)
-        return None
-    skip = job.checkpoint
-    recorder = ProgressRecorder(job.task_id, job.total_items)
-    recorder.set_progress(
-        skip * extensions_api_settings.BULK_BATCH_SIZE if skip else 0,
-        message="Resumed" if skip else "Started",
-        force=True,
-    )
+    lease = None
     try:
-        return execute(job, skip, recorder)
+        job = BulkJob.objects.select_related("owner").filter(pk=job_id).first()
+        if job is None:
+            logger.warning("rest_bulk_ext: bulk job %s does not exist (deleted?); nothing to run", job_id)
+            return None
+        if job.is_finished:
+            # A message delivered again after the job ended: leave it.
+            if job.state == BulkJobState.REVOKED:
+                delete_payload(job.payload_name)
+            return None
+        lease = acquire_job_lease(job.pk)
+        if lease is None:
+            logger.info("rest_bulk_ext: bulk job %s is running in another worker; leaving it", job.task_id)
+            return None
+        # The other worker may have finished between the read and the lease.
+        if not claim(job):
+            job.refresh_from_db(fields=["state"])
+            if job.state == BulkJobState.REVOKED:
+                delete_payload(job.payload_name)
+            return None
+    except TRANSIENT_ERRORS:
+        if lease is not None:
+            lease.release()
+        connection.close()
+        if not final_attempt:
+            raise
+        logger.exception("rest_bulk_ext: bulk job %s could not be started; left for the sweeper", job_id)
+        return None
+    try:
+        return run_claimed(job, final_attempt)
+    finally:
+        lease.release()
+
+
+def run_claimed(job, final_attempt):
+    """Run a job this worker holds the lease of and has claimed."""
+    recorder = ProgressRecorder(job.task_id, job.total_items)
+    heartbeat = Heartbeat(job.pk)
+    try:
+        skip = job.checkpoint
+        batch_size = extensions_api_settings.BULK_BATCH_SIZE
+        recorder.set_progress(skip * batch_size if skip else 0, message="Resumed" if skip else "Started", force=True)
+        return execute(job, skip, recorder, heartbeat)
     except ChunkAlreadyCommitted:
         logger.warning("rest_bulk_ext: bulk job %s is run by another worker; leaving it", job.task_id)
     except BulkCancelled:
-        finish(job, BulkJobState.REVOKED, **result_fields(job, aggregate_chunks(job)))
-        recorder.set_progress(recorder.last_current or 0, message="Cancelled", force=True)
+        end_with_committed(job, BulkJobState.REVOKED, recorder=recorder)
     except TRANSIENT_ERRORS as exc:
         connection.close()
         if not final_attempt:
             raise
         logger.exception("rest_bulk_ext: bulk job %s failed on a database error", job.task_id)
-        finish(job, BulkJobState.FAILURE, failure_detail=f"{exc.__class__.__name__}: {exc}")
+        fail(job, recorder, f"{exc.__class__.__name__}: {exc}")
     except APIException as exc:
         # The owner lost a permission, the payload no longer validates, ...
-        finish(job, BulkJobState.FAILURE, failure_detail=_detail_text(exc.detail))
-        recorder.set_progress(recorder.last_current or 0, message="Failed", force=True)
+        fail(job, recorder, _detail_text(exc.detail))
     except Exception as exc:
         logger.exception("rest_bulk_ext: bulk job %s failed", job.task_id)
-        finish(job, BulkJobState.FAILURE, failure_detail=f"{exc.__class__.__name__}: {exc}")
-        recorder.set_progress(recorder.last_current or 0, message="Failed", force=True)
+        fail(job, recorder, f"{exc.__class__.__name__}: {exc}")
+    finally:
+        heartbeat.close()
     return None
 
 
-def execute(job, skip, recorder):
+def fail(job, recorder, detail):
+    """End ``job`` as ``FAILURE`` with its committed rows; if even that
+    cannot be written (the database is gone), the sweeper ends it later."""
+    try:
+        end_with_committed(job, BulkJobState.FAILURE, detail, recorder)
+    except TRANSIENT_ERRORS:
+        connection.close()
+        logger.exception(
+            "rest_bulk_ext: bulk job %s could not be recorded as failed; left for the sweeper", job.task_id
+        )
+
+
+def execute(job, skip, recorder, heartbeat):
     from ..signals import send_job_finished
     from .rebuild_request import load_bulk_request
 
     view = rebuild_view(job, job.owner)
-    with load_bulk_request(job) as bulk_request:
-        if job.operation_type == "bulk_get":
-            # Through the view's hooks, so an override applies in jobs too.
-            body = view.perform_bulk_retrieve(bulk_request)
-            count = body.get("count", 0) if isinstance(body, dict) else 0
-            finish(job, BulkJobState.SUCCESS, result=body, success_count=count, total_items=count)
-            recorder.set_progress(count, count, "Completed", force=True)
-            send_job_finished(view, job)
-            return body
-        result = view.perform_bulk_operation(
-            bulk_request,
-            job=job,
-            skip_chunks=skip,
-            on_chunk=record_chunk(job),
-            should_stop=stop_when_revoked(job),
-            progress=recorder,
-        )
-    fields = job_result_fields(job, result)
+    uncommitted = UncommittedErrors()
+    try:
+        with load_bulk_request(job) as bulk_request:
+            if job.operation_type == "bulk_get":
+                # Through the view's hooks, so an override applies in jobs too.
+                body = view.perform_bulk_retrieve(bulk_request)
+                count = body.get("count", 0) if isinstance(body, dict) else 0
+                finish(job, BulkJobState.SUCCESS, result=body, success_count=count, total_items=count)
+                recorder.set_progress(count, count, "Completed", force=True)
+                send_job_finished(view, job)
+                return body
+            # The chunk rows keep every id and error; the run keeps counts.
+            with bounded_result_details(1):
+                result = view.perform_bulk_operation(
+                    bulk_request,
+                    job=job,
+                    skip_chunks=skip,
+                    on_chunk=record_chunk(job, uncommitted),
+                    should_stop=stop_when_revoked(job),
+                    progress=report_progress(recorder, heartbeat),
+                )
+        if job.atomic and result.error_count:
+            uncommitted.store(job)
+    finally:
+        uncommitted.close()
+    fields = result_fields(job, aggregate_chunks(job, result.total_items))
     state = BulkJobState.FAILURE if fields["success_count"] == 0 and fields["error_count"] else BulkJobState.SUCCESS
     finish(job, state, **fields)
     recorder.set_progress(fields["total_items"], fields["total_items"], "Completed", force=True)
@@ -173,3 +262,4 @@ def _detail_text(detail):
     if isinstance(detail, (list, tuple)):
         return " ".join(_detail_text(value) for value in detail)
     return str(detail)
+

@@ -1,0 +1,91 @@
+"""
+``SeenKeys``: the keys a run has seen, for the cross-chunk duplicate checks
+(``uniqueness``, ``upsert``, ``lookups``), held compactly.
+
+A dict of every key (a tuple of values) costs about 150-250 bytes a key in
+CPython: a 1,000,000-row job would hold 200 MB per unique set. Here only the
+last ``YOUNG_LIMIT`` keys are kept as they are (a dict: C-speed lookups);
+older ones are folded into an open-addressing table of two flat arrays, the
+keys' 64-bit ``hash()`` and their first item index: 12 bytes a slot, at most
+two thirds full, so 18-36 bytes a key (24 MB for a million keys). A lookup
+checks the recent keys, then probes the table (a few array reads).
+
+The price: a new key whose 64-bit hash equals an older key's is reported as
+a duplicate of it. With n keys the chance is about n² / 2**65 (1e-8 for a
+million keys). Hashes are only compared within one process (one run).
+"""
+
+from array import array
+
+
+class SeenKeys:
+    """The ``dict`` subset the duplicate checks use: ``get`` and ``[]=``."""
+
+    YOUNG_LIMIT = 25_000
+    FIRST_CAPACITY = 1 << 16
+
+    def __init__(self):
+        self._young = {}
+        self._size = 0
+        self._mask = -1
+        self._hashes = self._indexes = None
+
+    def get(self, key, default=None):
+        found = self._young.get(key)
+        if found is not None:
+            return found
+        if self._size:
+            wanted = hash(key) or 1
+            hashes, mask = self._hashes, self._mask
+            slot = wanted & mask
+            while True:
+                stored = hashes[slot]
+                if stored == wanted:
+                    return self._indexes[slot]
+                if not stored:
+                    return default
+                slot = (slot + 1) & mask
+        return default
+
+    def __setitem__(self, key, index):
+        self._young[key] = index
+        if len(self._young) >= self.YOUNG_LIMIT:
+            self._fold()
+
+    def __len__(self):
+        return len(self._young) + self._size
+
+    def _fold(self):
+        needed = self._size + len(self._young)
+        if self._hashes is None or needed * 3 > (self._mask + 1) * 2:
+            capacity = self.FIRST_CAPACITY
+            while needed * 3 > capacity * 2:
+                capacity *= 2
+            self._resize(capacity)
+        for key, index in self._young.items():
+            self._put(hash(key) or 1, index)
+        self._young = {}
+
+    def _resize(self, capacity):
+        old_hashes, old_indexes = self._hashes, self._indexes
+        self._hashes = array("q", bytes(8 * capacity))
+        self._indexes = array("i", bytes(4 * capacity))
+        self._mask, self._size = capacity - 1, 0
+        if old_hashes is not None:
+            for stored, index in zip(old_hashes, old_indexes):
+                if stored:
+                    self._put(stored, index)
+
+    def _put(self, key_hash, index):
+        hashes, mask = self._hashes, self._mask
+        slot = key_hash & mask
+        while True:
+            stored = hashes[slot]
+            if not stored:
+                hashes[slot] = key_hash
+                self._indexes[slot] = index
+                self._size += 1
+                return
+            if stored == key_hash:
+                return  # the first index of a hash stays
+            slot = (slot + 1) & mask

@@ -1,0 +1,20 @@
+"""``manage.py sweep_bulk_jobs``: send again, or fail, the background bulk
+jobs whose worker vanished (what the beat task ``rest_bulk_ext.sweep_bulk_jobs`` does)."""
+
+from django.core.management.base import BaseCommand
+
+from rest_bulk_ext.jobs.sweeper import sweep_jobs
+
+
+class Command(BaseCommand):
+    help = "Send again (from their last checkpoint) or fail the bulk jobs whose worker vanished."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--limit", type=int, default=500, help="At most this many jobs per run.")
+
+    def handle(self, *args, limit, **options):
+        report = sweep_jobs(limit=limit)
+        self.stdout.write(
+            f"requeued {len(report.requeued)}, failed {len(report.failed)}, "
+            f"still running {len(report.alive)}"
+        )
