@@ -122,6 +122,7 @@ SETTING_VALIDATORS = {
     "BULK_MAX_ACTIVE_JOBS_PER_USER": integer(1, optional=True),
     "BULK_JOB_RETENTION": duration(optional=True),
     "BULK_CSV_ESCAPE_FORMULAS": boolean,
+    "BULK_FAST_VALIDATION": boolean,
     # Concurrency (issue 7).
     "BULK_RETRY_ATTEMPTS": integer(0),
     "BULK_RETRY_BACKOFF": number(0),
