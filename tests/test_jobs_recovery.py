@@ -204,3 +204,23 @@ def test_a_cancelled_non_atomic_csv_job_counts_its_committed_chunks_and_closes_i
     status = client.get(f"/api/bulk-operations/{task_id}/status/").data
     assert status["progress"]["current"] == written
     assert "Exception ignored" not in celery_worker.log()
+
+
+def test_an_atomic_job_refused_over_several_chunks_keeps_every_error_outside_its_rollback(
+    client, celery_worker, jobs_settings
+):
+    bad = {10, 120, 121, 290}
+    body = [{"seq": n, "label": "bad" if n in bad else "ok"} for n in range(300)]
+    response = client.post(SLOW_URL, body, format="json")
+    job = wait_for_job(response.data["task_id"], celery_worker)
+
+    assert job.state == "FAILURE"
+    assert JobRecord.objects.count() == 0
+    assert (job.success_count, job.error_count) == (0, 4)
+    assert [error["index"] for error in job.result["errors"]] == sorted(bad)
+    # One row per chunk that had errors (chunks 0, 2 and 5), in item order.
+    assert list(BulkJobChunk.objects.filter(job_id=job.pk).values_list("number", flat=True)) == [-3, -2, -1]
+    errors_csv = b"".join(client.get(f"/api/bulk-operations/{job.task_id}/errors.csv").streaming_content)
+    assert errors_csv.decode().splitlines()[1:] == [f"{n},bad,label: This label is refused." for n in sorted(bad)]
+    results_csv = b"".join(client.get(f"/api/bulk-operations/{job.task_id}/results.csv").streaming_content)
+    assert results_csv.decode().splitlines()[1:] == [f"{n},,failed" for n in sorted(bad)]
