@@ -40,6 +40,13 @@ DEFAULTS = {
     # STORAGES alias where a job's payload waits for a worker; every worker
     # must be able to read it (shared disk, S3, ...).
     "BULK_PAYLOAD_STORAGE": "default",
+    # Hostile and careless input (docs/security.md).
+    # List-route PATCH/DELETE refuse a query parameter that would not narrow the rows.
+    "BULK_STRICT_QUERY_PARAMS": True,
+    # Seconds an Idempotency-Key is remembered, inline and background alike.
+    "BULK_IDEMPOTENCY_TTL": 86400,
+    # CSV files the library writes prefix formula-starting cells with "'".
+    "BULK_CSV_ESCAPE_FORMULAS": True,
 }
 
 # Keys whose value is a dotted path imported on access.

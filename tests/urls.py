@@ -6,4 +6,5 @@ urlpatterns = [
     path("", include("tests.urls_queryset")),
     path("", include("tests.urls_items")),
     path("", include("tests.urls_jobs")),
+    path("", include("tests.urls_security")),
 ]

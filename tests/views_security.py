@@ -1,0 +1,85 @@
+"""Viewsets for the hostile-input tests (strict list route, idempotency),
+mounted under ``sec/``."""
+
+import django_filters
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework import filters, viewsets
+from rest_framework.pagination import PageNumberPagination
+
+from rest_bulk_ext.mixins import BulkOperationsMixin, ListDestroyModelMixin, ListUpdateModelMixin
+
+from .models_queryset import Member
+from .views_queryset import MemberSerializer, MemberViewSet, scoped_organizations
+
+
+class MemberFilterSet(django_filters.FilterSet):
+    is_active = django_filters.BooleanFilter()
+    score = django_filters.RangeFilter()
+    status = django_filters.MultipleChoiceFilter(choices=Member.STATUS_CHOICES)
+    domain = django_filters.CharFilter(method="filter_domain")
+
+    class Meta:
+        model = Member
+        fields = ["email"]
+
+    def filter_domain(self, queryset, name, value):
+        return queryset.filter(email__endswith="@" + value)
+
+
+class FilterSetClassMemberViewSet(MemberViewSet):
+    filterset_fields = None
+    filterset_class = MemberFilterSet
+
+
+class ListFieldsMemberViewSet(MemberViewSet):
+    filterset_fields = ["email", "is_active"]
+
+
+class SearchMemberViewSet(MemberViewSet):
+    filter_backends = [DjangoFilterBackend, filters.SearchFilter, filters.OrderingFilter]
+    filterset_fields = ["email"]
+    search_fields = ["username"]
+    ordering_fields = ["username"]
+    pagination_class = PageNumberPagination
+
+
+class TeamNameBackend:
+    """A custom backend that cannot say which parameters it reads."""
+
+    def filter_queryset(self, request, queryset, view):
+        name = request.query_params.get("team_name")
+        return queryset.filter(team__name=name) if name else queryset
+
+
+class DeclaringTeamNameBackend(TeamNameBackend):
+    def get_bulk_query_params(self, request, queryset, view):
+        return ["team_name"]
+
+
+class CustomBackendMemberViewSet(MemberViewSet):
+    filter_backends = [DjangoFilterBackend, TeamNameBackend]
+
+
+class DeclaredCustomBackendMemberViewSet(CustomBackendMemberViewSet):
+    bulk_allowed_query_params = ["team_name"]
+
+
+class SelfDeclaringBackendMemberViewSet(MemberViewSet):
+    filter_backends = [DjangoFilterBackend, DeclaringTeamNameBackend]
+
+
+class LenientMemberViewSet(MemberViewSet):
+    bulk_strict_query_params = False
+
+
+class BulkMemberViewSet(ListUpdateModelMixin, ListDestroyModelMixin, BulkOperationsMixin, viewsets.ModelViewSet):
+    """Every bulk route over members, for idempotency and hostile bodies."""
+
+    serializer_class = MemberSerializer
+    filterset_fields = {"email": ["exact", "endswith"], "is_active": ["exact"], "team": ["exact"]}
+
+    def get_queryset(self):
+        return Member.objects.filter(organization__in=scoped_organizations(self.request))
+
+    def perform_create(self, serializer):
+        serializer.save(organization=scoped_organizations(self.request).first())
