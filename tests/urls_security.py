@@ -13,7 +13,7 @@ router.register("custom-members", views.CustomBackendMemberViewSet, basename="se
 router.register("declared-members", views.DeclaredCustomBackendMemberViewSet, basename="sec-declared-member")
 router.register("self-declared-members", views.SelfDeclaringBackendMemberViewSet, basename="sec-selfdecl-member")
 router.register("lenient-members", views.LenientMemberViewSet, basename="sec-lenient-member")
-router.register("bulk-members", views.BulkMemberViewSet, basename="sec-bulk-member")
+router.register("gated-txns", views.GatedTxnViewSet, basename="sec-gated-txn")
 
 urlpatterns = [
     path("sec/", include(router.urls)),

@@ -1,15 +1,17 @@
 """Viewsets for the hostile-input tests (strict list route, idempotency),
 mounted under ``sec/``."""
 
+import threading
+
 import django_filters
 from django_filters.rest_framework import DjangoFilterBackend
-from rest_framework import filters, viewsets
+from rest_framework import filters
 from rest_framework.pagination import PageNumberPagination
 
-from rest_bulk_ext.mixins import BulkOperationsMixin, ListDestroyModelMixin, ListUpdateModelMixin
 
 from .models_queryset import Member
-from .views_queryset import MemberSerializer, MemberViewSet, scoped_organizations
+from .views_items import TxnViewSet
+from .views_queryset import MemberViewSet
 
 
 class MemberFilterSet(django_filters.FilterSet):
@@ -72,14 +74,14 @@ class LenientMemberViewSet(MemberViewSet):
     bulk_strict_query_params = False
 
 
-class BulkMemberViewSet(ListUpdateModelMixin, ListDestroyModelMixin, BulkOperationsMixin, viewsets.ModelViewSet):
-    """Every bulk route over members, for idempotency and hostile bodies."""
+class GatedTxnViewSet(TxnViewSet):
+    """Holds each inline write at a gate the test opens, so a second request
+    arrives while the first still runs."""
 
-    serializer_class = MemberSerializer
-    filterset_fields = {"email": ["exact", "endswith"], "is_active": ["exact"], "team": ["exact"]}
+    entered = threading.Event()
+    gate = threading.Event()
 
-    def get_queryset(self):
-        return Member.objects.filter(organization__in=scoped_organizations(self.request))
-
-    def perform_create(self, serializer):
-        serializer.save(organization=scoped_organizations(self.request).first())
+    def perform_bulk_operation(self, bulk_request):
+        type(self).entered.set()
+        type(self).gate.wait(timeout=30)
+        return super().perform_bulk_operation(bulk_request)

@@ -85,8 +85,8 @@ def start_bulk_job(view, bulk_request):
 
     The task is sent with ``transaction.on_commit`` and a task id chosen
     here, so a rolled-back request never starts a job and a started job
-    always finds its record. A repeated ``Idempotency-Key`` of the same user
-    answers with the existing job.
+    always finds its record. A repeated ``Idempotency-Key`` is answered
+    before this runs (``jobs.idempotency``), with this job's 202.
     """
     from .models import BulkJob
 
@@ -99,11 +99,9 @@ def start_bulk_job(view, bulk_request):
                 "BULK_ASYNC_THRESHOLD to run the operation inline."
             )
         )
+    # An informational copy: the key itself is reserved and its answer (this
+    # 202) replayed by jobs.idempotency, as for an inline request.
     key = get_idempotency_key(request)
-    if key is not None:
-        existing = BulkJob.objects.filter(owner=user, idempotency_key=key).first()
-        if existing is not None:
-            return accepted_response(existing)
 
     task_id = str(uuid.uuid4())
     status_url(task_id)  # fail on a missing URLconf before storing anything
