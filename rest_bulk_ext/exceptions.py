@@ -7,6 +7,20 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import status
 from rest_framework.exceptions import APIException
 
+# Names listed in one message at most: a request with thousands of unknown
+# or duplicate names must not get (or cost) a message thousands of names long.
+MAX_NAMES_IN_MESSAGE = 20
+
+
+def capped_names(names):
+    """``"a, b, c"`` (sorted), cut after ``MAX_NAMES_IN_MESSAGE`` names with
+    "and N more"; ``"none"`` for no names."""
+    names = sorted(str(name) for name in names)
+    shown = ", ".join(names[:MAX_NAMES_IN_MESSAGE])
+    if len(names) > MAX_NAMES_IN_MESSAGE:
+        shown += " " + str(_("and {count} more")).format(count=len(names) - MAX_NAMES_IN_MESSAGE)
+    return shown or str(_("none"))
+
 
 class BulkHeaderRequired(APIException):
     status_code = status.HTTP_400_BAD_REQUEST

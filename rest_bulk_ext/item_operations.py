@@ -13,6 +13,7 @@ from .bulk_request import BulkRequest, bulk_retrieve_queryset, run_bulk_request,
 from .engine.types import BulkContext
 from .jobs import idempotency
 from .object_permissions import needs_object_permission_checks
+from .request_errors import as_api_exception, guard_parsers
 from .schemas import BulkSchema
 from .settings import extensions_api_settings
 from .upsert_targets import resolve_unique_fields, resolve_update_fields
@@ -68,6 +69,15 @@ class BulkOperationsMixin:
         if operation == "bulk_get":
             return Response(self.perform_bulk_retrieve(bulk_request))
         return self.get_bulk_response(self.perform_bulk_operation(bulk_request))
+
+    def get_parsers(self):
+        # JSON nested too deeply is a 400, not a RecursionError (500).
+        return guard_parsers(super().get_parsers())
+
+    def handle_exception(self, exc):
+        # Django's own body-size and field-count errors as DRF answers, not
+        # Django's HTML error page.
+        return super().handle_exception(as_api_exception(exc))
 
     def get_object(self):
         # A list-level route (``detail=False``, as /bulk/) has no single

@@ -38,6 +38,7 @@ from .db_errors import translate_database_errors
 from .exceptions import ExpectedRowsMismatch, TooManyRows
 from .field_values import add_auto_now_values, validate_update_values
 from .object_permissions import check_each_object, needs_object_permission_checks
+from .request_errors import as_api_exception, guard_parsers
 from .schemas import BulkSchema
 from .settings import extensions_api_settings
 from .strict_query_params import check_query_params
@@ -70,6 +71,15 @@ class BulkOperationBaseMixin:
 
     # Check every target row with the permission classes' has_object_permission.
     bulk_check_object_permissions = True
+
+    def get_parsers(self):
+        # JSON nested too deeply is a 400, not a RecursionError (500).
+        return guard_parsers(super().get_parsers())
+
+    def handle_exception(self, exc):
+        # Django's own body-size and field-count errors as DRF answers, not
+        # Django's HTML error page.
+        return super().handle_exception(as_api_exception(exc))
 
     def get_bulk_queryset(self):
         """The rows a bulk operation acts on. Override to narrow them further;

@@ -33,11 +33,9 @@ from django_filters.utils import translate_validation
 from rest_framework import serializers
 from rest_framework.filters import OrderingFilter, SearchFilter
 
+from .exceptions import capped_names
 from .settings import extensions_api_settings
 
-# Names listed in one message at most: a view with hundreds of filters must
-# not make every refusal hundreds of names long.
-MAX_NAMES_IN_MESSAGE = 20
 
 
 def is_strict(view):
@@ -46,15 +44,6 @@ def is_strict(view):
     if strict is None:
         strict = extensions_api_settings.BULK_STRICT_QUERY_PARAMS
     return bool(strict)
-
-
-def name_list(names):
-    """``"a, b, c"``, cut after ``MAX_NAMES_IN_MESSAGE`` names."""
-    names = sorted(names)
-    shown = ", ".join(names[:MAX_NAMES_IN_MESSAGE])
-    if len(names) > MAX_NAMES_IN_MESSAGE:
-        shown += " " + _("and {count} more").format(count=len(names) - MAX_NAMES_IN_MESSAGE)
-    return shown or _("none")
 
 
 def _is_empty(value):
@@ -156,7 +145,7 @@ def check_query_params(view, request, queryset):
                 _(
                     "No filter of this view uses '{name}', so it would not narrow the rows and the write "
                     "would act on every row. Filters: {filters}."
-                ).format(name=name, filters=name_list(narrowing_candidates(view, request, queryset)))
+                ).format(name=name, filters=capped_names(narrowing_candidates(view, request, queryset)))
             ]
         elif len(values) > 1 and not takes_several_values(view, request, queryset, name):
             errors[name] = [_("Give '{name}' once; only one of its values would be used.").format(name=name)]
