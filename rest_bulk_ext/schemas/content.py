@@ -307,3 +307,35 @@ def bulk_route(view):
     if action == ITEM_ROUTE_ACTION:
         return "item"
     return None
+
+
+def job_route(view):
+    """``"list"`` or ``"job"`` for the job endpoints of ``rest_bulk_ext.urls``
+    (section 5 of the contract), ``None`` for any other view."""
+    from ..jobs.views import BulkJobListView, BulkJobViewMixin
+
+    if not isinstance(view, BulkJobViewMixin):
+        return None
+    return "list" if isinstance(view, BulkJobListView) else "job"
+
+
+JOB_NOT_FOUND = ("No such job, or not yours: a job is visible to its owner (and superusers) only.", DETAIL_SCHEMA, {})
+JOB_UNAUTHENTICATED = ("Not authenticated, or not allowed.", DETAIL_SCHEMA, {})
+
+
+def job_route_responses(route, method):
+    """The answers a job endpoint gives besides its success:
+    ``{status: (description, schema, headers)}``. A cancel (``DELETE``)
+    answers 202 with the status body (documented by the caller), 409 for a
+    job that already ended."""
+    # 401 or 403 for an anonymous request, depending on the authentication classes.
+    responses = {"401": JOB_UNAUTHENTICATED, "403": JOB_UNAUTHENTICATED}
+    if route == "list":
+        return responses
+    responses["404"] = JOB_NOT_FOUND
+    if method == "DELETE":
+        responses["409"] = ("The job already ended (SUCCESS, FAILURE or REVOKED); nothing changed.", DETAIL_SCHEMA, {})
+    return responses
+
+
+CANCELLED_DESCRIPTION = "Cancelled: the job's status, state REVOKED. Committed chunks stay in non-atomic mode."
