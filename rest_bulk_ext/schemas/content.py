@@ -139,14 +139,15 @@ def list_route_responses(method):
         "204": ("Written. Nothing in the body; the count is in X-Bulk-Affected-Rows.", None, affected_rows_header()),
         "200": ("Dry run (X-Bulk-Dry-Run): the rows the request would touch.", DRY_RUN_SCHEMA, {}),
         "400": (
-            "Missing guard header, invalid value, row limit exceeded, or a value the database rejects. "
-            "Nothing written.",
+            "Missing guard header, a query parameter that would not narrow the rows, invalid value, row limit "
+            "exceeded, or a value the database rejects. Nothing written.",
             {"oneOf": [DETAIL_SCHEMA, FIELD_ERRORS_SCHEMA]}, {},
         ),
         "403": ("A permission class (or an object permission on one row) refused. Nothing written.",
                 DETAIL_SCHEMA, {}),
         "412": ("X-Bulk-Expected-Rows differs from the rows matched. Nothing written.",
                 EXPECTED_ROWS_MISMATCH_SCHEMA, {}),
+        "413": ("The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE. Nothing written.", DETAIL_SCHEMA, {}),
         "409": ("A unique, foreign-key or protected constraint refused the write. Nothing written.",
                 DETAIL_SCHEMA, {}),
     }
@@ -277,6 +278,9 @@ def item_route_responses(method, item_ref):
                 {"oneOf": [RESULT_SCHEMA, DETAIL_SCHEMA]}, {}),
         "403": ("A permission class refused.", DETAIL_SCHEMA, {}),
         "413": ("Too many items or too large a file.", DETAIL_SCHEMA, {}),
+        "409": ("A request with this Idempotency-Key is still running, or a constraint refused the write.",
+                DETAIL_SCHEMA, {}),
+        "422": ("This Idempotency-Key was used with a different request; nothing ran.", DETAIL_SCHEMA, {}),
     }
 
 
