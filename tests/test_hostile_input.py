@@ -17,7 +17,7 @@ from rest_bulk_ext.jobs.csv_exports import iter_errors_csv
 from rest_bulk_ext.jobs.models import BulkIdempotencyRecord, BulkJob, BulkJobChunk
 
 from .items_fixtures import make_account, make_txns, txn_data
-from .models_items import Txn
+from .models_items import CodeItem, Txn
 from .models_queryset import Member
 from .test_list_operations import BULK, alice_client, world  # noqa: F401 (fixtures)
 
@@ -258,3 +258,23 @@ def test_errors_csv_cells_that_start_a_formula_are_escaped_but_numbers_are_kept(
     settings.REST_FRAMEWORK_EXTENSIONS = {"BULK_CSV_ESCAPE_FORMULAS": False}
     rows = list(csv.reader(io.StringIO("".join(iter_errors_csv(job)))))
     assert rows[1][0] == '=HYPERLINK("http://evil","x")'
+
+
+# --- values the database cannot hold ----------------------------------------------
+
+
+@pytest.mark.parametrize("atomic", ["true", "false"])
+def test_a_value_the_database_cannot_hold_is_an_item_error_on_every_database(client, atomic):
+    """The serializer lets an integer past 64 bits through; every database
+    refuses it. Non-atomic: an item error and the other item written;
+    atomic: a 400 and nothing written. Never a 500."""
+    body = [{"code": "a", "label": "ok", "quantity": HUGE}, {"code": "b", "label": "ok", "quantity": 2}]
+    response = client.post(f"/sec/loose-code-items/bulk/?atomic={atomic}", body, format="json")
+    if atomic == "true":
+        assert_json(response, 400)
+        assert not CodeItem.objects.exists()
+    else:
+        result = assert_json(response, 201)
+        assert [error["index"] for error in result["errors"]] == [0]
+        assert result["errors"][0]["data"]["quantity"] == HUGE
+        assert list(CodeItem.objects.values_list("code", flat=True)) == ["b"]

@@ -7,6 +7,7 @@ from django.urls import include, path
 urlpatterns = [path("api/", include("rest_bulk_ext.urls"))]
 
 EXPECTED = {
+    ("/api/bulk-operations/", "get"): {"200", "401", "403", "404"},
     ("/api/bulk-operations/{task_id}/", "get"): {"200", "401", "403", "404"},
     ("/api/bulk-operations/{task_id}/", "delete"): {"202", "401", "403", "404", "409"},
     ("/api/bulk-operations/{task_id}/status/", "get"): {"200", "401", "403", "404"},

@@ -13,6 +13,7 @@ router.register("custom-members", views.CustomBackendMemberViewSet, basename="se
 router.register("declared-members", views.DeclaredCustomBackendMemberViewSet, basename="sec-declared-member")
 router.register("self-declared-members", views.SelfDeclaringBackendMemberViewSet, basename="sec-selfdecl-member")
 router.register("lenient-members", views.LenientMemberViewSet, basename="sec-lenient-member")
+router.register("loose-code-items", views.LooseCodeItemViewSet, basename="sec-loose-code-item")
 router.register("gated-txns", views.GatedTxnViewSet, basename="sec-gated-txn")
 
 urlpatterns = [

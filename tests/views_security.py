@@ -5,10 +5,12 @@ import threading
 
 import django_filters
 from django_filters.rest_framework import DjangoFilterBackend
-from rest_framework import filters
+from rest_framework import filters, serializers, viewsets
 from rest_framework.pagination import PageNumberPagination
 
+from rest_bulk_ext.mixins import BulkOperationsMixin
 
+from .models_items import CodeItem
 from .models_queryset import Member
 from .views_items import TxnViewSet
 from .views_queryset import MemberViewSet
@@ -85,3 +87,19 @@ class GatedTxnViewSet(TxnViewSet):
         type(self).entered.set()
         type(self).gate.wait(timeout=30)
         return super().perform_bulk_operation(bulk_request)
+
+
+class LooseCodeItemSerializer(serializers.ModelSerializer):
+    """No length or range checks: the database has the last word."""
+
+    label = serializers.CharField()
+    quantity = serializers.IntegerField()
+
+    class Meta:
+        model = CodeItem
+        fields = ["code", "label", "quantity"]
+
+
+class LooseCodeItemViewSet(BulkOperationsMixin, viewsets.ModelViewSet):
+    queryset = CodeItem.objects.all()
+    serializer_class = LooseCodeItemSerializer

@@ -335,6 +335,7 @@ def job_route_responses(route, method):
     # 401 or 403 for an anonymous request, depending on the authentication classes.
     responses = {"401": JOB_UNAUTHENTICATED, "403": JOB_UNAUTHENTICATED}
     if route == "list":
+        responses["404"] = ("No such page (`?page=` past the last one).", DETAIL_SCHEMA, {})
         return responses
     responses["404"] = JOB_NOT_FOUND
     if method == "DELETE":

@@ -113,6 +113,16 @@ class BulkSpectacularMixin:
             for code, (description, schema, _headers) in self.bulk_responses().items()
         }
 
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        if direction == "response" and content.job_route(self.view) == "list":
+            # The paginated 200 stays drf-spectacular's; add the refusals.
+            for code, (description, schema, _headers) in content.job_route_responses("list", self.method).items():
+                responses[code] = self._get_response_for_code(
+                    OpenApiResponse(response=schema, description=description), code
+                )
+        return responses
+
     def job_response_serializers(self, job_route):
         """A job endpoint's real answers: a cancel is 202 with the status body
         (not drf-spectacular's default 204), 409 once the job ended, 404 for
