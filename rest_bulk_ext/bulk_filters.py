@@ -14,12 +14,15 @@ import datetime
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, ValidationError as DjangoValidationError
-from django.db import connections, router
+from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_filters.utils import get_model_field
 from rest_framework import serializers
+
+from .engine.column_ranges import fits_column, value_field
+from .exceptions import capped_names
 
 ALLOWED_LOOKUPS = frozenset(
     {
@@ -55,7 +58,8 @@ def allowed_filter_fields(view, model):
     """The fields and lookups a ``{"filters": ...}`` body may use on ``view``.
 
     ``filterset_fields`` in its dict form limits each field to its listed
-    lookups; the other sources allow every lookup of ``ALLOWED_LOOKUPS``.
+    lookups; the other sources allow every lookup of ``ALLOWED_LOOKUPS``;
+    either way only the lookups the field's type supports (``field_lookups``).
     """
     allowed = {}
     filterset_class = getattr(view, "filterset_class", None)
@@ -74,30 +78,45 @@ def allowed_filter_fields(view, model):
                 f"{model.__name__}."
             )
         allowed[name] = allowed.get(name, frozenset()) | lookups
-    return {name: lookups for name, lookups in allowed.items() if get_model_field(model, name) is not None}
+    granted = {}
+    for name, lookups in allowed.items():
+        model_field = get_model_field(model, name)
+        if model_field is not None:
+            granted[name] = lookups & field_lookups(model_field)
+    return granted
 
 
-def _value_field(model_field):
-    """The field that parses a filter value: the target field of a relation."""
-    if model_field.is_relation:
-        target = getattr(model_field, "target_field", None)
-        return target if target is not None else model_field.related_model._meta.pk
-    return model_field
+def field_lookups(model_field):
+    """The lookups of ``ALLOWED_LOOKUPS`` that ``model_field``'s type supports:
+    Django's own registry (a foreign key has no ``contains`` or ``range``),
+    and the text lookups only on text columns."""
+    textual = isinstance(model_field, (models.CharField, models.TextField))
+    return frozenset(
+        lookup
+        for lookup in ALLOWED_LOOKUPS
+        if model_field.get_lookup(lookup) is not None and (textual or lookup not in TEXT_LOOKUPS)
+    )
+
+
+def check_text(value):
+    """Django's ``ValidationError`` for text no column can hold (a NUL character)."""
+    if isinstance(value, str) and "\x00" in value:
+        raise DjangoValidationError(_("Null characters are not allowed."))
 
 
 def parse_value(field, value):
     """``value`` as ``field`` stores it, or Django's ``ValidationError``.
 
     Besides ``to_python``, an integer must fit the column (some drivers
-    raise ``OverflowError`` for a larger one, a server error); a naive
+    raise ``OverflowError`` for a larger one, a server error) and text must
+    not hold a NUL character (PostgreSQL refuses it: a server error); a naive
     datetime is taken in the current time zone, as Django's forms do.
     """
+    check_text(value)
     parsed = field.to_python(value)
-    if isinstance(parsed, int) and not isinstance(parsed, bool):
-        connection = connections[router.db_for_read(field.model)]
-        low, high = connection.ops.integer_field_range(field.get_internal_type())
-        if (low is not None and parsed < low) or (high is not None and parsed > high):
-            raise DjangoValidationError(_("{value} is out of range for this field.").format(value=parsed))
+    check_text(parsed)
+    if not fits_column(field, parsed):
+        raise DjangoValidationError(_("{value} is out of range for this field.").format(value=parsed))
     if settings.USE_TZ and isinstance(parsed, datetime.datetime) and timezone.is_naive(parsed):
         parsed = timezone.make_aware(parsed)
     return parsed
@@ -124,6 +143,7 @@ def parse_filter_value(field, lookup, value):
     if lookup in TEXT_LOOKUPS:
         if not isinstance(value, (str, int, float)) or isinstance(value, bool):
             raise DjangoValidationError(_("'{lookup}' takes a string.").format(lookup=lookup))
+        check_text(value)
         return str(value)
     if value is None:
         if lookup == "exact":
@@ -142,7 +162,7 @@ def build_filter_q(model, filters, allowed):
         if name not in allowed:
             errors[name] = [
                 _("Filtering on '{name}' is not allowed here. Allowed fields: {fields}.").format(
-                    name=name, fields=", ".join(sorted(allowed)) or _("none")
+                    name=name, fields=capped_names(allowed)
                 )
             ]
             continue
@@ -150,12 +170,12 @@ def build_filter_q(model, filters, allowed):
         if not conditions:
             errors[name] = [_("Give at least one lookup, e.g. {{\"exact\": ...}}.")]
             continue
-        field = _value_field(get_model_field(model, name))
+        field = value_field(get_model_field(model, name))
         for lookup, value in conditions.items():
             if lookup not in allowed[name]:
                 errors.setdefault(name, []).append(
                     _("Lookup '{lookup}' is not allowed on '{name}'. Allowed: {lookups}.").format(
-                        lookup=lookup, name=name, lookups=", ".join(sorted(allowed[name]))
+                        lookup=lookup, name=name, lookups=capped_names(allowed[name])
                     )
                 )
                 continue

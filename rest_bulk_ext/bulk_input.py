@@ -15,7 +15,7 @@ from rest_framework import serializers
 from rest_framework.settings import api_settings
 
 from .bulk_filters import parse_value
-from .exceptions import PayloadTooLarge
+from .exceptions import PayloadTooLarge, capped_names
 from .item_sources import inspect_csv
 from .settings import extensions_api_settings
 from .utils import FALSE_VALUES, TRUE_VALUES
@@ -133,7 +133,7 @@ def read_json_items(operation, data):
         if "data" not in data or unknown:
             message = _("Expected a list of items, or an object with the keys data, unique_fields, update_fields.")
             if unknown:
-                message += " " + _("Unknown keys: {keys}.").format(keys=", ".join(unknown))
+                message += " " + _("Unknown keys: {keys}.").format(keys=capped_names(unknown))
             raise body_error(message)
         items = data["data"]
         body_options = {key: data[key] for key in ("unique_fields", "update_fields") if key in data}

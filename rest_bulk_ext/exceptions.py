@@ -7,6 +7,20 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import status
 from rest_framework.exceptions import APIException
 
+# Names listed in one message at most: a request with thousands of unknown
+# or duplicate names must not get (or cost) a message thousands of names long.
+MAX_NAMES_IN_MESSAGE = 20
+
+
+def capped_names(names):
+    """``"a, b, c"`` (sorted), cut after ``MAX_NAMES_IN_MESSAGE`` names with
+    "and N more"; ``"none"`` for no names."""
+    names = sorted(str(name) for name in names)
+    shown = ", ".join(names[:MAX_NAMES_IN_MESSAGE])
+    if len(names) > MAX_NAMES_IN_MESSAGE:
+        shown += " " + str(_("and {count} more")).format(count=len(names) - MAX_NAMES_IN_MESSAGE)
+    return shown or str(_("none"))
+
 
 class BulkHeaderRequired(APIException):
     status_code = status.HTTP_400_BAD_REQUEST
@@ -94,3 +108,39 @@ class EmptyBulkUpdate(APIException):
 
     def __init__(self, serializer, code=None):
         super().__init__(self.default_detail.format(serializer=serializer), code)
+
+
+class IdempotencyKeyTooLong(APIException):
+    """An ``Idempotency-Key`` longer than the stored column; cutting it would
+    make two different keys one."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = _(
+        "The Idempotency-Key header is {length} characters long; the limit is {limit}. Send a shorter key."
+    )
+    default_code = "idempotency_key_too_long"
+
+    def __init__(self, limit, length, code=None):
+        super().__init__(self.default_detail.format(limit=limit, length=length), code)
+
+
+class IdempotencyKeyMismatch(APIException):
+    """The key was first used with another request (method, path, query or body)."""
+
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_detail = _(
+        "This Idempotency-Key was used with a different request (method, path, query or body); "
+        "nothing was run. Use a new key for a new request."
+    )
+    default_code = "idempotency_key_mismatch"
+
+
+class IdempotencyKeyInFlight(APIException):
+    """The first request with this key has not answered yet."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = _(
+        "A request with this Idempotency-Key is still running; nothing was run. "
+        "Retry later to get its answer."
+    )
+    default_code = "idempotency_key_in_flight"

@@ -13,6 +13,7 @@ from .bulk_request import BulkRequest, bulk_retrieve_queryset, run_bulk_request,
 from .engine.types import BulkContext
 from .jobs import idempotency
 from .object_permissions import needs_object_permission_checks
+from .request_errors import as_api_exception, guard_parsers
 from .schemas import BulkSchema
 from .settings import extensions_api_settings
 from .upsert_targets import resolve_unique_fields, resolve_update_fields
@@ -55,24 +56,30 @@ class BulkOperationsMixin:
         parser_classes=[JSONParser, MultiPartParser],
     )
     def bulk(self, request, *args, **kwargs):
-        writes = request.method not in SAFE_METHODS
-        if writes:
-            replay = self.find_bulk_idempotent_response()
-            if replay is not None:
-                return replay
         bulk_input.check_upload_length(request)
+        if request.method in SAFE_METHODS:
+            return self.handle_bulk_request()
+        return self.run_bulk_idempotently(self.handle_bulk_request)
+
+    def handle_bulk_request(self):
+        """Read, check and run the request: inline, or as a background job."""
         operation = self.get_bulk_operation()
         self.check_bulk_permissions(operation)
         bulk_request = self.get_bulk_request(operation)
         if self.should_run_bulk_async(bulk_request):
-            response = self.start_bulk_job(bulk_request)
-        elif operation == "bulk_get":
-            response = Response(self.perform_bulk_retrieve(bulk_request))
-        else:
-            response = self.get_bulk_response(self.perform_bulk_operation(bulk_request))
-        if writes:
-            self.remember_bulk_response(response)
-        return response
+            return self.start_bulk_job(bulk_request)
+        if operation == "bulk_get":
+            return Response(self.perform_bulk_retrieve(bulk_request))
+        return self.get_bulk_response(self.perform_bulk_operation(bulk_request))
+
+    def get_parsers(self):
+        # JSON nested too deeply is a 400, not a RecursionError (500).
+        return guard_parsers(super().get_parsers())
+
+    def handle_exception(self, exc):
+        # Django's own body-size and field-count errors as DRF answers, not
+        # Django's HTML error page.
+        return super().handle_exception(as_api_exception(exc))
 
     def get_object(self):
         # A list-level route (``detail=False``, as /bulk/) has no single
@@ -269,9 +276,9 @@ class BulkOperationsMixin:
 
     # Idempotency-Key (see rest_bulk_ext.jobs.idempotency).
 
-    def find_bulk_idempotent_response(self):
-        """The stored answer to this request's ``Idempotency-Key``, or ``None``."""
-        return idempotency.find_response(self.request)
-
-    def remember_bulk_response(self, response):
-        idempotency.remember_response(self.request, response)
+    def run_bulk_idempotently(self, handler):
+        """``handler()``, run at most once per ``Idempotency-Key`` and request
+        (the stored answer is replayed; 409 while the first request runs, 422
+        for the key of another request). Override to opt a view out (return
+        ``handler()``) or to key requests differently."""
+        return idempotency.run_once(self.request, handler)

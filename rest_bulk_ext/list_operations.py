@@ -38,8 +38,10 @@ from .db_errors import translate_database_errors
 from .exceptions import ExpectedRowsMismatch, TooManyRows
 from .field_values import add_auto_now_values, validate_update_values
 from .object_permissions import check_each_object, needs_object_permission_checks
+from .request_errors import as_api_exception, guard_parsers
 from .schemas import BulkSchema
 from .settings import extensions_api_settings
+from .strict_query_params import check_query_params
 
 # Actions that mark the list route in a router's actions map.
 LIST_ROUTE_ACTIONS = frozenset({"list", "create"})
@@ -70,6 +72,15 @@ class BulkOperationBaseMixin:
     # Check every target row with the permission classes' has_object_permission.
     bulk_check_object_permissions = True
 
+    def get_parsers(self):
+        # JSON nested too deeply is a 400, not a RecursionError (500).
+        return guard_parsers(super().get_parsers())
+
+    def handle_exception(self, exc):
+        # Django's own body-size and field-count errors as DRF answers, not
+        # Django's HTML error page.
+        return super().handle_exception(as_api_exception(exc))
+
     def get_bulk_queryset(self):
         """The rows a bulk operation acts on. Override to narrow them further;
         rows outside ``get_queryset()`` must never be included."""
@@ -77,8 +88,18 @@ class BulkOperationBaseMixin:
 
     def check_bulk_operation(self, request):
         """Raise unless the request may run a bulk operation (by default: the
-        guard header). Override to add conditions; call ``super()``."""
+        guard header, and every query parameter narrowing the rows). Override
+        to add conditions; call ``super()``."""
         bulk_headers.check_bulk_guard_header(request)
+        self.check_bulk_query_params(request)
+
+    def check_bulk_query_params(self, request):
+        """400 naming each query parameter that would not narrow the rows
+        (see ``rest_bulk_ext.strict_query_params``) unless
+        ``bulk_strict_query_params``/``BULK_STRICT_QUERY_PARAMS`` is off.
+        Override to accept parameters your own code consumes (or list them
+        in ``bulk_allowed_query_params``)."""
+        check_query_params(self, request, self.get_queryset())
 
     def get_bulk_max_rows(self):
         """The most rows one operation may touch, ``None`` for no limit

@@ -70,6 +70,13 @@ DEFAULTS: dict[str, Any] = {
     "BULK_JOB_RETENTION": 7 * 24 * 3600,
     # Seconds a client is told to wait (Retry-After) on a 429 or a 503.
     "BULK_JOB_RETRY_AFTER": 30,
+    # Hostile and careless input (docs/security.md).
+    # List-route PATCH/DELETE refuse a query parameter that would not narrow the rows.
+    "BULK_STRICT_QUERY_PARAMS": True,
+    # Seconds an Idempotency-Key is remembered, inline and background alike.
+    "BULK_IDEMPOTENCY_TTL": 86400,
+    # CSV files the library writes prefix formula-starting cells with "'".
+    "BULK_CSV_ESCAPE_FORMULAS": True,
 }
 
 # Keys whose value is a dotted path imported on access.

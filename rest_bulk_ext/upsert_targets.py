@@ -13,6 +13,8 @@ from django.db.models import UniqueConstraint
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
+from .exceptions import capped_names
+
 
 def split_names(values):
     """Field names from ``["a,b", "c"]`` or ``"a,b"``: comma-separated, repeated or both."""
@@ -66,7 +68,7 @@ def resolve_unique_fields(view, model, requested):
         {
             "unique_fields": [
                 _("'{names}' is not a conflict target this endpoint allows. Allowed: {allowed}.").format(
-                    names=", ".join(names or ()) or requested, allowed=shown
+                    names=capped_names(names) if names else str(requested)[:200], allowed=shown
                 )
             ]
         }
@@ -80,13 +82,14 @@ def resolve_update_fields(serializer_fields, requested):
     if not names:
         raise serializers.ValidationError({"update_fields": [_("Give at least one field name.")]})
     writable = [name for name, field in serializer_fields.items() if not field.read_only]
-    wrong = [name for name in names if name not in writable]
+    writable_names = set(writable)
+    wrong = [name for name in names if name not in writable_names]
     if wrong:
         raise serializers.ValidationError(
             {
                 "update_fields": [
                     _("Not writable fields: {wrong}. Writable: {writable}.").format(
-                        wrong=", ".join(wrong), writable=", ".join(writable)
+                        wrong=capped_names(wrong), writable=capped_names(writable)
                     )
                 ]
             }

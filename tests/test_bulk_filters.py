@@ -2,7 +2,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from rest_framework import serializers
 
-from rest_bulk_ext.bulk_filters import ALLOWED_LOOKUPS, allowed_filter_fields, apply_bulk_filters
+from rest_bulk_ext.bulk_filters import ALLOWED_LOOKUPS, TEXT_LOOKUPS, allowed_filter_fields, apply_bulk_filters
 
 from .items_fixtures import make_account, make_txns
 from .models_items import Txn
@@ -31,7 +31,11 @@ def txns(db):
 def test_the_whitelist_joins_filterset_fields_and_bulk_filter_fields():
     allowed = allowed_filter_fields(TxnViewSet(), Txn)
     assert set(allowed) == {"account", "kind", "ref", "amount", "occurred_at", "email"}
-    assert allowed["amount"] == ALLOWED_LOOKUPS
+    # Lookups are granted by field type: text lookups on text columns only,
+    # and a foreign key has neither those nor ``range``.
+    assert allowed["ref"] == ALLOWED_LOOKUPS
+    assert allowed["amount"] == ALLOWED_LOOKUPS - TEXT_LOOKUPS
+    assert allowed["account"] == {"exact", "in", "isnull", "gt", "gte", "lt", "lte"}
 
 
 def test_a_filterset_class_exposes_its_model_fields_but_not_method_filters():

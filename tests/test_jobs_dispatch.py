@@ -182,7 +182,7 @@ def test_an_idempotency_key_belongs_to_one_user(client, api_client):
 
 @pytest.mark.django_db
 def test_an_idempotency_key_older_than_the_result_ttl_runs_again(client, settings):
-    settings.REST_FRAMEWORK_EXTENSIONS = {"BULK_RESULT_TTL": 0}
+    settings.REST_FRAMEWORK_EXTENSIONS = {"BULK_IDEMPOTENCY_TTL": 0}
     client.post(RECORDS_URL, items(3), format="json", HTTP_IDEMPOTENCY_KEY="abc")
 
     response = client.post(RECORDS_URL, items(3), format="json", HTTP_IDEMPOTENCY_KEY="abc")
@@ -197,7 +197,7 @@ def test_a_refused_inline_answer_is_replayed_too(client):
     body[1]["label"] = "bad"
     first = client.post(RECORDS_URL, body, format="json", HTTP_IDEMPOTENCY_KEY="k")
 
-    again = client.post(RECORDS_URL, items(3), format="json", HTTP_IDEMPOTENCY_KEY="k")
+    again = client.post(RECORDS_URL, body, format="json", HTTP_IDEMPOTENCY_KEY="k")
 
     assert first.status_code == again.status_code == 400
     assert again.data == first.data

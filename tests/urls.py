@@ -7,4 +7,5 @@ urlpatterns = [
     path("", include("tests.urls_items")),
     path("", include("tests.urls_jobs")),
     path("", include("tests.urls_operations")),
+    path("", include("tests.urls_security")),
 ]

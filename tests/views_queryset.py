@@ -95,6 +95,8 @@ class HookedMemberViewSet(MemberViewSet):
     ``?sneak`` inserts a matching row just before the UPDATE."""
 
     calls = []
+    # Test switches, not filters: declared so the strict list route takes them.
+    bulk_allowed_query_params = ["fail", "sneak"]
 
     def pre_save_bulk(self, queryset, update_bulk_dict):
         self._maybe_fail("pre")

@@ -9,9 +9,10 @@ from django.core.exceptions import (
 )
 from rest_framework.exceptions import NotAuthenticated, PermissionDenied
 
+from .column_ranges import fits_column
 from .errors import non_field_key
-from .uniqueness import duplicate_message
 from .seen_keys import SeenKeys
+from .uniqueness import duplicate_message
 
 NOT_FOUND = "Not found."
 
@@ -127,6 +128,10 @@ class RowFinder:
         """``{lookup value: object}``, or ``{lookup value: pk}`` when only the
         keys are needed (a delete without object permissions)."""
         field = self.ctx.lookup_field
+        # An id beyond the column's range names no row (and some drivers raise).
+        values = [value for value in values if fits_column(self.model_field, value, self.ctx.queryset.db)]
+        if not values:
+            return {}
         queryset = self.ctx.queryset.filter(**{f"{field}__in": values}).order_by()
         name = "pk" if field == "pk" else self.model_field.attname
         if keys_only:

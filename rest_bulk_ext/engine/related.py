@@ -12,6 +12,8 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework.exceptions import ValidationError
 from rest_framework.relations import PrimaryKeyRelatedField, SlugRelatedField
 
+from .column_ranges import fits_column
+
 _MISSING = object()
 
 
@@ -111,7 +113,8 @@ def prefetch_related(fields, datas):
                 value = data.get(name)
                 if value is not None and value != "":
                     key = normalize(value)
-                    if key is not _MISSING:
+                    # A key beyond the column's range names no row (and some drivers raise).
+                    if key is not _MISSING and fits_column(model_field, key, queryset.db):
                         keys.add(key)
         found = {}
         if keys:

@@ -5,10 +5,10 @@ from django.core.exceptions import ImproperlyConfigured
 from .errors import non_field_key
 from .lookups import permission_error
 from .operations import Operation
+from .seen_keys import SeenKeys
 from .uniqueness import duplicate_message, instance_value, key_value
 from .validation import ChunkValidator
 from .writes import insert_objects
-from .seen_keys import SeenKeys
 
 
 class UpsertOperation(Operation):

@@ -7,7 +7,7 @@ import logging
 import uuid
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -116,8 +116,8 @@ def start_bulk_job(view, bulk_request):
     or with ``transaction.on_commit`` inside an outer transaction, so a
     rolled-back request never starts a job and a started job always finds
     its record. A user with ``BULK_MAX_ACTIVE_JOBS_PER_USER`` active jobs
-    gets a 429 (``admission``). A repeated ``Idempotency-Key`` of the same user
-    answers with the existing job.
+    gets a 429 (``admission``). A repeated ``Idempotency-Key`` is answered
+    before this runs (``jobs.idempotency``), with this job's 202.
     """
     from .models import BulkJob
 
@@ -130,11 +130,9 @@ def start_bulk_job(view, bulk_request):
                 "BULK_ASYNC_THRESHOLD to run the operation inline."
             )
         )
+    # An informational copy: the key itself is reserved and its answer (this
+    # 202) replayed by jobs.idempotency, as for an inline request.
     key = get_idempotency_key(request)
-    if key is not None:
-        existing = BulkJob.objects.filter(owner=user, idempotency_key=key).first()
-        if existing is not None:
-            return accepted_response(existing)
 
     task_id = str(uuid.uuid4())
     status_url(task_id)  # fail on a missing URLconf before storing anything
@@ -163,13 +161,6 @@ def start_bulk_job(view, bulk_request):
             )
             if in_outer_transaction:
                 transaction.on_commit(lambda: enqueue_job(job.pk, task_id))
-    except IntegrityError:
-        delete_payload(payload_name)
-        existing = BulkJob.objects.filter(owner=user, idempotency_key=key).first() if key else None
-        if existing is None:
-            raise
-        # A concurrent request with the same key recorded its job first.
-        return accepted_response(existing)
     except BaseException:
         delete_payload(payload_name)
         raise

@@ -14,6 +14,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
+from ..schemas import BulkSchema
 from .cancel import cancel_job
 from .csv_exports import iter_errors_csv, iter_results_csv
 from .models import BulkJob
@@ -31,6 +32,8 @@ class BulkJobViewMixin:
     """Finds jobs by ``task_id`` among those the user may see."""
 
     permission_classes = [IsAuthenticated]
+    # Documents the real answers (cancel 202/409, 404 for another's job).
+    schema = BulkSchema()
     # Jobs are found by id and owner; the project's filter backends (and
     # their query params) do not apply.
     filter_backends = []

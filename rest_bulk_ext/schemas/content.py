@@ -139,14 +139,15 @@ def list_route_responses(method):
         "204": ("Written. Nothing in the body; the count is in X-Bulk-Affected-Rows.", None, affected_rows_header()),
         "200": ("Dry run (X-Bulk-Dry-Run): the rows the request would touch.", DRY_RUN_SCHEMA, {}),
         "400": (
-            "Missing guard header, invalid value, row limit exceeded, or a value the database rejects. "
-            "Nothing written.",
+            "Missing guard header, a query parameter that would not narrow the rows, invalid value, row limit "
+            "exceeded, or a value the database rejects. Nothing written.",
             {"oneOf": [DETAIL_SCHEMA, FIELD_ERRORS_SCHEMA]}, {},
         ),
         "403": ("A permission class (or an object permission on one row) refused. Nothing written.",
                 DETAIL_SCHEMA, {}),
         "412": ("X-Bulk-Expected-Rows differs from the rows matched. Nothing written.",
                 EXPECTED_ROWS_MISMATCH_SCHEMA, {}),
+        "413": ("The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE. Nothing written.", DETAIL_SCHEMA, {}),
         "409": ("A unique, foreign-key or protected constraint refused the write. Nothing written.",
                 DETAIL_SCHEMA, {}),
     }
@@ -277,6 +278,9 @@ def item_route_responses(method, item_ref):
                 {"oneOf": [RESULT_SCHEMA, DETAIL_SCHEMA]}, {}),
         "403": ("A permission class refused.", DETAIL_SCHEMA, {}),
         "413": ("Too many items or too large a file.", DETAIL_SCHEMA, {}),
+        "409": ("A request with this Idempotency-Key is still running, or a constraint refused the write.",
+                DETAIL_SCHEMA, {}),
+        "422": ("This Idempotency-Key was used with a different request; nothing ran.", DETAIL_SCHEMA, {}),
     }
 
 
@@ -307,3 +311,36 @@ def bulk_route(view):
     if action == ITEM_ROUTE_ACTION:
         return "item"
     return None
+
+
+def job_route(view):
+    """``"list"`` or ``"job"`` for the job endpoints of ``rest_bulk_ext.urls``
+    (section 5 of the contract), ``None`` for any other view."""
+    from ..jobs.views import BulkJobListView, BulkJobViewMixin
+
+    if not isinstance(view, BulkJobViewMixin):
+        return None
+    return "list" if isinstance(view, BulkJobListView) else "job"
+
+
+JOB_NOT_FOUND = ("No such job, or not yours: a job is visible to its owner (and superusers) only.", DETAIL_SCHEMA, {})
+JOB_UNAUTHENTICATED = ("Not authenticated, or not allowed.", DETAIL_SCHEMA, {})
+
+
+def job_route_responses(route, method):
+    """The answers a job endpoint gives besides its success:
+    ``{status: (description, schema, headers)}``. A cancel (``DELETE``)
+    answers 202 with the status body (documented by the caller), 409 for a
+    job that already ended."""
+    # 401 or 403 for an anonymous request, depending on the authentication classes.
+    responses = {"401": JOB_UNAUTHENTICATED, "403": JOB_UNAUTHENTICATED}
+    if route == "list":
+        responses["404"] = ("No such page (`?page=` past the last one).", DETAIL_SCHEMA, {})
+        return responses
+    responses["404"] = JOB_NOT_FOUND
+    if method == "DELETE":
+        responses["409"] = ("The job already ended (SUCCESS, FAILURE or REVOKED); nothing changed.", DETAIL_SCHEMA, {})
+    return responses
+
+
+CANCELLED_DESCRIPTION = "Cancelled: the job's status, state REVOKED. Committed chunks stay in non-atomic mode."

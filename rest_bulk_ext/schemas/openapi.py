@@ -110,6 +110,9 @@ class BulkOpenAPIMixin:
         return {"required": True, "content": {ct: {"schema": schema} for ct, schema in schemas.items()}}
 
     def get_responses(self, path, method):
+        job_route = content.job_route(self.view)
+        if job_route is not None:
+            return self.get_job_responses(path, method, job_route)
         route = self.bulk_route()
         if route is None:
             return super().get_responses(path, method)
@@ -127,3 +130,17 @@ class BulkOpenAPIMixin:
                 response["headers"] = headers
             rendered[code] = response
         return rendered
+
+    def get_job_responses(self, path, method, job_route):
+        """A job endpoint's real answers: a cancel is 202 with the status body
+        (not DRF's default 204), 409 once the job ended, 404 for a job that is
+        not the user's."""
+        if method == "DELETE":
+            success = dict(super().get_responses(path, "GET")["200"])
+            success["description"] = content.CANCELLED_DESCRIPTION
+            responses = {"202": success}
+        else:
+            responses = super().get_responses(path, method)
+        for code, (description, schema, _headers) in content.job_route_responses(job_route, method).items():
+            responses[code] = {"description": description, "content": {"application/json": {"schema": schema}}}
+        return responses

@@ -103,9 +103,35 @@ class BulkSpectacularMixin:
         return super()._get_request_body(direction)
 
     def get_response_serializers(self):
+        job_route = content.job_route(self.view)
+        if job_route == "job":
+            return self.job_response_serializers(job_route)
         if self.bulk_route() is None:
             return super().get_response_serializers()
         return {
             code: OpenApiResponse(response=schema, description=description)
             for code, (description, schema, _headers) in self.bulk_responses().items()
         }
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        if direction == "response" and content.job_route(self.view) == "list":
+            # The paginated 200 stays drf-spectacular's; add the refusals.
+            for code, (description, schema, _headers) in content.job_route_responses("list", self.method).items():
+                responses[code] = self._get_response_for_code(
+                    OpenApiResponse(response=schema, description=description), code
+                )
+        return responses
+
+    def job_response_serializers(self, job_route):
+        """A job endpoint's real answers: a cancel is 202 with the status body
+        (not drf-spectacular's default 204), 409 once the job ended, 404 for
+        a job that is not the user's."""
+        serializer = super().get_response_serializers()
+        if self.method == "DELETE":
+            responses = {"202": OpenApiResponse(response=serializer, description=content.CANCELLED_DESCRIPTION)}
+        else:
+            responses = {"200": OpenApiResponse(response=serializer)}
+        for code, (description, schema, _headers) in content.job_route_responses(job_route, self.method).items():
+            responses[code] = OpenApiResponse(response=schema, description=description)
+        return responses

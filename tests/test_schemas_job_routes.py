@@ -1,0 +1,40 @@
+"""The job routes document the answers they really give (cancel 202/409,
+404 for someone else's job), in DRF's generator and in drf-spectacular."""
+
+import pytest
+from django.urls import include, path
+
+urlpatterns = [path("api/", include("rest_bulk_ext.urls"))]
+
+EXPECTED = {
+    ("/api/bulk-operations/", "get"): {"200", "401", "403", "404"},
+    ("/api/bulk-operations/{task_id}/", "get"): {"200", "401", "403", "404"},
+    ("/api/bulk-operations/{task_id}/", "delete"): {"202", "401", "403", "404", "409"},
+    ("/api/bulk-operations/{task_id}/status/", "get"): {"200", "401", "403", "404"},
+    ("/api/bulk-operations/{task_id}/errors.csv", "get"): {"200", "401", "403", "404"},
+    ("/api/bulk-operations/{task_id}/results.csv", "get"): {"200", "401", "403", "404"},
+}
+
+
+def drf_schema():
+    from rest_framework.schemas.openapi import SchemaGenerator
+
+    return SchemaGenerator(urlconf=__name__).get_schema(request=None, public=True)
+
+
+def spectacular_schema(settings):
+    pytest.importorskip("drf_spectacular")
+    from drf_spectacular.generators import SchemaGenerator
+
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema"}
+    return SchemaGenerator(urlconf=__name__).get_schema(request=None, public=True)
+
+
+@pytest.mark.parametrize("generator", ["drf", "spectacular"])
+def test_the_job_routes_document_their_real_status_codes(settings, generator):
+    schema = drf_schema() if generator == "drf" else spectacular_schema(settings)
+    for (route, method), codes in EXPECTED.items():
+        assert set(schema["paths"][route][method]["responses"]) == codes, (route, method)
+    cancel = schema["paths"]["/api/bulk-operations/{task_id}/"]["delete"]["responses"]["202"]
+    assert cancel["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/BulkJobStatus"}
+    assert "204" not in schema["paths"]["/api/bulk-operations/{task_id}/"]["delete"]["responses"]
