@@ -190,3 +190,21 @@ def test_the_worker_runs_the_same_hooks_and_sends_the_signals(
         worker=celery_worker,
         what="bulk_job_finished of the export",
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_job_that_ends_by_an_exception_still_sends_bulk_job_finished(client, user, celery_worker, jobs_settings):
+    response = client.post(SIGNALLED_URL + "?async=true&atomic=false&explode=1", notes(5), format="json")
+
+    assert response.status_code == 202, response.data
+    job = wait_for_job(response.data["task_id"], celery_worker)
+    assert job.state == "FAILURE"
+    assert "the chunk hook failed" in job.failure_detail
+    assert AuditNote.objects.count() == 0  # the hook's error rolled its chunk back
+    wait_for(
+        lambda: AuditEntry.objects.filter(kind="signal:job_finished", object_ids__0=job.task_id).exists(),
+        worker=celery_worker,
+        what="bulk_job_finished of the failed job",
+    )
+    entry = AuditEntry.objects.get(kind="signal:job_finished", object_ids__0=job.task_id)
+    assert entry.object_ids == [job.task_id, "FAILURE", user.pk]

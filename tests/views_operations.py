@@ -94,7 +94,13 @@ class AuditNoteViewSet(BulkOperationsMixin, viewsets.ModelViewSet):
 class SignalledAuditNoteViewSet(AuditNoteViewSet):
     """The audited view with receivers of the library's signals connected
     for it alone (in every process that imports this module: the test run
-    and the worker); each receiver writes an ``AuditEntry``."""
+    and the worker); each receiver writes an ``AuditEntry``. ``?explode=1``
+    makes its chunk hook fail (a job that ends by an exception)."""
+
+    def bulk_chunk_written(self, operation, chunk):
+        if self.request.query_params.get("explode"):
+            raise RuntimeError("the chunk hook failed")
+        super().bulk_chunk_written(operation, chunk)
 
 
 def record_chunk_signal(sender, view, operation, chunk, job, **kwargs):

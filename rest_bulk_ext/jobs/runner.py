@@ -180,13 +180,17 @@ def run_claimed(job, final_attempt):
     """Run a job this worker holds the lease of and has claimed."""
     recorder = ProgressRecorder(job.task_id, job.total_items)
     heartbeat = Heartbeat(job.pk)
+    # The rebuilt view, once there is one: the job signals of a job that
+    # ends by an exception (cancelled, failed) need it as their sender.
+    built = {}
     try:
         skip = job.checkpoint
         batch_size = extensions_api_settings.BULK_BATCH_SIZE
         recorder.set_progress(skip * batch_size if skip else 0, message="Resumed" if skip else "Started", force=True)
-        return execute(job, skip, recorder, heartbeat)
+        return execute(job, skip, recorder, heartbeat, built)
     except ChunkAlreadyCommitted:
         logger.warning("rest_bulk_ext: bulk job %s is run by another worker; leaving it", job.task_id)
+        return None
     except BulkCancelled:
         end_with_committed(job, BulkJobState.REVOKED, recorder=recorder)
     except TRANSIENT_ERRORS as exc:
@@ -203,7 +207,25 @@ def run_claimed(job, final_attempt):
         fail(job, recorder, f"{exc.__class__.__name__}: {exc}")
     finally:
         heartbeat.close()
+    send_signals_of_ended_job(built.get("view"), job)
     return None
+
+
+def send_signals_of_ended_job(view, job):
+    """``bulk_job_finished`` (and ``bulk_operation_finished``) for a job that
+    ended cancelled or failed, once its record is final. Without a rebuilt
+    view (the job failed before one existed) there is no sender: no signal.
+    A listener's error is logged, never turned into a second ending."""
+    from ..signals import send_job_finished
+
+    if view is None:
+        return
+    try:
+        job.refresh_from_db(fields=["state"])
+        if job.is_finished:
+            send_job_finished(view, job)
+    except Exception:
+        logger.exception("rest_bulk_ext: a bulk_job_finished receiver failed for job %s", job.task_id)
 
 
 def fail(job, recorder, detail):
@@ -218,11 +240,11 @@ def fail(job, recorder, detail):
         )
 
 
-def execute(job, skip, recorder, heartbeat):
+def execute(job, skip, recorder, heartbeat, built):
     from ..signals import send_job_finished
     from .rebuild_request import load_bulk_request
 
-    view = rebuild_view(job, job.owner)
+    view = built["view"] = rebuild_view(job, job.owner)
     uncommitted = UncommittedErrors()
     try:
         with load_bulk_request(job) as bulk_request:
