@@ -40,6 +40,14 @@ DEFAULTS = {
     # STORAGES alias where a job's payload waits for a worker; every worker
     # must be able to read it (shared disk, S3, ...).
     "BULK_PAYLOAD_STORAGE": "default",
+    # Concurrency (docs/concurrency.md): a deadlock, serialization failure
+    # or lock timeout is retried this many times (0: never) after a random
+    # pause of up to BULK_RETRY_BACKOFF * 2**attempt seconds, capped at
+    # BULK_RETRY_MAX_BACKOFF; then 409/503 with Retry-After: BULK_RETRY_AFTER.
+    "BULK_RETRY_ATTEMPTS": 5,
+    "BULK_RETRY_BACKOFF": 0.05,
+    "BULK_RETRY_MAX_BACKOFF": 1.0,
+    "BULK_RETRY_AFTER": 1,
 }
 
 # Keys whose value is a dotted path imported on access.
