@@ -104,7 +104,9 @@ def run_bulk_operation(
     except TypeError:
         total = None
     if not ctx.atomic:
-        return _Runner(ctx, total, on_chunk, should_stop, progress).run_per_chunk(first, skip_chunks)
+        runner = _Runner(ctx, total, on_chunk, should_stop, progress)
+        runner.known_total = total if total is not None else total_items
+        return runner.run_per_chunk(first, skip_chunks)
     pending = [first]
     known = total if total is not None else total_items
     tries = []
@@ -135,6 +137,7 @@ class _Runner:
         self.operation = OPERATION_CLASSES[ctx.operation](ctx)
         self.model = ctx.model
         self.result = BulkResult(operation_type=ctx.operation)
+        self.known_total = total
         self.using = ctx.queryset.db
 
     def chunks(self, items, skip_chunks):
@@ -226,8 +229,8 @@ class _Runner:
         if api_exc is None:
             return
         body = self.result.as_dict()
-        if self.total is not None:
-            body["total_items"] = self.total
+        if self.known_total is not None:
+            body["total_items"] = self.known_total
         body = {"detail": str(api_exc.detail), **body, "incomplete": True, "next_index": chunk[0].index}
         api_exc.detail = body
         raise api_exc from exc

@@ -213,3 +213,30 @@ def test_a_deadlock_after_the_last_retry_is_a_409_and_writes_nothing(account, lo
     assert response.data["detail"].code == "bulk_write_conflict"
     assert response["Retry-After"] == "2"
     assert Txn.objects.get(pk=a).description == "row 0"
+
+
+def test_a_non_atomic_request_whose_retries_run_out_accounts_for_the_chunks_it_committed(account, short_lock_waits):
+    txns = make_txns(account, 30)
+    request("get", "/cc/txns/")
+    items = [{"id": t.pk, "description": "written"} for t in txns]
+    held = txns[15].pk  # in the second chunk of ten
+    hold = 4 if connection.vendor == "mysql" else 1.5
+
+    def patch():
+        time.sleep(0.2)
+        return request("patch", "/cc/txns/bulk/?atomic=false", items)
+
+    with retries(0, BULK_BATCH_SIZE=10):
+        _, response = run_together(hold_row(held, hold), as_client(patch))
+
+    assert response.status_code == 503, response.data
+    assert response["Retry-After"] == "1"
+    body = response.data
+    # Row locks: chunk 1 commits, chunk 2 waits for the held row. SQLite
+    # locks the whole database: the first chunk already waits.
+    committed = 0 if connection.vendor == "sqlite" else 10
+    assert body["incomplete"] is True and body["next_index"] == committed
+    assert body["success_count"] == committed and sorted(body["updated_ids"]) == [t.pk for t in txns[:committed]]
+    assert body["total_items"] == 30 and body["errors"] == []
+    written = set(Txn.objects.filter(description="written").values_list("pk", flat=True))
+    assert written == {t.pk for t in txns[:committed]}  # what the answer lists, nothing after it
