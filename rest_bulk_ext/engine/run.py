@@ -110,6 +110,10 @@ def run_bulk_operation(
     pending = [first]
     known = total if total is not None else total_items
     tries = []
+    # Inside a caller's transaction the writer lock would last until the
+    # caller commits (and a MySQL named lock cannot join InnoDB's deadlock
+    # detection): only runs that own their transaction take it.
+    owned = not connections[ctx.queryset.db].in_atomic_block
 
     def attempt():
         # Each try starts from fresh state: a new operation (its memory of
@@ -117,11 +121,12 @@ def run_bulk_operation(
         # run known to span chunks, or tried again, queues behind other
         # multi-chunk runs from its start (docs/concurrency.md).
         source = pending.pop() if pending else factory()
-        exclusive = bool(tries) or (known is not None and known - skip_chunks * ctx.batch_size > ctx.batch_size)
+        spans_chunks = known is not None and known - skip_chunks * ctx.batch_size > ctx.batch_size
+        exclusive = owned and (bool(tries) or spans_chunks)
         tries.append(exclusive)
         runner = _Runner(ctx, total, on_chunk, should_stop, progress)
         with session_writer_lock(ctx.model, ctx.queryset.db) if exclusive else nullcontext():
-            return runner.run_atomic(source, skip_chunks, exclusive)
+            return runner.run_atomic(source, skip_chunks, exclusive, may_lock_later=owned)
 
     with translate_database_errors():
         return retry_transient(ctx.queryset.db, attempt, can_retry=factory is not None)
@@ -157,11 +162,11 @@ class _Runner:
         if self.progress is not None:
             self.progress(self.result.total_items, self.total, f"Processed chunk {number + 1}")
 
-    def run_atomic(self, items, skip_chunks, exclusive=False):
+    def run_atomic(self, items, skip_chunks, exclusive=False, may_lock_later=False):
         result = self.result
         try:
             with write_transaction(self.using):
-                locked = exclusive
+                locked = exclusive or not may_lock_later
                 if exclusive:
                     take_transaction_writer_lock(self.model, self.using)
                 for number, chunk in self.chunks(items, skip_chunks):
