@@ -47,3 +47,12 @@ lock_step = LockStep()
 class DeadlockTxnViewSet(ConcurrentTxnViewSet):
     def pre_save_bulk(self, queryset, update_bulk_dict):
         lock_step.step()
+
+
+class SmallChunkTxnViewSet(ConcurrentTxnViewSet):
+    """Chunks of 20 items, in the worker too (which has its own settings)."""
+
+    def get_bulk_context(self, operation, options):
+        ctx = super().get_bulk_context(operation, options)
+        ctx.batch_size = 20
+        return ctx
