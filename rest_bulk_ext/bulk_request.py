@@ -69,7 +69,11 @@ def run_bulk_request(view, bulk_request, *, job=None, **engine_kwargs):
     operation = bulk_request.operation
     ctx = view.get_bulk_context(operation, bulk_request.options)
     engine_kwargs["on_chunk"] = chunk_callback(view, operation, engine_kwargs.get("on_chunk"), job)
-    result = run_bulk_operation(ctx, bulk_items(ctx, bulk_request), **engine_kwargs)
+    # A factory, not an iterator: a retried atomic run reads the items (a
+    # CSV upload too) again from their start.
+    result = run_bulk_operation(
+        ctx, lambda: bulk_items(ctx, bulk_request), total_items=bulk_request.total_items, **engine_kwargs
+    )
     # The engine counts what it consumed; a resumed job skips chunks, so the
     # request's own count is the one to report.
     result.total_items = max(result.total_items, bulk_request.total_items)

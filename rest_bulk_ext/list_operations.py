@@ -28,7 +28,7 @@ The drf-extensions names (``partial_update_bulk``, ``destroy_bulk`` and the
 the package.
 """
 
-from django.db import router, transaction
+from django.db import router
 from django.utils.decorators import classonlymethod
 from rest_framework import status
 from rest_framework.response import Response
@@ -136,16 +136,38 @@ class BulkOperationBaseMixin:
         # Count, check and write on the write database, in one transaction (a
         # read replica chosen by a router would see other rows).
         queryset = queryset.using(write_database(queryset))
-        with translate_database_errors(), transaction.atomic(using=queryset.db):
-            if dry_run or expected is not None or max_rows is not None:
-                count = queryset.count()
-                self.check_bulk_row_count(count, expected, max_rows)
-            self.check_bulk_object_permissions(request, queryset)
-            if dry_run:
-                return Response({"affected_rows": count}, status=status.HTTP_200_OK)
-            affected = write(queryset)
-            self.check_bulk_row_count(affected, expected, max_rows)
-        return self.get_bulk_success_response(affected)
+        # Imported here so that importing the mixins does not load the engine.
+        from .engine.db.retries import retry_transient
+        from .engine.db.sqlite_mode import write_transaction
+
+        def attempt():
+            with write_transaction(queryset.db):
+                locked = None if dry_run else self.lock_bulk_rows(queryset)
+                if dry_run or expected is not None or max_rows is not None:
+                    count = queryset.count() if locked is None else len(locked)
+                    self.check_bulk_row_count(count, expected, max_rows)
+                self.check_bulk_object_permissions(request, queryset)
+                if dry_run:
+                    return Response({"affected_rows": count}, status=status.HTTP_200_OK)
+                affected = write(queryset)
+                self.check_bulk_row_count(affected, expected, max_rows)
+            return self.get_bulk_success_response(affected)
+
+        # A deadlock or lock timeout runs the whole transaction again
+        # (docs/concurrency.md); when retries run out, 409/503.
+        with translate_database_errors():
+            return retry_transient(queryset.db, attempt)
+
+    def lock_bulk_rows(self, queryset):
+        """Lock the rows about to be written in primary-key order and return
+        their keys, or ``None`` where no lock is needed (SQLite holds the
+        write lock for the whole transaction). Concurrent bulk writes over
+        overlapping rows then wait for each other instead of deadlocking.
+        Override to return ``None`` to skip it (a queryset over a database
+        view, say)."""
+        from .engine.db.locking import lock_queryset
+
+        return lock_queryset(queryset)
 
     def get_bulk_success_response(self, affected):
         """The answer to a successful write: 204 with ``X-Bulk-Affected-Rows``."""

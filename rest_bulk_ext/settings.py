@@ -77,6 +77,14 @@ DEFAULTS: dict[str, Any] = {
     "BULK_IDEMPOTENCY_TTL": 86400,
     # CSV files the library writes prefix formula-starting cells with "'".
     "BULK_CSV_ESCAPE_FORMULAS": True,
+    # Concurrency (docs/concurrency.md): a deadlock, serialization failure
+    # or lock timeout is retried this many times (0: never) after a random
+    # pause of up to BULK_RETRY_BACKOFF * 2**attempt seconds, capped at
+    # BULK_RETRY_MAX_BACKOFF; then 409/503 with Retry-After: BULK_RETRY_AFTER.
+    "BULK_RETRY_ATTEMPTS": 5,
+    "BULK_RETRY_BACKOFF": 0.05,
+    "BULK_RETRY_MAX_BACKOFF": 1.0,
+    "BULK_RETRY_AFTER": 1,
 }
 
 # Keys whose value is a dotted path imported on access.

@@ -9,16 +9,14 @@ import logging
 import time
 
 from celery import Task, shared_task
-from django.db import InterfaceError, OperationalError
 
+from .db_errors import TRANSIENT_JOB_ERRORS
 from .jobs.durations import seconds
 from .settings import extensions_api_settings
 
 logger = logging.getLogger(__name__)
 
-# Lost connections, deadlocks and lock timeouts; never ``Exception``: a bad
-# payload or a bug must not be retried.
-TRANSIENT_ERRORS = (InterfaceError, OperationalError)
+TRANSIENT_ERRORS = TRANSIENT_JOB_ERRORS
 
 
 def retry_countdown(retries):

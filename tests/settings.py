@@ -32,6 +32,7 @@ if DB == "sqlite":
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": os.environ.get("RBE_SQLITE_NAME", ":memory:"),
+            "OPTIONS": {"transaction_mode": "IMMEDIATE"},
             # A file (RBE_SQLITE_TEST_NAME) lets a separate worker process see
             # the test database; in-memory is the fast default.
             # The job tests run a real worker process, so the default is a file.

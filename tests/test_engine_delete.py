@@ -11,6 +11,7 @@ from tests.test_engine_support import (  # noqa: F401  (fixtures)
     account,
     count_queries,
     items_of,
+    lock_queries,
     make_ctx,
     make_txns,
     other_account,
@@ -109,7 +110,8 @@ def test_delete_query_count_does_not_grow_with_the_number_of_items(account):
     assert len(small.deleted_ids) == 20 and len(large.deleted_ids) == 200
     # one DELETE … RETURNING per chunk; a lookup first where the database
     # has no RETURNING (MySQL)
-    expected = 1 if supports_delete_returning(connection) else 2
+    # (+ the key-order lock where the DELETE does not take it itself)
+    expected = (1 + lock_queries("direct_delete")) if supports_delete_returning(connection) else 2 + lock_queries()
     assert small_queries == large_queries == expected
     assert not Txn.objects.exists()
 
@@ -122,7 +124,8 @@ def test_delete_queries_grow_by_a_fixed_number_per_chunk(account):
     )
 
     assert len(result.deleted_ids) == 30
-    assert queries == (1 if supports_delete_returning(connection) else 2) * 3
+    per_chunk = (1 + lock_queries("direct_delete")) if supports_delete_returning(connection) else 2 + lock_queries()
+    assert queries == per_chunk * 3
 
 
 def test_delete_with_object_permissions_looks_rows_up_first(account):
@@ -132,7 +135,7 @@ def test_delete_with_object_permissions_looks_rows_up_first(account):
     result, queries = count_queries(lambda: run_bulk_operation(ctx, items_of([t.pk for t in txns])))
 
     assert len(result.deleted_ids) == 30
-    assert queries == 2 * 3
+    assert queries == (2 + lock_queries()) * 3  # lookup, key-order lock, DELETE
 
 
 @pytest.mark.django_db(transaction=True)
@@ -162,4 +165,5 @@ def test_delete_scoped_by_a_local_column_is_one_statement_and_stays_in_scope(acc
     assert result.deleted_ids == [t.pk for t in mine]
     assert result.errors[0]["index"] == 3 and result.errors[0]["errors"] == {"id": ["Not found."]}
     assert list(Txn.objects.values_list("pk", flat=True)) == [theirs.pk]
-    assert queries == (1 if supports_delete_returning(connection) else 2)
+    expected = (1 + lock_queries("direct_delete")) if supports_delete_returning(connection) else 2 + lock_queries()
+    assert queries == expected

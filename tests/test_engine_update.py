@@ -12,6 +12,7 @@ from tests.test_engine_support import (  # noqa: F401  (fixtures)
     account,
     count_queries,
     items_of,
+    lock_queries,
     make_ctx,
     make_txns,
     other_account,
@@ -214,8 +215,8 @@ def test_rows_setting_different_fields_are_written_in_one_statement_per_field_se
     result, queries = count_queries(lambda: run_bulk_operation(make_ctx("bulk_update"), items_of(datas)))
 
     assert result.success_count == 4
-    # lookup + 2 UPDATEs (no related or unique fields sent)
-    assert queries == 3
+    # lookup + key-order lock + 2 UPDATEs (no related or unique fields sent)
+    assert queries == 3 + lock_queries()
     assert list(Txn.objects.order_by("pk").values_list("description", "amount")) == [
         ("a", Decimal("0")),
         ("", Decimal("9.00")),
@@ -244,8 +245,8 @@ def test_update_query_count_does_not_grow_with_the_number_of_items(account):
     large, large_queries = update(txns[20:])
 
     assert small.success_count == 20 and large.success_count == 200
-    # lookup, related account, ref, (account, occurred_at), UPDATE
-    assert small_queries == large_queries == 5
+    # lookup, related account, ref, (account, occurred_at), key-order lock, UPDATE
+    assert small_queries == large_queries == 5 + lock_queries()
     assert Txn.objects.get(pk=txns[150].pk).amount == Decimal(f"{txns[150].pk}.25")
 
 
@@ -256,7 +257,7 @@ def test_update_queries_grow_by_a_fixed_number_per_chunk(account):
     result, queries = count_queries(lambda: run_bulk_operation(make_ctx("bulk_update", batch_size=10), items_of(datas)))
 
     assert result.success_count == 30
-    assert queries == 2 * 3
+    assert queries == (2 + lock_queries()) * 3
     assert Txn.objects.get(pk=txns[29].pk).description == f"d{txns[29].pk}"
 
 
@@ -296,5 +297,5 @@ def test_update_mixes_nulls_and_values_in_one_statement(account, other_account):
     )
 
     assert result.success_count == 3
-    assert queries == 3  # lookup, related accounts, UPDATE
+    assert queries == 3 + lock_queries()  # lookup, related accounts, key-order lock, UPDATE
     assert list(Note.objects.order_by("pk").values_list("account_id", flat=True)) == [None, other_account.pk, None]

@@ -2,7 +2,8 @@
 
 from django.db import connections, transaction
 
-from ..db_errors import api_error_for
+from ..db_errors import api_error_for, transient_error_kind
+from .db.locking import lock_before_delete, lock_pks
 from .lookups import NOT_FOUND, RowFinder
 from .operations import Operation
 from .rows import Row
@@ -36,20 +37,25 @@ class DeleteOperation(Operation):
             and can_delete_directly(self.model._base_manager.using(self.using).all(), self.using)
         )
 
-    def process(self, number, items, write, narrow):
+    def prepare_chunk(self, items, write=True):
+        if write and self.direct:
+            return [Row(item) for item in items]  # found and deleted in one statement
+        return super().prepare_chunk(items, write)
+
+    def write_chunk(self, number, rows, write, narrow):
         if not (write and self.direct):
-            return super().process(number, items, write, narrow)
-        rows = [Row(item) for item in items]
+            return super().write_chunk(number, rows, write, narrow)
         wanted = self.finder.lookup_values(rows)
         if wanted:
             queryset = self.ctx.queryset.filter(**{f"{self.ctx.lookup_field}__in": set(wanted.values())})
             attname = "pk" if self.ctx.lookup_field == "pk" else self.finder.model_field.attname
+            lock_before_delete(queryset)
             if narrow:
                 try:
                     with transaction.atomic(using=self.using):
                         found = delete_returning(queryset, attname, self.using)
                 except NARROWABLE_ERRORS as exc:
-                    if api_error_for(exc) is None:
+                    if transient_error_kind(exc) or api_error_for(exc) is None:
                         raise
                     # The database refused a row: find them, then delete
                     # in halves so only the offending rows fail.
@@ -71,9 +77,11 @@ class DeleteOperation(Operation):
         self.finder.attach(rows, only_pks=True)
 
     def write(self, rows):
+        pks = [row.old_pk for row in rows]
+        lock_pks(self.model, pks, self.using)
         if self.through_queryset:
-            delete_through_queryset(self.ctx.queryset, [row.old_pk for row in rows])
+            delete_through_queryset(self.ctx.queryset, pks)
         else:
-            delete_pks(self.model, [row.old_pk for row in rows], self.using)
+            delete_pks(self.model, pks, self.using)
         for row in rows:
             row.pk, row.outcome = row.old_pk, "deleted"

@@ -14,6 +14,7 @@ Queries per chunk, whatever its size (see docs/engine.md):
 
 from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
 
+from .db.locking import lock_pks
 from .fast_update import update_rows
 from .lookups import RowFinder
 from .rows import Row
@@ -42,8 +43,17 @@ class Operation:
         self._m2m_names = {}
 
     def process(self, number, items, write, narrow):
+        return self.write_chunk(number, self.prepare_chunk(items, write), write, narrow)
+
+    def prepare_chunk(self, items, write=True):
+        """The chunk's rows, looked up and validated: reads only, so a
+        non-atomic run does it before its write transaction takes locks."""
         rows = [Row(item) for item in items]
         self.prepare(rows)
+        return rows
+
+    def write_chunk(self, number, rows, write, narrow):
+        """Write the valid rows (when ``write``); the ``ChunkResult``."""
         valid = [row for row in rows if row.errors is None]
         if write and valid:
             if narrow:
@@ -73,6 +83,20 @@ class Operation:
         """Write the valid rows and set ``row.pk`` and ``row.outcome`` last,
         so a write retried in halves leaves no stale outcome behind."""
         raise NotImplementedError
+
+    def forget_from(self, index):
+        """Forget the keys and ids remembered for items from ``index`` on,
+        before a chunk is tried again (its own items are not duplicates of
+        themselves)."""
+        memories = [unique_set.seen for unique_set in self.uniqueness.sets or ()]
+        finder = getattr(self, "finder", None)
+        if finder is not None:
+            memories.append(finder.seen)
+        if isinstance(getattr(self, "seen", None), dict):
+            memories.append(self.seen)
+        for seen in memories:
+            for key in [key for key, first in seen.items() if first >= index]:
+                del seen[key]
 
     # Shared steps ---------------------------------------------------------
 
@@ -137,7 +161,10 @@ class Operation:
 
     def update_instances(self, rows, fields_of):
         """One fast ``UPDATE`` per set of written fields (``auto_now``
-        fields included, as ``save()`` would)."""
+        fields included, as ``save()`` would), after locking the rows in
+        key order (``db/locking.py``) and writing them in that order."""
+        rows = sorted(rows, key=lambda row: row.old_pk)
+        lock_pks(self.model, [row.old_pk for row in rows], self.using)
         auto_now = [f for f in self.model._meta.concrete_fields if getattr(f, "auto_now", False)]
         groups = {}
         for row in rows:

@@ -5,14 +5,23 @@ an iterator of ``Item``. It consumes the items chunk by chunk
 (``ctx.batch_size`` per chunk, never the whole iterator at once), validates
 and writes each chunk with a fixed number of queries, and returns a
 ``BulkResult``.
+
+A deadlock, serialization failure or lock timeout is retried
+(``db/retries.py``): the whole run in atomic mode (the items are read again
+from their start, so ``items`` should be a list or a factory), the chunk in
+non-atomic mode. See docs/concurrency.md.
 """
 
+from contextlib import nullcontext
 from itertools import islice
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db import DatabaseError, connections, transaction
+from django.db import DatabaseError, connections
 
-from ..db_errors import api_error_for, translate_database_errors
+from ..db_errors import api_error_for, transient_api_error, translate_database_errors
+from .db.retries import retry_transient
+from .db.sqlite_mode import write_transaction
+from .db.writer_lock import session_writer_lock, take_transaction_writer_lock
 from .delete import DeleteOperation
 from .errors import BulkCancelled
 from .gc_pause import gc_paused
@@ -45,14 +54,23 @@ def iter_chunks(items, size):
         yield chunk
 
 
-def run_bulk_operation(ctx, items, *, skip_chunks=0, on_chunk=None, should_stop=None, progress=None):
+def run_bulk_operation(
+    ctx, items, *, skip_chunks=0, on_chunk=None, should_stop=None, progress=None, total_items=None
+):
     """Validate and write ``items`` as ``ctx.operation``; return a ``BulkResult``.
 
+    ``items``: a list of ``Item``, a callable returning a fresh iterator of
+    them (a factory: a streamed CSV is re-read from its start when an atomic
+    run is retried), or a one-shot iterator (then an atomic run is not
+    retried: a transient error is a 409/503 at once).
     ``skip_chunks``: consume the first n chunks without processing them
     (resume after a crash). ``on_chunk(chunk_result)``: called after each
     chunk's write inside the transaction that wrote it. ``should_stop()``:
     checked before each chunk; ``True`` raises ``BulkCancelled``.
     ``progress(current, total_or_None, message)``: at most once per chunk.
+    ``total_items``: the number of items when the caller knows it and
+    ``items`` has no ``len()``; an atomic run of more than one chunk then
+    queues behind other such runs from its start (``db/writer_lock.py``).
 
     Atomic mode (``ctx.atomic``): one transaction; if any item is invalid
     nothing is written, every chunk is still validated and the result lists
@@ -60,6 +78,13 @@ def run_bulk_operation(ctx, items, *, skip_chunks=0, on_chunk=None, should_stop=
     ``InvalidBulkValue`` (400) or ``BulkConflict`` (409), nothing written.
     Non-atomic mode: one transaction per chunk; database errors are narrowed
     to the offending items.
+
+    Transient errors (deadlock, serialization failure, lock timeout) are
+    retried ``BULK_RETRY_ATTEMPTS`` times, never inside a transaction of
+    the caller's. When they run out: ``BulkWriteConflict`` (409) or
+    ``BulkDatabaseBusy`` (503), whose body in non-atomic mode is the result
+    of the chunks that committed plus ``"incomplete": true`` and
+    ``"next_index"`` (the first item not written).
     """
     if ctx.operation not in WRITE_OPERATIONS:
         raise ImproperlyConfigured(
@@ -68,14 +93,43 @@ def run_bulk_operation(ctx, items, *, skip_chunks=0, on_chunk=None, should_stop=
         )
     if not isinstance(ctx.batch_size, int) or ctx.batch_size < 1:
         raise ImproperlyConfigured(f"BULK_BATCH_SIZE must be a positive integer, not {ctx.batch_size!r}.")
+    if callable(items):
+        factory, first = items, items()
+    elif isinstance(items, (list, tuple)):
+        factory, first = (lambda: items), items
+    else:
+        factory, first = None, items
     try:
-        total = len(items)
+        total = len(first)
     except TypeError:
         total = None
-    runner = _Runner(ctx, total, on_chunk, should_stop, progress)
-    if ctx.atomic:
-        return runner.run_atomic(items, skip_chunks)
-    return runner.run_per_chunk(items, skip_chunks)
+    if not ctx.atomic:
+        runner = _Runner(ctx, total, on_chunk, should_stop, progress)
+        runner.known_total = total if total is not None else total_items
+        return runner.run_per_chunk(first, skip_chunks)
+    pending = [first]
+    known = total if total is not None else total_items
+    tries = []
+    # Inside a caller's transaction the writer lock would last until the
+    # caller commits (and a MySQL named lock cannot join InnoDB's deadlock
+    # detection): only runs that own their transaction take it.
+    owned = not connections[ctx.queryset.db].in_atomic_block
+
+    def attempt():
+        # Each try starts from fresh state: a new operation (its memory of
+        # the keys seen), a new result and the items from their start. A
+        # run known to span chunks, or tried again, queues behind other
+        # multi-chunk runs from its start (docs/concurrency.md).
+        source = pending.pop() if pending else factory()
+        spans_chunks = known is not None and known - skip_chunks * ctx.batch_size > ctx.batch_size
+        exclusive = owned and (bool(tries) or spans_chunks)
+        tries.append(exclusive)
+        runner = _Runner(ctx, total, on_chunk, should_stop, progress)
+        with session_writer_lock(ctx.model, ctx.queryset.db) if exclusive else nullcontext():
+            return runner.run_atomic(source, skip_chunks, exclusive, may_lock_later=owned)
+
+    with translate_database_errors():
+        return retry_transient(ctx.queryset.db, attempt, can_retry=factory is not None)
 
 
 class _Runner:
@@ -86,7 +140,9 @@ class _Runner:
         self.should_stop = should_stop
         self.progress = progress
         self.operation = OPERATION_CLASSES[ctx.operation](ctx)
+        self.model = ctx.model
         self.result = BulkResult(operation_type=ctx.operation)
+        self.known_total = total
         self.using = ctx.queryset.db
 
     def chunks(self, items, skip_chunks):
@@ -106,11 +162,19 @@ class _Runner:
         if self.progress is not None:
             self.progress(self.result.total_items, self.total, f"Processed chunk {number + 1}")
 
-    def run_atomic(self, items, skip_chunks):
+    def run_atomic(self, items, skip_chunks, exclusive=False, may_lock_later=False):
         result = self.result
         try:
-            with translate_database_errors(), transaction.atomic(using=self.using):
+            with write_transaction(self.using):
+                locked = exclusive or not may_lock_later
+                if exclusive:
+                    take_transaction_writer_lock(self.model, self.using)
                 for number, chunk in self.chunks(items, skip_chunks):
+                    if not locked and number > skip_chunks:
+                        # The run turns out to span chunks. PostgreSQL sees
+                        # a cycle through this lock as a deadlock: retried.
+                        take_transaction_writer_lock(self.model, self.using)
+                        locked = True
                     # After the first invalid item nothing will be kept, so
                     # later chunks are only validated, not written.
                     with gc_paused():
@@ -129,14 +193,28 @@ class _Runner:
         connection = connections[self.using]
         for number, chunk in self.chunks(items, skip_chunks):
             outermost = not connection.in_atomic_block
-            try:
-                with transaction.atomic(using=self.using):
+
+            def write_chunk(number=number, chunk=chunk, outermost=outermost):
+                # Look up and validate first, then take the locks (on
+                # SQLite the database's write lock) only for the write.
+                with gc_paused():
+                    rows = self.operation.prepare_chunk(chunk)
+                with write_transaction(self.using):
                     if outermost:
                         immediate_constraints(self.using)
                     with gc_paused():
-                        chunk_result = self.operation.process(number, chunk, write=True, narrow=True)
+                        chunk_result = self.operation.write_chunk(number, rows, write=True, narrow=True)
                     self.finish_chunk(chunk_result)
+                return chunk_result
+
+            def forget_chunk(_exc, _retry, first=chunk[0].index):
+                self.operation.forget_from(first)
+
+            try:
+                chunk_result = retry_transient(self.using, write_chunk, on_retry=forget_chunk)
             except DatabaseError as exc:
+                if outermost:
+                    self.raise_interrupted(exc, chunk)
                 # A constraint checked only at COMMIT (SQLite's deferred
                 # foreign keys) fails the chunk as a whole: 409/400, with
                 # the earlier chunks committed.
@@ -147,6 +225,20 @@ class _Runner:
             self.result.add_chunk(chunk_result)
             self.report(number)
         return self.result
+
+    def raise_interrupted(self, exc, chunk):
+        """Retries of a chunk ran out: answer 409/503 with the result of the
+        chunks that committed, so the client knows what landed and where to
+        resume (``next_index``). Not for a non-transient error."""
+        api_exc = transient_api_error(exc)
+        if api_exc is None:
+            return
+        body = self.result.as_dict()
+        if self.known_total is not None:
+            body["total_items"] = self.known_total
+        body = {"detail": str(api_exc.detail), **body, "incomplete": True, "next_index": chunk[0].index}
+        api_exc.detail = body
+        raise api_exc from exc
 
 
 def immediate_constraints(using):

@@ -80,7 +80,7 @@ class _UniqueSet:
     def missing(self, row):
         return None
 
-    def check(self, rows, fold_case, query=True):
+    def check(self, rows, fold_case, query=True, deferred=None):
         # Runs for every row and unique set of a chunk: kept to plain loops.
         candidates = []
         sources = self.sources
@@ -126,6 +126,11 @@ class _UniqueSet:
                 continue
             own_pk = row.instance.pk if row.instance is not None else None
             if any(pk != own_pk for pk in pks):
+                if deferred is not None and own_pk is None:
+                    # An upsert's new row: the stored row may be the one its
+                    # key names, inserted since the key was looked up.
+                    deferred.append((row, frozenset(pks), {self.error_key: [self.message]}))
+                    continue
                 row.fail({self.error_key: [self.message]})
 
     def existing(self, candidates, fold_case):
@@ -219,10 +224,13 @@ class UniquenessChecker:
         if self.sets is None:
             self.sets = sets
 
-    def check(self, rows, known_sources=None):
+    def check(self, rows, known_sources=None, deferred=None):
         """Check every unique set. ``known_sources``: the sources of a set
         the caller has already looked up in the whole table (an upsert's
-        conflict target), checked only for duplicates in the request."""
+        conflict target), checked only for duplicates in the request.
+        ``deferred``: a list that receives ``(row, conflicting pks, error)``
+        for a new row that clashes with stored rows, instead of failing it
+        (the caller decides)."""
         for unique_set in self.sets or ():
             query = known_sources is None or set(unique_set.sources) != set(known_sources)
-            unique_set.check(rows, self.fold_case, query=query)
+            unique_set.check(rows, self.fold_case, query=query, deferred=deferred)

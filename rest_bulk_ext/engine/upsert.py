@@ -1,7 +1,16 @@
-"""Upsert: insert, or update the row an item's ``unique_fields`` name."""
+"""Upsert: insert, or update the row an item's ``unique_fields`` name.
+
+The keys are looked up first (to validate an update against its row and to
+keep rows of another scope out), then new keys are inserted by one
+statement that skips a key stored meanwhile (``db/insert.py``): a key a
+concurrent request inserted after the lookup is updated instead, so
+concurrent upserts of one new key create it once. See docs/concurrency.md.
+"""
 
 from django.core.exceptions import ImproperlyConfigured
+from django.db import IntegrityError, connections
 
+from .db.insert import insert_new_rows, supports_converging_insert
 from .errors import non_field_key
 from .lookups import permission_error
 from .operations import Operation
@@ -16,6 +25,9 @@ class UpsertOperation(Operation):
     ``ctx.queryset``; a match outside it is an item error)."""
 
     OUTSIDE_MESSAGE = "A row with these values exists but cannot be updated through this endpoint."
+    RACED_CONFLICT_MESSAGE = (
+        "A row with one of these unique values was written by a concurrent request; nothing was written."
+    )
 
     def __init__(self, ctx):
         super().__init__(ctx)
@@ -53,30 +65,38 @@ class UpsertOperation(Operation):
                 continue
             self.seen[key] = row.item.index
             keyed[row] = (key, values)
+        self.keyed, self.key_sources = keyed, sources
         self.match_existing(keyed, sources)
         validator.validate(rows)
         # A new key was just looked up over the whole table and an existing
         # one is the row's own: the conflict target needs no second query.
-        self.uniqueness.check(rows, known_sources=sources)
+        deferred = []
+        self.uniqueness.check(rows, known_sources=sources, deferred=deferred)
+        self.settle_clashes(deferred)
         if self.ctx.update_fields is None:
-            update_sources = None
+            self.update_sources = None
         else:
-            update_sources = self.sources(validator.serializer, self.ctx.update_fields)
+            self.update_sources = self.sources(validator.serializer, self.ctx.update_fields)
         self.written = {}
         for row in rows:
             if row.errors is not None:
                 continue
             if row.instance is None:
                 self.build_new(row)
-                continue
-            fields = self.apply_changes(row)
-            if fields is None:
-                continue
-            if update_sources is None:
-                fields = [f for f in fields if f.name not in sources]
             else:
-                fields = [self.model_field(name) for name in update_sources]
-            self.written[row] = [f for f in fields if f is not None]
+                self.set_written_fields(row)
+
+    def set_written_fields(self, row):
+        """Apply the item to the stored row; remember the fields to write
+        (the conflict target never, unless ``update_fields`` names it)."""
+        fields = self.apply_changes(row)
+        if fields is None:
+            return
+        if self.update_sources is None:
+            fields = [f for f in fields if f.name not in self.key_sources]
+        else:
+            fields = [self.model_field(name) for name in self.update_sources]
+        self.written[row] = [f for f in fields if f is not None]
 
     def match_existing(self, keyed, sources):
         """Attach the stored row each key names: one query inside
@@ -120,9 +140,15 @@ class UpsertOperation(Operation):
             row.instance, row.old_pk = obj, obj.pk
 
     def write(self, rows):
+        # A write tried again in halves skips rows an earlier try failed
+        # (a raced key found outside the scope, say).
+        rows = [row for row in rows if row.errors is None]
         new = [row for row in rows if row.old_pk is None]
         existing = [row for row in rows if row.old_pk is not None]
-        if new:
+        if new and supports_converging_insert(connections[self.using]):
+            new, raced = self.insert_new(new)
+            existing += raced
+        elif new:
             insert_objects(self.model, [row.instance for row in new], self.using)
         if existing:
             self.update_instances(existing, self.written.__getitem__)
@@ -130,3 +156,71 @@ class UpsertOperation(Operation):
             row.pk, row.outcome = row.instance.pk, "created"
         for row in existing:
             row.pk, row.outcome = row.instance.pk, "updated"
+
+    # Concurrency --------------------------------------------------------
+
+    def key_order(self, row):
+        """Rows are inserted in key order, so two requests inserting the
+        same keys wait for each other in one order (never in a cycle)."""
+        return tuple((type(part).__name__, part) for part in self.keyed[row][0])
+
+    def settle_clashes(self, deferred):
+        """A new row whose other unique values are stored already: when the
+        stored row is the one its key names (a concurrent request inserted
+        it after the key lookup), the item updates it; otherwise the clash
+        is the item's error. One query, only when there are clashes."""
+        if not deferred:
+            return
+        clashing = {}
+        for row, pks, error in deferred:
+            if row.errors is None and row in self.keyed:
+                clashing.setdefault(row, [set(), error])[0].update(pks)
+            else:
+                row.fail(error)
+        for row in clashing:
+            row.instance, row.old_pk = None, None
+        self.match_existing({row: self.keyed[row] for row in clashing}, self.key_sources)
+        for row, (pks, error) in clashing.items():
+            if row.errors is None and (row.old_pk is None or pks != {row.old_pk}):
+                row.instance, row.old_pk = None, None
+                row.fail(error)
+
+    def insert_new(self, rows):
+        """Insert the new rows, skipping keys stored since the lookup;
+        return ``(inserted rows, rows that update a raced row)``."""
+        rows = sorted(rows, key=self.key_order)
+        key_fields = [self.model._meta.get_field(source) for source in self.key_sources]
+        skipped = insert_new_rows(self.model, [row.instance for row in rows], key_fields, self.fold, self.using)
+        if not skipped:
+            return rows, []
+        skipped_ids = {id(obj) for obj in skipped}
+        raced = [row for row in rows if id(row.instance) in skipped_ids]
+        inserted = [row for row in rows if id(row.instance) not in skipped_ids]
+        return inserted, self.adopt_raced(raced)
+
+    def adopt_raced(self, rows):
+        """Rows whose key a concurrent request stored after the lookup:
+        look them up again and update them like any stored row (with the
+        same scope and object-permission checks). A row the insert skipped
+        for another unique set is a conflict, as a failed insert would be."""
+        keyed = {row: self.keyed[row] for row in rows}
+        new_instances = {row: row.instance for row in rows}
+        for row in rows:
+            row.instance, row.old_pk = None, None
+        self.match_existing(keyed, self.key_sources)
+        adopted, unmatched = [], []
+        for row in rows:
+            if row.errors is not None:
+                continue
+            if row.instance is None:
+                unmatched.append(row)
+                continue
+            self.set_written_fields(row)
+            if row.errors is None:
+                adopted.append(row)
+        if unmatched:
+            # Tried again in halves (non-atomic mode), the rows are still new.
+            for row in unmatched:
+                row.instance = new_instances[row]
+            raise IntegrityError(self.RACED_CONFLICT_MESSAGE)
+        return adopted

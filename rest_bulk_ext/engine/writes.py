@@ -22,7 +22,7 @@ from django.db import DataError, IntegrityError, OperationalError, connections, 
 from django.db.models.deletion import Collector
 from django.db.models.sql import DeleteQuery
 
-from ..db_errors import api_error_for
+from ..db_errors import api_error_for, transient_error_kind
 from .errors import non_field_key
 from .uniqueness import key_value
 
@@ -113,7 +113,8 @@ def can_delete_directly(queryset, using):
 
 def delete_returning(queryset, lookup_attname, using):
     """Delete the rows of ``queryset`` in one ``DELETE … RETURNING`` and
-    return ``{lookup value: pk}`` of the rows deleted.
+    return ``{lookup value: pk}`` of the rows deleted. On PostgreSQL the
+    rows are locked in primary-key order first, in the same statement.
 
     A queryset over its own table only (the ids, plus a scope on a local
     column) becomes Django's own ``DELETE … WHERE``; one that joins (a scope
@@ -127,7 +128,20 @@ def delete_returning(queryset, lookup_attname, using):
     query = queryset.order_by().query.clone()
     query.__class__ = DeleteQuery
     compiler = query.get_compiler(using)
-    if compiler.single_alias and not compiler.contains_self_reference_subquery:
+    if connection.vendor == "postgresql":
+        # The rows are locked in key order by the subquery before the
+        # DELETE removes them (its own order is the plan's): one statement,
+        # and two deletes over overlapping ids cannot deadlock.
+        locking = (
+            queryset.model._base_manager.using(using)
+            .filter(pk__in=queryset.order_by().values("pk"))
+            .order_by("pk")
+            .select_for_update()
+            .values("pk")
+        )
+        subquery, params = locking.query.sql_with_params()
+        sql = f"DELETE FROM {table} WHERE {pk} IN ({subquery})"
+    elif compiler.single_alias and not compiler.contains_self_reference_subquery:
         sql, params = compiler.as_sql()
     else:
         subquery, params = queryset.order_by().values("pk").query.sql_with_params()
@@ -162,7 +176,9 @@ def write_narrowed(rows, write, using):
         with transaction.atomic(using=using):
             write(rows)
     except NARROWABLE_ERRORS as exc:
-        api_exc = api_error_for(exc)
+        # A deadlock or lock timeout is about the transaction, not a row:
+        # the chunk is retried whole (engine/db/retries.py).
+        api_exc = None if transient_error_kind(exc) else api_error_for(exc)
         if api_exc is None:
             raise
         for row in rows:

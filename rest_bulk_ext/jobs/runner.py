@@ -20,12 +20,13 @@ from the chunk rows (``results``), so it counts exactly the committed rows.
 
 import logging
 
-from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from rest_framework.exceptions import APIException
 
+from ..db_errors import TRANSIENT_JOB_ERRORS
 from ..engine.errors import BulkCancelled
 from ..engine.types import bounded_result_details
 from ..settings import extensions_api_settings
@@ -39,8 +40,8 @@ from .view_rebuild import rebuild_view
 
 logger = logging.getLogger(__name__)
 
-# Lost connections, deadlocks, lock timeouts: worth another attempt.
-TRANSIENT_ERRORS = (InterfaceError, OperationalError)
+# Worth another attempt of the job, which resumes after its last committed chunk.
+TRANSIENT_ERRORS = TRANSIENT_JOB_ERRORS
 
 
 class ChunkAlreadyCommitted(Exception):
@@ -198,7 +199,7 @@ def run_claimed(job, final_attempt):
         if not final_attempt:
             raise
         logger.exception("rest_bulk_ext: bulk job %s failed on a database error", job.task_id)
-        fail(job, recorder, f"{exc.__class__.__name__}: {exc}")
+        fail(job, recorder, transient_error_text(exc))
     except APIException as exc:
         # The owner lost a permission, the payload no longer validates, ...
         fail(job, recorder, _detail_text(exc.detail))
@@ -276,6 +277,16 @@ def execute(job, skip, recorder, heartbeat, built):
     recorder.set_progress(fields["total_items"], fields["total_items"], "Completed", force=True)
     send_job_finished(view, job)
     return fields["result"]
+
+
+def transient_error_text(exc):
+    """The failure detail of a job out of retries: the error's class and
+    message (for an exhausted engine retry, its ``detail`` sentence, not the
+    partial result body it carries)."""
+    detail = getattr(exc, "detail", None)
+    if isinstance(detail, dict) and "detail" in detail:
+        return f"{exc.__class__.__name__}: {detail['detail']}"
+    return f"{exc.__class__.__name__}: {exc}"
 
 
 def _detail_text(detail):

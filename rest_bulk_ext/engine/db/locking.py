@@ -1,0 +1,68 @@
+"""Locking the rows a write is about to touch, in primary-key order.
+
+PostgreSQL and InnoDB lock rows one at a time, in the order a statement
+happens to visit them: an ``UPDATE … FROM`` joined to a list of values, a
+``DELETE … WHERE pk IN (…)`` or a list-route ``queryset.update()`` visit rows
+in whatever order the plan chooses. Two such statements over overlapping
+rows can each hold a row the other waits for: a deadlock. Locking the rows
+first with ``SELECT … ORDER BY pk FOR UPDATE`` (PostgreSQL applies the lock
+after the sort; InnoDB walks the primary key in order) makes every bulk
+write take its locks in one global order, and such a cycle impossible
+within one transaction.
+
+SQLite needs none of it: a write transaction holds the database's write
+lock from ``BEGIN IMMEDIATE`` (``sqlite_mode.py``) to its end.
+"""
+
+from django.db import connections
+
+
+def needs_row_locks(connection):
+    """True where rows are locked one by one (PostgreSQL, MySQL/MariaDB)."""
+    return connection.vendor != "sqlite" and connection.features.has_select_for_update
+
+
+def lock_pks(model, pks, using):
+    """Lock the rows of ``model`` whose primary key is in ``pks``, in key
+    order; one query, none on SQLite or without ``pks``."""
+    connection = connections[using]
+    if not pks or not needs_row_locks(connection):
+        return
+    rows = model._base_manager.using(using).filter(pk__in=set(pks)).order_by("pk").select_for_update()
+    # The values are not needed: the rows are locked as they are read.
+    list(rows.values_list("pk", flat=True))
+
+
+def lock_queryset(queryset):
+    """Lock the rows of ``queryset`` in primary-key order and return their
+    keys; ``None`` (no query) on SQLite. Only the queryset's own table is
+    locked: the lock query selects by key from the model's table, whatever
+    joins, ``DISTINCT`` or annotations the queryset carries. One query on
+    PostgreSQL (the queryset is a subquery, which ``FOR UPDATE`` does not
+    lock), two on MySQL/MariaDB."""
+    connection = connections[queryset.db]
+    if not needs_row_locks(connection):
+        return None
+    model = queryset.model
+    if connection.vendor == "mysql":
+        # InnoDB locks every row a locking read visits, in the order it
+        # visits them, subqueries and secondary indexes included: read the
+        # keys plainly, then lock them by key range.
+        pks = sorted(queryset.order_by().values_list("pk", flat=True))
+        lock_pks(model, pks, queryset.db)
+        return pks
+    rows = (
+        model._base_manager.using(queryset.db)
+        .filter(pk__in=queryset.order_by().values("pk"))
+        .order_by("pk")
+        .select_for_update()
+    )
+    return list(rows.values_list("pk", flat=True))
+
+
+def lock_before_delete(queryset):
+    """Before ``writes.delete_returning(queryset)``: lock the rows in key
+    order where the ``DELETE`` does not do it itself (MySQL/MariaDB; the
+    PostgreSQL statement locks in a subquery, SQLite needs no row locks)."""
+    if connections[queryset.db].vendor == "mysql":
+        lock_queryset(queryset)
