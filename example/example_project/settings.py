@@ -60,8 +60,9 @@ DATABASES = {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": os.environ.get("EXAMPLE_DB", str(BASE_DIR / "db.sqlite3")),
         # Jobs write from another thread while requests read: wait for locks
-        # instead of failing at once.
-        "OPTIONS": {"timeout": 20},
+        # instead of failing at once, and take the write lock when a write
+        # transaction begins (docs/concurrency.md, check rest_bulk_ext.W001).
+        "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
     }
 }
 
