@@ -32,7 +32,13 @@ if DB == "sqlite":
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": os.environ.get("RBE_SQLITE_NAME", ":memory:"),
-            "OPTIONS": {"transaction_mode": "IMMEDIATE"},
+            # As docs/concurrency.md tells SQLite projects to set it
+            # (RBE_SQLITE_TRANSACTION_MODE="" runs without, for the W001 check).
+            "OPTIONS": (
+                {"transaction_mode": os.environ.get("RBE_SQLITE_TRANSACTION_MODE", "IMMEDIATE")}
+                if os.environ.get("RBE_SQLITE_TRANSACTION_MODE", "IMMEDIATE")
+                else {}
+            ),
             # A file (RBE_SQLITE_TEST_NAME) lets a separate worker process see
             # the test database; in-memory is the fast default.
             # The job tests run a real worker process, so the default is a file.

@@ -113,7 +113,7 @@ def test_the_checks_are_registered_and_run_with_manage_py_check():
     assert "rest_bulk_ext.E001" in found and "rest_bulk_ext.E002" in found
 
 
-def manage_py_check(prelude, extensions):
+def manage_py_check(prelude, extensions, **environ):
     """``manage.py check`` in a fresh process (nothing imported a Celery
     app there, unlike this test run): its exit code and output."""
     script = textwrap.dedent(
@@ -128,7 +128,7 @@ def manage_py_check(prelude, extensions):
         call_command("check")
         """
     )
-    env = dict(os.environ, DJANGO_SETTINGS_MODULE="tests.settings")
+    env = dict(os.environ, DJANGO_SETTINGS_MODULE="tests.settings", **environ)
     done = subprocess.run(
         [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
     )
@@ -142,9 +142,15 @@ def test_jobs_without_a_celery_app_is_E003():
 
 
 def test_manage_py_check_reports_W001_for_the_sqlite_settings_without_immediate_mode():
-    code, output = manage_py_check("import tests.celery_app", {})
+    code, output = manage_py_check("import tests.celery_app", {}, RBE_SQLITE_TRANSACTION_MODE="")
     assert code == 0
     assert ("rest_bulk_ext.W001" in output) == (os.environ.get("RBE_DB", "sqlite") == "sqlite")
+
+
+def test_manage_py_check_is_quiet_for_sqlite_in_immediate_mode():
+    code, output = manage_py_check("import tests.celery_app", {}, RBE_SQLITE_TRANSACTION_MODE="IMMEDIATE")
+    assert code == 0
+    assert "rest_bulk_ext.W001" not in output
 
 
 def test_jobs_without_celery_installed_is_E003_naming_the_extra():

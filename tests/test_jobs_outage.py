@@ -9,6 +9,7 @@ import time
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.db import connection
 
 from rest_bulk_ext.jobs.models import BulkJob, BulkJobChunk
 from rest_bulk_ext.jobs.progress import read_progress
@@ -75,8 +76,14 @@ def test_an_outage_shorter_than_the_retry_window_is_ridden_out(client, outage, s
     assert job.state == "SUCCESS", (job.failure_detail, worker.log()[-3000:])
     assert seqs() == list(range(1000))
     assert (job.success_count, job.error_count) == (1000, 0)
-    assert job.attempts >= 2
-    assert "Retry in" in worker.log()
+    if connection.vendor == "sqlite":
+        # SQLite's "outage" is another process holding the database lock: the
+        # engine's own lock-wait retries (docs/concurrency.md) may ride it
+        # out inside the first attempt; otherwise the job's retries do.
+        assert job.attempts >= 2 or "retrying a transaction after lock_timeout" in worker.log()
+    else:
+        assert job.attempts >= 2
+        assert "Retry in" in worker.log()
 
 
 @pytest.mark.parametrize("atomic", ["true", "false"])
