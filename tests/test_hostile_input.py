@@ -1,6 +1,6 @@
 """Hostile and careless input at ``{list}/bulk/`` and on the list route:
 never a 500, always a DRF JSON body, linear cost, nothing written outside
-non-atomic mode's valid items (API.md section 7)."""
+non-atomic mode's valid items (docs/security.md)."""
 
 import io
 import json

@@ -74,7 +74,7 @@ def enqueue_job(job_id, task_id):
     There the client already has its 202 by the time the message is sent
     (the request's transaction commits after the view returned), so a
     broker that cannot be reached marks the job ``FAILURE`` and removes its
-    payload instead of leaving it ``PENDING`` forever (API.md 4.2).
+    payload instead of leaving it ``PENDING`` forever (docs/jobs.md).
     """
     from .models import BulkJob, BulkJobState
 
@@ -95,7 +95,7 @@ def enqueue_job(job_id, task_id):
 def enqueue_now(job):
     """Send the task of a just-committed job inside the request: a broker
     that cannot be reached removes the record and the payload and answers
-    503 with ``Retry-After`` (API.md 4.2)."""
+    503 with ``Retry-After`` (docs/jobs.md)."""
     from .models import BulkJob
 
     try:

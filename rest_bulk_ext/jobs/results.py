@@ -55,7 +55,7 @@ class JobTotals:
                 ids.append(pk)
 
     def body(self, task_id):
-        """The ``result`` of API.md 4.3 with the caps applied."""
+        """The job's ``result`` (docs/bulk-endpoint.md) with the caps applied."""
         body = {
             "task_id": task_id,
             "total_items": self.total_items,
