@@ -21,6 +21,7 @@ class MemberFilterSet(django_filters.FilterSet):
     score = django_filters.RangeFilter()
     status = django_filters.MultipleChoiceFilter(choices=Member.STATUS_CHOICES)
     domain = django_filters.CharFilter(method="filter_domain")
+    order = django_filters.OrderingFilter(fields=["username"])
 
     class Meta:
         model = Member
