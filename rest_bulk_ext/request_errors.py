@@ -51,7 +51,10 @@ def guarded_class(parser_class):
 def guard_parsers(parsers):
     """The view's parser instances (fresh per request), guarded in place."""
     for parser in parsers:
-        parser.__class__ = guarded_class(type(parser))
+        try:
+            parser.__class__ = guarded_class(type(parser))
+        except TypeError:  # a parser whose class cannot be swapped (slots, C type) stays as it is
+            pass
     return parsers
 
 

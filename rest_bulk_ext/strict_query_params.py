@@ -26,7 +26,8 @@ Who consumes what:
   ``bulk_allowed_query_params``.
 """
 
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext as _, gettext_lazy
+from django_filters import OrderingFilter as FilterSetOrderingFilter
 from django_filters.constants import EMPTY_VALUES
 from django_filters.rest_framework import DjangoFilterBackend
 from django_filters.utils import translate_validation
@@ -35,6 +36,8 @@ from rest_framework.filters import OrderingFilter, SearchFilter
 
 from .exceptions import capped_names
 from .settings import extensions_api_settings
+
+ORDERING_MESSAGE = gettext_lazy("Ordering does not narrow the rows a bulk write acts on.")
 
 
 def is_strict(view):
@@ -79,7 +82,10 @@ def django_filter_params(backend, request, queryset, view):
         params = [param for param in _filter_param_names(name, form_field) if param in query]
         if not params:
             continue
-        if _is_empty(filterset.form.cleaned_data.get(name)):
+        if isinstance(filterset.filters.get(name), FilterSetOrderingFilter):
+            for param in params:
+                ignored[param] = ORDERING_MESSAGE
+        elif _is_empty(filterset.form.cleaned_data.get(name)):
             for param in params:
                 ignored[param] = _("The value {value!r} does not select anything for this filter.").format(
                     value=query.get(param)
@@ -105,9 +111,7 @@ def backend_params(backend, request, queryset, view):
     if isinstance(backend, SearchFilter):
         return search_filter_params(backend, request, view)
     if isinstance(backend, OrderingFilter):
-        return set(), {
-            backend.ordering_param: _("Ordering does not narrow the rows a bulk write acts on.")
-        }
+        return set(), {backend.ordering_param: ORDERING_MESSAGE}
     declared = getattr(backend, "get_bulk_query_params", None)
     if declared is not None:
         return set(declared(request, queryset, view)), {}

@@ -278,3 +278,25 @@ def test_a_value_the_database_cannot_hold_is_an_item_error_on_every_database(cli
         assert [error["index"] for error in result["errors"]] == [0]
         assert result["errors"][0]["data"]["quantity"] == HUGE
         assert list(CodeItem.objects.values_list("code", flat=True)) == ["b"]
+
+
+def test_a_job_stores_failed_items_with_nul_and_infinity_and_keeps_its_valid_rows(
+    user, client, account, jobs_settings, django_capture_on_commit_callbacks
+):
+    """The chunk record of a job holds the failed items (made safe), so the
+    job ends SUCCESS with its valid rows, and errors.csv can be downloaded."""
+    from rest_bulk_ext.jobs.runner import run_job
+
+    body = '[{"ref": "inf", "amount": 1e400}, {"ref": "nul\\u0000", "amount": "x"}, %s]' % json.dumps(
+        txn_data(account, 3)
+    )
+    with django_capture_on_commit_callbacks(execute=False):
+        response = client.post(URL + "?async=true&atomic=false", body, content_type="application/json")
+    job = BulkJob.objects.get(task_id=assert_json(response, 202)["task_id"])
+    run_job(job.pk)
+    job.refresh_from_db()
+    assert job.state == "SUCCESS", job.failure_detail
+    assert (job.success_count, job.error_count) == (1, 2)
+    assert sorted(amounts()) == ["ref-3"]
+    errors = b"".join(client.get(f"/api/bulk-operations/{job.task_id}/errors.csv").streaming_content).decode()
+    assert "Infinity" in errors and "nul\ufffd" in errors

@@ -135,6 +135,16 @@ def test_a_request_that_fails_releases_its_key(client, account):
     assert "Idempotent-Replayed" not in response
 
 
+def test_a_5xx_answer_releases_its_key(client, account):
+    url = "/sec/unavailable-txns/bulk/"
+    first = post(client, url, [txn_data(account, 1)], "k")
+    assert first.status_code == 503
+    assert not BulkIdempotencyRecord.objects.exists()
+    again = post(client, url, [txn_data(account, 1)], "k")
+    assert again.status_code == 503
+    assert "Idempotent-Replayed" not in again
+
+
 def test_an_answer_with_invalid_items_is_replayed_too(client, account):
     body = [txn_data(account, 1, amount="nope")]
     first = post(client, URL, body, "k")

@@ -42,6 +42,7 @@ REFUSED = [
     ("/sec/class-members/?score_min=", "score_min"),
     ("/sec/class-members/?domain=", "domain"),
     ("/sec/class-members/?score=3", "score"),  # a range filter reads score_min/score_max
+    ("/sec/class-members/?order=username", "order"),  # django-filter's own OrderingFilter
     ("/sec/search-members/?search=", "search"),
     ("/sec/search-members/?search=%20%20", "search"),
     ("/sec/search-members/?ordering=username", "ordering"),

@@ -14,6 +14,7 @@ router.register("declared-members", views.DeclaredCustomBackendMemberViewSet, ba
 router.register("self-declared-members", views.SelfDeclaringBackendMemberViewSet, basename="sec-selfdecl-member")
 router.register("lenient-members", views.LenientMemberViewSet, basename="sec-lenient-member")
 router.register("loose-code-items", views.LooseCodeItemViewSet, basename="sec-loose-code-item")
+router.register("unavailable-txns", views.UnavailableTxnViewSet, basename="sec-unavailable-txn")
 router.register("gated-txns", views.GatedTxnViewSet, basename="sec-gated-txn")
 
 urlpatterns = [

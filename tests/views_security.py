@@ -7,6 +7,7 @@ import django_filters
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import filters, serializers, viewsets
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
 
 from rest_bulk_ext.mixins import BulkOperationsMixin
 
@@ -21,6 +22,7 @@ class MemberFilterSet(django_filters.FilterSet):
     score = django_filters.RangeFilter()
     status = django_filters.MultipleChoiceFilter(choices=Member.STATUS_CHOICES)
     domain = django_filters.CharFilter(method="filter_domain")
+    order = django_filters.OrderingFilter(fields=["username"])
 
     class Meta:
         model = Member
@@ -103,3 +105,10 @@ class LooseCodeItemSerializer(serializers.ModelSerializer):
 class LooseCodeItemViewSet(BulkOperationsMixin, viewsets.ModelViewSet):
     queryset = CodeItem.objects.all()
     serializer_class = LooseCodeItemSerializer
+
+
+class UnavailableTxnViewSet(TxnViewSet):
+    """Answers 503 (as a service that is down would) after running."""
+
+    def get_bulk_response(self, result):
+        return Response({"detail": "Try again later."}, status=503, headers={"Retry-After": "1"})

@@ -20,6 +20,7 @@ Keys belong to an authenticated user; anonymous requests are never replayed.
 """
 
 import hashlib
+import json
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -27,6 +28,7 @@ from urllib.parse import urlencode
 
 from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Q
+from django.http.request import RawPostDataException
 from django.utils import timezone
 from rest_framework.response import Response
 
@@ -86,8 +88,17 @@ def request_fingerprint(request):
                 digest.update(f"{name}\0{upload.name}\0{upload.size}\0".encode("utf-8", "surrogatepass"))
                 _update_file_hash(digest, upload)
     else:
-        digest.update(request._request.body)  # cached by Django; DRF parses from that copy
+        digest.update(_body_bytes(request))
     return digest.hexdigest()
+
+
+def _body_bytes(request):
+    """The raw body (cached by Django; DRF parses from that copy), or, when
+    something already consumed the stream, the parsed data in a stable form."""
+    try:
+        return request._request.body
+    except RawPostDataException:
+        return json.dumps(request.data, sort_keys=True, default=str).encode("utf-8", "surrogatepass")
 
 
 @dataclass
