@@ -119,6 +119,7 @@ SETTING_VALIDATORS = {
     "BULK_PAYLOAD_STORAGE": text(),
     "BULK_STRICT_QUERY_PARAMS": boolean,
     "BULK_IDEMPOTENCY_TTL": integer(1),
+    "BULK_IDEMPOTENCY_RESERVATION_TIMEOUT": integer(1),
     "BULK_MAX_ACTIVE_JOBS_PER_USER": integer(1, optional=True),
     "BULK_JOB_RETENTION": duration(optional=True),
     "BULK_CSV_ESCAPE_FORMULAS": boolean,

@@ -75,6 +75,9 @@ DEFAULTS: dict[str, Any] = {
     "BULK_STRICT_QUERY_PARAMS": True,
     # Seconds an Idempotency-Key is remembered, inline and background alike.
     "BULK_IDEMPOTENCY_TTL": 86400,
+    # Seconds after which a key whose request never answered (its process
+    # died) is free again; longer than the slowest inline bulk request.
+    "BULK_IDEMPOTENCY_RESERVATION_TIMEOUT": 900,
     # CSV files the library writes prefix formula-starting cells with "'".
     "BULK_CSV_ESCAPE_FORMULAS": True,
     # Concurrency (docs/concurrency.md): a deadlock, serialization failure

@@ -106,6 +106,24 @@ def test_after_the_ttl_the_key_is_free_again(client, account):
     assert refs() == ["ref-1", "ref-2"]
 
 
+def test_a_reservation_whose_request_died_frees_the_key_after_the_reservation_timeout(client, account):
+    # What a request killed mid-flight leaves: its reservation, no answer
+    # (made here from a finished request's record, so the fingerprint is the
+    # same request's).
+    assert post(client, URL, [txn_data(account, 1)], "k").status_code == 201
+    BulkIdempotencyRecord.objects.update(status_code=None, body=None)
+    Txn.objects.all().delete()
+    assert post(client, URL, [txn_data(account, 1)], "k").status_code == 409
+    assert refs() == []
+
+    BulkIdempotencyRecord.objects.update(created_at=timezone.now() - timedelta(seconds=901))
+    response = post(client, URL, [txn_data(account, 1)], "k")
+    assert response.status_code == 201
+    assert "Idempotent-Replayed" not in response
+    assert refs() == ["ref-1"]
+    assert BulkIdempotencyRecord.objects.get().status_code == 201
+
+
 def test_the_ttl_setting_sets_the_expiry(client, account):
     with override_settings(REST_FRAMEWORK_EXTENSIONS={**INLINE, "BULK_IDEMPOTENCY_TTL": 60}):
         before = timezone.now()

@@ -109,7 +109,15 @@ class Reservation:
 
 
 def _expired(now):
-    return Q(expires_at__lte=now) | Q(expires_at__isnull=True, created_at__lte=now - _ttl())
+    """Records whose key is free again: past their TTL, or reservations
+    older than ``BULK_IDEMPOTENCY_RESERVATION_TIMEOUT`` (their request died
+    without answering: a killed process must not block its key for a day)."""
+    abandoned = now - timedelta(seconds=extensions_api_settings.BULK_IDEMPOTENCY_RESERVATION_TIMEOUT)
+    return (
+        Q(expires_at__lte=now)
+        | Q(expires_at__isnull=True, created_at__lte=now - _ttl())
+        | Q(status_code__isnull=True, created_at__lte=abandoned)
+    )
 
 
 def _ttl():
