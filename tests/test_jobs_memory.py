@@ -80,6 +80,22 @@ def test_the_seen_keys_of_the_duplicate_checks_answer_as_a_dict_across_folds(mon
     assert seen.get(("never", "seen")) is None
 
 
+def test_the_seen_keys_forget_a_retried_chunk_across_folds(monkeypatch):
+    from rest_bulk_ext.engine.seen_keys import SeenKeys
+
+    monkeypatch.setattr(SeenKeys, "YOUNG_LIMIT", 50)
+    monkeypatch.setattr(SeenKeys, "FIRST_CAPACITY", 8)
+    seen = SeenKeys()
+    for index in range(300):
+        seen[(f"k{index}",)] = index
+    # Items 120 on are tried again (some folded into the table, some young).
+    seen.forget_from(120)
+    assert len(seen) == 120
+    assert [seen.get((f"k{index}",)) for index in (0, 119, 120, 180, 299)] == [0, 119, None, None, None]
+    seen[("k150",)] = 150  # the retried chunk sees its own items anew
+    assert seen.get(("k150",)) == 150 and seen.get(("k1",)) == 1
+
+
 def test_the_seen_keys_of_200000_rows_take_a_fraction_of_a_dict():
     import tracemalloc
 

@@ -92,11 +92,10 @@ class Operation:
         finder = getattr(self, "finder", None)
         if finder is not None:
             memories.append(finder.seen)
-        if isinstance(getattr(self, "seen", None), dict):
+        if getattr(self, "seen", None) is not None:
             memories.append(self.seen)
         for seen in memories:
-            for key in [key for key, first in seen.items() if first >= index]:
-                del seen[key]
+            seen.forget_from(index)
 
     # Shared steps ---------------------------------------------------------
 

@@ -55,6 +55,24 @@ class SeenKeys:
     def __len__(self):
         return len(self._young) + self._size
 
+    def forget_from(self, index):
+        """Forget the keys first seen at item ``index`` or later: a chunk
+        about to be tried again must not find its own items as duplicates.
+        Rare (retries only), so the folded table is rebuilt when it holds
+        such a key rather than supporting deletion in every probe."""
+        self._young = {key: first for key, first in self._young.items() if first < index}
+        if not self._size:
+            return
+        pairs = list(zip(self._hashes, self._indexes))
+        if not any(stored and first >= index for stored, first in pairs):
+            return
+        self._hashes = array("q", bytes(8 * len(pairs)))
+        self._indexes = array("i", bytes(4 * len(pairs)))
+        self._size = 0
+        for stored, first in pairs:
+            if stored and first < index:
+                self._put(stored, first)
+
     def _fold(self):
         needed = self._size + len(self._young)
         if self._hashes is None or needed * 3 > (self._mask + 1) * 2:
