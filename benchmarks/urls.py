@@ -12,7 +12,7 @@ from tests.serializers_items import TxnSerializer
 class BenchTxnViewSet(ListUpdateModelMixin, ListDestroyModelMixin, BulkOperationsMixin, viewsets.ModelViewSet):
     queryset = Txn.objects.all()
     serializer_class = TxnSerializer
-    filterset_fields = ["kind", "account"]
+    filterset_fields = ["kind", "account", "ref"]
     bulk_upsert_unique_fields = [("ref",)]
 
 

@@ -3,6 +3,7 @@
 from django.db import connections, transaction
 
 from ..db_errors import api_error_for, transient_error_kind
+from .db.any_array import filter_in
 from .db.locking import lock_before_delete, lock_pks
 from .lookups import NOT_FOUND, RowFinder
 from .operations import Operation
@@ -47,7 +48,9 @@ class DeleteOperation(Operation):
             return super().write_chunk(number, rows, write, narrow)
         wanted = self.finder.lookup_values(rows)
         if wanted:
-            queryset = self.ctx.queryset.filter(**{f"{self.ctx.lookup_field}__in": set(wanted.values())})
+            queryset = filter_in(
+                self.ctx.queryset, self.ctx.lookup_field, self.finder.model_field, set(wanted.values()), self.using
+            )
             attname = "pk" if self.ctx.lookup_field == "pk" else self.finder.model_field.attname
             lock_before_delete(queryset)
             if narrow:
