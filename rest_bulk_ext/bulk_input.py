@@ -121,12 +121,13 @@ def read_json_items(operation, data):
     """``(items, body_options)`` from a parsed JSON body.
 
     POST takes a list or one object; PATCH/PUT a list or
-    ``{"data": [...], "unique_fields": [...], "update_fields": [...]}``;
+    ``{"data": [...], "unique_fields": [...], "update_fields": [...]}``, and
+    an upsert (``?unique_fields=`` in the query string) also one object;
     DELETE a list of ids.
     """
     body_options = {}
     items = data
-    if isinstance(data, dict) and operation == "bulk_create":
+    if isinstance(data, dict) and (operation == "bulk_create" or is_single_upsert_item(operation, data)):
         items = [data]
     elif isinstance(data, dict) and operation in ("bulk_update", "bulk_replace", "bulk_upsert"):
         unknown = sorted(set(data) - UPSERT_BODY_KEYS)
@@ -144,6 +145,14 @@ def read_json_items(operation, data):
     check_item_count(len(items))
     check_item_shapes(operation, items)
     return items, body_options
+
+
+def is_single_upsert_item(operation, data):
+    """One object sent to an upsert is one item, as for POST, unless it has
+    a key of the ``{"data": ...}`` envelope: an object with ``data``,
+    ``unique_fields`` or ``update_fields`` is read as the envelope (and
+    refused when it is a malformed one) rather than guessed at."""
+    return operation == "bulk_upsert" and not (set(data) & UPSERT_BODY_KEYS)
 
 
 def check_item_shapes(operation, items):

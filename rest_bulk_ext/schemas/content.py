@@ -213,7 +213,9 @@ def item_request_schemas(view, method, item_ref):
                 },
                 "required": ["data", "unique_fields"],
             }
-            json_schema = {"oneOf": [items, upsert]}
+            single = {"allOf": [item_ref],
+                      "description": "Upsert of one item: one object with `?unique_fields=` in the query string."}
+            json_schema = {"oneOf": [items, upsert, single]}
     csv_schema = {
         "type": "object",
         "properties": {
