@@ -17,6 +17,7 @@ from rest_framework.settings import api_settings
 from .bulk_filters import parse_value
 from .exceptions import PayloadTooLarge, capped_names
 from .item_sources import inspect_csv
+from .ndjson_input import NDJSONUpload, is_ndjson_content_type, is_ndjson_name
 from .settings import extensions_api_settings
 from .utils import FALSE_VALUES, TRUE_VALUES
 
@@ -86,6 +87,12 @@ def check_upload_length(request):
     surfaces as Django's HTML 400 page instead of an API error.
     """
     length = content_length(request)
+    if is_ndjson_content_type(request.content_type):
+        # Streamed to a temporary file, not read into memory: the file limit.
+        limit = extensions_api_settings.BULK_CSV_MAX_FILE_SIZE
+        if limit is not None and length > limit:
+            raise_file_too_large(limit)
+        return
     if is_multipart(request):
         limit = extensions_api_settings.BULK_CSV_MAX_FILE_SIZE
         if limit is not None and length > limit + MULTIPART_OVERHEAD:
@@ -183,18 +190,36 @@ def check_item_shapes(operation, items):
         raise serializers.ValidationError({api_settings.NON_FIELD_ERRORS_KEY: errors})
 
 
+def is_ndjson_upload(request):
+    """An NDJSON body, or a multipart upload of one ``.ndjson``/``.jsonl`` file."""
+    if is_ndjson_content_type(request.content_type):
+        return True
+    if not is_multipart(request):
+        return False
+    files = request.FILES.getlist("file")
+    return len(files) == 1 and is_ndjson_name(files[0].name)
+
+
+def ndjson_upload(request):
+    """The ``NDJSONUpload`` of an NDJSON body or multipart file."""
+    if is_multipart(request):
+        upload = request.FILES["file"]
+        return NDJSONUpload(getattr(upload, "file", upload), upload.size, upload.name)
+    return request.data
+
+
 def read_csv_upload(request, operation, lookup_key):
     """``(file, CsvInfo)`` for the multipart ``file`` field, its structure
     checked and its rows counted (see ``item_sources.inspect_csv``)."""
     files = request.FILES.getlist("file")
     if len(files) != 1:
         raise serializers.ValidationError(
-            {"file": [_("Upload exactly one CSV file, in the multipart field 'file'.")]}
+            {"file": [_("Upload exactly one CSV or NDJSON file, in the multipart field 'file'.")]}
         )
     file = files[0]
     if not (file.name or "").lower().endswith(".csv"):
         raise serializers.ValidationError(
-            {"file": [_("Only .csv files are accepted, not '{name}'.").format(name=file.name)]}
+            {"file": [_("Only .csv, .ndjson and .jsonl files are accepted, not '{name}'.").format(name=file.name)]}
         )
     limit = extensions_api_settings.BULK_CSV_MAX_FILE_SIZE
     if limit is not None and file.size > limit:

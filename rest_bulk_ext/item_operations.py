@@ -8,7 +8,7 @@ from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.permissions import SAFE_METHODS, DjangoModelPermissions
 from rest_framework.response import Response
 
-from . import bulk_input
+from . import bulk_input, ndjson_input
 from .bulk_request import BulkRequest, bulk_retrieve_queryset, run_bulk_request, run_bulk_retrieve
 from .engine.types import BulkContext
 from .jobs import idempotency
@@ -51,9 +51,10 @@ class BulkOperationsMixin:
         methods=["get", "post", "put", "patch", "delete"],
         url_path="bulk",
         url_name="bulk",
-        # JSON items or a multipart CSV upload, whatever the project's
-        # DEFAULT_PARSER_CLASSES; a URL-encoded form gets DRF's 415.
-        parser_classes=[JSONParser, MultiPartParser],
+        # JSON items, a multipart CSV/NDJSON upload or a streamed NDJSON
+        # body, whatever the project's DEFAULT_PARSER_CLASSES; a URL-encoded
+        # form gets DRF's 415.
+        parser_classes=[JSONParser, MultiPartParser, ndjson_input.NDJSONParser, ndjson_input.JSONLinesParser],
     )
     def bulk(self, request, *args, **kwargs):
         bulk_input.check_upload_length(request)
@@ -123,6 +124,11 @@ class BulkOperationsMixin:
             options = bulk_input.read_retrieve_options(request, model, self.lookup_field)
             total = self.get_bulk_retrieve_queryset(options).count()
             return BulkRequest(operation, "none", options=options, total_items=total)
+        if bulk_input.is_ndjson_upload(request):
+            # Options first: checking them is cheap, reading the file is not.
+            options = self.get_bulk_options(operation, {})
+            file, count = ndjson_input.read_ndjson_upload(bulk_input.ndjson_upload(request), operation)
+            return BulkRequest(operation, "ndjson", file=file, options=options, total_items=count)
         if bulk_input.is_multipart(request):
             # Options first: checking them is cheap, reading the file is not.
             options = self.get_bulk_options(operation, {})

@@ -3,6 +3,7 @@
 import pytest
 from django.contrib.auth import get_user_model
 
+from rest_bulk_ext.jobs.models import BulkJob
 from tests.conftest_jobs import wait_for_job
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -35,3 +36,32 @@ def test_a_single_object_upsert_runs_as_a_job(client, user, celery_worker, jobs_
     assert job.state == "SUCCESS", (job.failure_detail, celery_worker.log()[-3000:])
     assert client.get(response.data["status_url"]).data["result"]["updated_ids"] == [existing.pk]
     assert list(Txn.objects.values_list("description", flat=True)) == ["upserted"]
+
+
+def test_an_ndjson_body_is_the_job_payload_and_errors_keep_their_line(client, user, celery_worker, jobs_settings):
+    import json
+
+    from rest_bulk_ext.jobs.payloads import get_payload_storage
+    from tests.models_jobs import JobRecord
+
+    records = [{"seq": n, "label": "ok"} for n in range(120)]
+    records[7]["label"] = "bad"
+    body = "".join(json.dumps(record) + "\n" for record in records).encode()
+
+    response = client.generic(
+        "POST", "/jobs-test/records/bulk/?async=true&atomic=false", body, content_type="application/x-ndjson"
+    )
+
+    assert response.status_code == 202, response.data
+    assert response.data["total_items"] == 120
+    job = BulkJob.objects.get(task_id=response.data["task_id"])
+    assert (job.payload_format, job.payload_name.endswith(".ndjson")) == ("ndjson", True)
+    job = wait_for_job(response.data["task_id"], celery_worker)
+    assert job.state == "SUCCESS", (job.failure_detail, celery_worker.log()[-3000:])
+    assert (job.success_count, job.error_count) == (119, 1)
+    assert sorted(JobRecord.objects.values_list("seq", flat=True)) == [n for n in range(120) if n != 7]
+    [error] = client.get(response.data["status_url"]).data["result"]["errors"]
+    assert (error["index"], error["line"]) == (7, 8)
+    errors_csv = b"".join(client.get(f"/api/bulk-operations/{job.task_id}/errors.csv").streaming_content)
+    assert errors_csv.decode().splitlines() == ["seq,label,error", "7,bad,label: This label is refused."]
+    assert not get_payload_storage().exists(job.payload_name)

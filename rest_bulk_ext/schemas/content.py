@@ -228,7 +228,11 @@ def item_request_schemas(view, method, item_ref):
     if method in ("PATCH", "PUT"):
         csv_schema["properties"]["unique_fields"] = {"type": "string", "description": "upsert: comma-separated"}
         csv_schema["properties"]["update_fields"] = {"type": "string", "description": "upsert: comma-separated"}
-    return {"application/json": json_schema, "multipart/form-data": csv_schema}
+    ndjson_schema = {"type": "string",
+                     "description": "One JSON value per line, as the items of the JSON body (streamed; line numbers "
+                                    "in errors). Also as a multipart `file` named `.ndjson` or `.jsonl`."}
+    return {"application/json": json_schema, "multipart/form-data": csv_schema,
+            "application/x-ndjson": ndjson_schema, "application/jsonl": ndjson_schema}
 
 
 def item_route_parameters(method):
