@@ -61,6 +61,16 @@ def read_bool_param(query_params, name, default):
     raise serializers.ValidationError({name: [_("Expected true or false, got '{raw}'.").format(raw=raw)]})
 
 
+def read_dry_run(request):
+    """``?dry_run=true`` or the header ``X-Bulk-Dry-Run: true``; both given
+    must agree (else 400)."""
+    query = read_bool_param(request.query_params, "dry_run", None)
+    header = read_bool_param({"X-Bulk-Dry-Run": request.headers.get("X-Bulk-Dry-Run")}, "X-Bulk-Dry-Run", None)
+    if query is not None and header is not None and query != header:
+        raise serializers.ValidationError({"dry_run": [_("?dry_run= and X-Bulk-Dry-Run disagree.")]})
+    return bool(query if query is not None else header)
+
+
 def is_multipart(request):
     return (request.content_type or "").startswith("multipart/form-data")
 

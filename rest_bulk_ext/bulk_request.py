@@ -72,6 +72,11 @@ def run_bulk_request(view, bulk_request, *, job=None, **engine_kwargs):
 
     operation = bulk_request.operation
     ctx = view.get_bulk_context(operation, bulk_request.options)
+    if ctx.dry_run:
+        # Writes nothing, so no hook or signal: only the job's checkpoint.
+        return run_bulk_operation(
+            ctx, lambda: bulk_items(ctx, bulk_request), total_items=bulk_request.total_items, **engine_kwargs
+        )
     engine_kwargs["on_chunk"] = chunk_callback(view, operation, engine_kwargs.get("on_chunk"), job)
     # A factory, not an iterator: a retried atomic run reads the items (a
     # CSV upload too) again from their start.

@@ -150,6 +150,8 @@ class BulkOperationsMixin:
                 request.query_params, "atomic", extensions_api_settings.BULK_ATOMIC
             )
         }
+        if bulk_input.read_dry_run(request):
+            options["dry_run"] = True
         unique = bulk_input.option_values(request, "unique_fields", body_options)
         update = bulk_input.option_values(request, "update_fields", body_options)
         if operation != "bulk_upsert":
@@ -222,6 +224,7 @@ class BulkOperationsMixin:
             update_fields=tuple(update_fields) if update_fields else None,
             check_object_permission=self.get_bulk_object_permission_check(),
             delete_through_queryset=getattr(self, "bulk_delete_through_queryset", None),
+            dry_run=bool(options.get("dry_run")),
         )
 
     def get_bulk_retrieve_queryset(self, options):
@@ -271,7 +274,10 @@ class BulkOperationsMixin:
 
     def get_bulk_response(self, result):
         """The inline answer: 201 for a create, 200 otherwise, 400 (same
-        body) when invalid items meant nothing was written."""
+        body) when invalid items meant nothing was written; 200 for a dry
+        run, whose body reports what would happen."""
+        if getattr(result, "dry_run", False):
+            return Response(result.as_dict(), status=status.HTTP_200_OK)
         if result.errors and result.success_count == 0:
             code = status.HTTP_400_BAD_REQUEST
         elif result.operation_type == "bulk_create":

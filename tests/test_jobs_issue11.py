@@ -65,3 +65,35 @@ def test_an_ndjson_body_is_the_job_payload_and_errors_keep_their_line(client, us
     errors_csv = b"".join(client.get(f"/api/bulk-operations/{job.task_id}/errors.csv").streaming_content)
     assert errors_csv.decode().splitlines() == ["seq,label,error", "7,bad,label: This label is refused."]
     assert not get_payload_storage().exists(job.payload_name)
+
+
+def test_a_dry_run_job_writes_nothing_and_reports_would_be_outcomes(client, user, celery_worker, jobs_settings):
+    from tests.models_jobs import JobRecord
+
+    existing = JobRecord.objects.create(seq=1000, label="kept", owner=user)
+    records = [{"seq": n, "label": "ok"} for n in range(120)]
+    records[7]["label"] = "bad"
+
+    response = client.post("/jobs-test/records/bulk/?async=true&atomic=false&dry_run=true", records, format="json")
+    assert response.status_code == 202, response.data
+    job = wait_for_job(response.data["task_id"], celery_worker)
+    assert job.state == "SUCCESS", (job.failure_detail, celery_worker.log()[-3000:])
+    result = client.get(response.data["status_url"]).data["result"]
+    assert (result["dry_run"], result["success_count"], result["error_count"]) == (True, 119, 1)
+    assert result["created_ids"] == []
+    results = b"".join(client.get(f"/api/bulk-operations/{job.task_id}/results.csv").streaming_content)
+    lines = results.decode().splitlines()
+    assert (lines[0], lines[1], lines[8], len(lines)) == ("index,id,outcome", "0,,created", "7,,failed", 121)
+    errors = b"".join(client.get(f"/api/bulk-operations/{job.task_id}/errors.csv").streaming_content)
+    assert errors.decode().splitlines() == ["seq,label,error", "7,bad,label: This label is refused."]
+    assert list(JobRecord.objects.values_list("pk", flat=True)) == [existing.pk]
+
+    # A delete: the would-be deleted id is listed, the row stays.
+    response = client.generic(
+        "DELETE", "/jobs-test/records/bulk/?async=true", f"[{existing.pk}]", content_type="application/json",
+        HTTP_X_BULK_DRY_RUN="true",
+    )  # fmt: skip
+    job = wait_for_job(response.data["task_id"], celery_worker)
+    assert job.state == "SUCCESS", job.failure_detail
+    assert job.result["deleted_ids"] == [existing.pk] and job.result["dry_run"] is True
+    assert JobRecord.objects.filter(pk=existing.pk).exists()

@@ -255,6 +255,13 @@ def item_route_parameters(method):
         parameters.append(query_parameter(
             "update_fields", "Upsert: the comma-separated fields to update on conflict.", {"type": "string"}
         ))
+    parameters.append(query_parameter(
+        "dry_run", "`true`: validate only: every check, nothing written, no hook or signal; 200 with what "
+        "would happen (`dry_run`, `would_create`).", {"type": "boolean"}
+    ))
+    parameters.append(header_parameter(
+        "X-Bulk-Dry-Run", "`true`: the same as `?dry_run=true`.", {"type": "boolean"}
+    ))
     parameters.append(header_parameter(
         "Idempotency-Key", "The same key from the same user answers the first response again.", {"type": "string"}
     ))
