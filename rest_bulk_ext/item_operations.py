@@ -58,7 +58,9 @@ class BulkOperationsMixin:
     )
     def bulk(self, request, *args, **kwargs):
         bulk_input.check_upload_length(request)
-        if request.method in SAFE_METHODS:
+        # A dry run writes nothing and may be repeated: it neither uses nor
+        # spends an Idempotency-Key, so the real request can send the same key.
+        if request.method in SAFE_METHODS or bulk_input.read_dry_run(request):
             return self.handle_bulk_request()
         return self.run_bulk_idempotently(self.handle_bulk_request)
 

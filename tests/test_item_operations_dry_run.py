@@ -138,3 +138,15 @@ def test_the_schema_documents_the_dry_run_parameter_and_header():
 
     names = {(p["name"], p["in"]) for p in item_route_parameters("POST")}
     assert {("dry_run", "query"), ("X-Bulk-Dry-Run", "header")} <= names
+
+
+def test_a_dry_run_does_not_spend_the_idempotency_key_of_the_real_request(api_client, account):
+    api_client.force_authenticate(get_user_model().objects.create_user("alice", password="pw"))
+    body = [txn_data(account, 1)]
+    for dry in ({"HTTP_X_BULK_DRY_RUN": "true"}, {}):
+        response = api_client.post(URL, body, format="json", HTTP_IDEMPOTENCY_KEY="k-1", **dry)
+        assert response.status_code == (200 if dry else 201), response.data
+    assert Txn.objects.count() == 1
+    again = api_client.post(URL, body, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+    assert (again.status_code, again.data) == (201, response.data)
+    assert Txn.objects.count() == 1
