@@ -6,6 +6,7 @@ by one real Celery worker, against the raw-ORM floor on the same data.
     RBE_DB=postgres python benchmarks/jobs_e2e.py 100000             # upsert
     RBE_DB=postgres python benchmarks/jobs_e2e.py 1000000 create     # issue 8 target
     RBE_DB=postgres python benchmarks/jobs_e2e.py 300000 invalid     # issue 8 target
+    RBE_DB=postgres python benchmarks/jobs_e2e.py 1000000 create-ndjson   # issue 11 target
 
 Workloads: ``upsert`` (half the rows exist; floor
 ``bulk_create(update_conflicts=True)``), ``create`` (new rows; floor
@@ -56,6 +57,8 @@ JOB_WORKLOADS = {
     "upsert": ("upsert", "patch", "/items/txns/bulk/?unique_fields=ref"),
     "create": ("create", "post", "/items/txns/bulk/"),
     "invalid": ("create", "post", "/items/txns/bulk/"),
+    # issue 11: the same rows as "create", sent as a streamed NDJSON body.
+    "create-ndjson": ("create", "post", "/items/txns/bulk/"),
 }
 
 
@@ -110,6 +113,11 @@ def main(n, kind="upsert"):
         writer.writerows(state["items"])
         data = out.getvalue().encode()
         del out
+        ndjson = kind.endswith("-ndjson")
+        if ndjson:
+            from django.core.serializers.json import DjangoJSONEncoder
+
+            data = "".join(json.dumps(row, cls=DjangoJSONEncoder) + "\n" for row in state["items"]).encode()
         user = get_user_model().objects.create_superuser("bench", password="pw")
         client = APIClient()
         client.force_authenticate(user)
@@ -127,7 +135,10 @@ def main(n, kind="upsert"):
 
         upload = SimpleUploadedFile(f"{kind}.csv", data, content_type="text/csv")
         start = time.perf_counter()
-        response = getattr(client, method)(url, {"file": upload}, format="multipart")
+        if ndjson:
+            response = client.generic(method.upper(), url, data, content_type="application/x-ndjson")
+        else:
+            response = getattr(client, method)(url, {"file": upload}, format="multipart")
         accepted = time.perf_counter() - start
         if response.status_code != 202:
             raise SystemExit(f"expected 202, got {response.status_code}: {response.data}")
@@ -159,7 +170,7 @@ def main(n, kind="upsert"):
         workload.floor(n, state)
         floor = time.perf_counter() - start
         print(json.dumps({
-            "workload": kind, "db": connection.vendor, "n": n, "csv_mb": round(len(data) / 2**20, 1),
+            "workload": kind, "db": connection.vendor, "n": n, "payload_mb": round(len(data) / 2**20, 1),
             "upload_to_202_s": round(accepted, 2), "upload_to_success_s": round(total, 2),
             "floor_s": round(floor, 2), "ratio": round(total / floor, 2),
             "worker_peak_mb": round(peak_kb / 1024), "broker_message_bytes": published,

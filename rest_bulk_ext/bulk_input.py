@@ -17,6 +17,7 @@ from rest_framework.settings import api_settings
 from .bulk_filters import parse_value
 from .exceptions import PayloadTooLarge, capped_names
 from .item_sources import inspect_csv
+from .ndjson_input import NDJSONUpload, is_ndjson_content_type, is_ndjson_name
 from .settings import extensions_api_settings
 from .utils import FALSE_VALUES, TRUE_VALUES
 
@@ -60,6 +61,16 @@ def read_bool_param(query_params, name, default):
     raise serializers.ValidationError({name: [_("Expected true or false, got '{raw}'.").format(raw=raw)]})
 
 
+def read_dry_run(request):
+    """``?dry_run=true`` or the header ``X-Bulk-Dry-Run: true``; both given
+    must agree (else 400)."""
+    query = read_bool_param(request.query_params, "dry_run", None)
+    header = read_bool_param({"X-Bulk-Dry-Run": request.headers.get("X-Bulk-Dry-Run")}, "X-Bulk-Dry-Run", None)
+    if query is not None and header is not None and query != header:
+        raise serializers.ValidationError({"dry_run": [_("?dry_run= and X-Bulk-Dry-Run disagree.")]})
+    return bool(query if query is not None else header)
+
+
 def is_multipart(request):
     return (request.content_type or "").startswith("multipart/form-data")
 
@@ -86,6 +97,12 @@ def check_upload_length(request):
     surfaces as Django's HTML 400 page instead of an API error.
     """
     length = content_length(request)
+    if is_ndjson_content_type(request.content_type):
+        # Streamed to a temporary file, not read into memory: the file limit.
+        limit = extensions_api_settings.BULK_CSV_MAX_FILE_SIZE
+        if limit is not None and length > limit:
+            raise_file_too_large(limit)
+        return
     if is_multipart(request):
         limit = extensions_api_settings.BULK_CSV_MAX_FILE_SIZE
         if limit is not None and length > limit + MULTIPART_OVERHEAD:
@@ -121,12 +138,13 @@ def read_json_items(operation, data):
     """``(items, body_options)`` from a parsed JSON body.
 
     POST takes a list or one object; PATCH/PUT a list or
-    ``{"data": [...], "unique_fields": [...], "update_fields": [...]}``;
+    ``{"data": [...], "unique_fields": [...], "update_fields": [...]}``, and
+    an upsert (``?unique_fields=`` in the query string) also one object;
     DELETE a list of ids.
     """
     body_options = {}
     items = data
-    if isinstance(data, dict) and operation == "bulk_create":
+    if isinstance(data, dict) and (operation == "bulk_create" or is_single_upsert_item(operation, data)):
         items = [data]
     elif isinstance(data, dict) and operation in ("bulk_update", "bulk_replace", "bulk_upsert"):
         unknown = sorted(set(data) - UPSERT_BODY_KEYS)
@@ -144,6 +162,14 @@ def read_json_items(operation, data):
     check_item_count(len(items))
     check_item_shapes(operation, items)
     return items, body_options
+
+
+def is_single_upsert_item(operation, data):
+    """One object sent to an upsert is one item, as for POST, unless it has
+    a key of the ``{"data": ...}`` envelope: an object with ``data``,
+    ``unique_fields`` or ``update_fields`` is read as the envelope (and
+    refused when it is a malformed one) rather than guessed at."""
+    return operation == "bulk_upsert" and not (set(data) & UPSERT_BODY_KEYS)
 
 
 def check_item_shapes(operation, items):
@@ -174,18 +200,36 @@ def check_item_shapes(operation, items):
         raise serializers.ValidationError({api_settings.NON_FIELD_ERRORS_KEY: errors})
 
 
+def is_ndjson_upload(request):
+    """An NDJSON body, or a multipart upload of one ``.ndjson``/``.jsonl`` file."""
+    if is_ndjson_content_type(request.content_type):
+        return True
+    if not is_multipart(request):
+        return False
+    files = request.FILES.getlist("file")
+    return len(files) == 1 and is_ndjson_name(files[0].name)
+
+
+def ndjson_upload(request):
+    """The ``NDJSONUpload`` of an NDJSON body or multipart file."""
+    if is_multipart(request):
+        upload = request.FILES["file"]
+        return NDJSONUpload(getattr(upload, "file", upload), upload.size, upload.name)
+    return request.data
+
+
 def read_csv_upload(request, operation, lookup_key):
     """``(file, CsvInfo)`` for the multipart ``file`` field, its structure
     checked and its rows counted (see ``item_sources.inspect_csv``)."""
     files = request.FILES.getlist("file")
     if len(files) != 1:
         raise serializers.ValidationError(
-            {"file": [_("Upload exactly one CSV file, in the multipart field 'file'.")]}
+            {"file": [_("Upload exactly one CSV or NDJSON file, in the multipart field 'file'.")]}
         )
     file = files[0]
     if not (file.name or "").lower().endswith(".csv"):
         raise serializers.ValidationError(
-            {"file": [_("Only .csv files are accepted, not '{name}'.").format(name=file.name)]}
+            {"file": [_("Only .csv, .ndjson and .jsonl files are accepted, not '{name}'.").format(name=file.name)]}
         )
     limit = extensions_api_settings.BULK_CSV_MAX_FILE_SIZE
     if limit is not None and file.size > limit:

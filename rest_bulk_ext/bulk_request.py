@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 
 from .bulk_filters import apply_bulk_filters
 from .item_sources import csv_items, json_items
+from .ndjson_input import ndjson_items
 from .signals import bulk_operation_finished, send_chunk_written, send_operation_finished
 
-PAYLOAD_FORMATS = ("json", "csv", "none")
+PAYLOAD_FORMATS = ("json", "csv", "ndjson", "none")
 
 
 @dataclass
@@ -24,7 +25,8 @@ class BulkRequest:
     """What to do, on which items, with which options.
 
     ``items``: the parsed JSON items (``payload_format == "json"``).
-    ``file``: a seekable binary file object of the CSV upload (``"csv"``).
+    ``file``: a seekable binary file object of the CSV upload (``"csv"``)
+    or of the NDJSON lines (``"ndjson"``).
     ``options``: JSON-serializable: ``atomic``, ``unique_fields``,
     ``update_fields`` for writes; ``ids``, ``filters`` for ``bulk_get``.
     ``total_items``: the number of items (CSV data rows; matching rows for
@@ -42,6 +44,8 @@ class BulkRequest:
 def bulk_items(ctx, bulk_request):
     """The ``Item`` iterator of ``bulk_request``: a JSON list, or the CSV
     file read as a stream (empty cells judged by the serializer's fields)."""
+    if bulk_request.payload_format == "ndjson":
+        return ndjson_items(bulk_request.file)
     if bulk_request.payload_format == "csv":
         serializer = ctx.serializer_class(context=ctx.serializer_context)
         return csv_items(
@@ -68,6 +72,11 @@ def run_bulk_request(view, bulk_request, *, job=None, **engine_kwargs):
 
     operation = bulk_request.operation
     ctx = view.get_bulk_context(operation, bulk_request.options)
+    if ctx.dry_run:
+        # Writes nothing, so no hook or signal: only the job's checkpoint.
+        return run_bulk_operation(
+            ctx, lambda: bulk_items(ctx, bulk_request), total_items=bulk_request.total_items, **engine_kwargs
+        )
     engine_kwargs["on_chunk"] = chunk_callback(view, operation, engine_kwargs.get("on_chunk"), job)
     # A factory, not an iterator: a retried atomic run reads the items (a
     # CSV upload too) again from their start.

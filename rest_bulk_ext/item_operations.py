@@ -8,7 +8,7 @@ from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.permissions import SAFE_METHODS, DjangoModelPermissions
 from rest_framework.response import Response
 
-from . import bulk_input
+from . import bulk_input, ndjson_input
 from .bulk_request import BulkRequest, bulk_retrieve_queryset, run_bulk_request, run_bulk_retrieve
 from .engine.types import BulkContext
 from .jobs import idempotency
@@ -51,13 +51,16 @@ class BulkOperationsMixin:
         methods=["get", "post", "put", "patch", "delete"],
         url_path="bulk",
         url_name="bulk",
-        # JSON items or a multipart CSV upload, whatever the project's
-        # DEFAULT_PARSER_CLASSES; a URL-encoded form gets DRF's 415.
-        parser_classes=[JSONParser, MultiPartParser],
+        # JSON items, a multipart CSV/NDJSON upload or a streamed NDJSON
+        # body, whatever the project's DEFAULT_PARSER_CLASSES; a URL-encoded
+        # form gets DRF's 415.
+        parser_classes=[JSONParser, MultiPartParser, ndjson_input.NDJSONParser, ndjson_input.JSONLinesParser],
     )
     def bulk(self, request, *args, **kwargs):
         bulk_input.check_upload_length(request)
-        if request.method in SAFE_METHODS:
+        # A dry run writes nothing and may be repeated: it neither uses nor
+        # spends an Idempotency-Key, so the real request can send the same key.
+        if request.method in SAFE_METHODS or bulk_input.read_dry_run(request):
             return self.handle_bulk_request()
         return self.run_bulk_idempotently(self.handle_bulk_request)
 
@@ -123,6 +126,11 @@ class BulkOperationsMixin:
             options = bulk_input.read_retrieve_options(request, model, self.lookup_field)
             total = self.get_bulk_retrieve_queryset(options).count()
             return BulkRequest(operation, "none", options=options, total_items=total)
+        if bulk_input.is_ndjson_upload(request):
+            # Options first: checking them is cheap, reading the file is not.
+            options = self.get_bulk_options(operation, {})
+            file, count = ndjson_input.read_ndjson_upload(bulk_input.ndjson_upload(request), operation)
+            return BulkRequest(operation, "ndjson", file=file, options=options, total_items=count)
         if bulk_input.is_multipart(request):
             # Options first: checking them is cheap, reading the file is not.
             options = self.get_bulk_options(operation, {})
@@ -144,6 +152,8 @@ class BulkOperationsMixin:
                 request.query_params, "atomic", extensions_api_settings.BULK_ATOMIC
             )
         }
+        if bulk_input.read_dry_run(request):
+            options["dry_run"] = True
         unique = bulk_input.option_values(request, "unique_fields", body_options)
         update = bulk_input.option_values(request, "update_fields", body_options)
         if operation != "bulk_upsert":
@@ -216,6 +226,7 @@ class BulkOperationsMixin:
             update_fields=tuple(update_fields) if update_fields else None,
             check_object_permission=self.get_bulk_object_permission_check(),
             delete_through_queryset=getattr(self, "bulk_delete_through_queryset", None),
+            dry_run=bool(options.get("dry_run")),
         )
 
     def get_bulk_retrieve_queryset(self, options):
@@ -265,7 +276,10 @@ class BulkOperationsMixin:
 
     def get_bulk_response(self, result):
         """The inline answer: 201 for a create, 200 otherwise, 400 (same
-        body) when invalid items meant nothing was written."""
+        body) when invalid items meant nothing was written; 200 for a dry
+        run, whose body reports what would happen."""
+        if getattr(result, "dry_run", False):
+            return Response(result.as_dict(), status=status.HTTP_200_OK)
         if result.errors and result.success_count == 0:
             code = status.HTTP_400_BAD_REQUEST
         elif result.operation_type == "bulk_create":

@@ -67,6 +67,8 @@ def send_job_finished(view, job):
     record: ``bulk_operation_finished`` (for a write, with the record's
     counts, which include chunks of earlier attempts) and
     ``bulk_job_finished``."""
+    if (job.options or {}).get("dry_run"):
+        return  # a validate-only job wrote nothing
     sender = type(view)
     wants_operation = job.operation_type != "bulk_get" and bulk_operation_finished.has_listeners(sender)
     wants_job = bulk_job_finished.has_listeners(sender)

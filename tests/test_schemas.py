@@ -129,12 +129,13 @@ def test_bulk_create_takes_an_array_or_one_object_and_a_csv_upload(schema):
 @pytest.mark.parametrize("method", ["patch", "put"])
 def test_bulk_update_and_replace_items_carry_their_id_and_may_upsert(schema, method):
     operation = schema["paths"][BULK_ITEMS][method]
-    items, upsert = json_body(operation)["oneOf"]
+    items, upsert, single = json_body(operation)["oneOf"]
     params = parameters(operation)
 
     assert items["items"]["allOf"][1]["required"] == ["id"]
     assert items["items"]["allOf"][1]["properties"]["id"] == {"type": "integer"}
     assert upsert["required"] == ["data", "unique_fields"]
+    assert "$ref" in single["allOf"][0] and "unique_fields" in single["description"]
     assert ("unique_fields", "query") in params and ("update_fields", "query") in params
     assert ("Idempotency-Key", "header") in params
     assert "200" in operation["responses"]

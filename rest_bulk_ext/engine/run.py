@@ -23,6 +23,7 @@ from .db.retries import retry_transient
 from .db.sqlite_mode import write_transaction
 from .db.writer_lock import session_writer_lock, take_transaction_writer_lock
 from .delete import DeleteOperation
+from .dry_run import run_dry
 from .errors import BulkCancelled
 from .gc_pause import gc_paused
 from .operations import CreateOperation, ReplaceOperation, UpdateOperation
@@ -93,6 +94,11 @@ def run_bulk_operation(
         )
     if not isinstance(ctx.batch_size, int) or ctx.batch_size < 1:
         raise ImproperlyConfigured(f"BULK_BATCH_SIZE must be a positive integer, not {ctx.batch_size!r}.")
+    if ctx.dry_run:
+        return run_dry(
+            OPERATION_CLASSES[ctx.operation](ctx), ctx, items, skip_chunks=skip_chunks, on_chunk=on_chunk,
+            should_stop=should_stop, progress=progress, total=total_items,
+        )  # fmt: skip
     if callable(items):
         factory, first = items, items()
     elif isinstance(items, (list, tuple)):

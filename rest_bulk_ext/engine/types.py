@@ -54,6 +54,9 @@ class BulkContext:
     # Delete through ``queryset.delete()`` (soft delete): True/False, or
     # None to detect an overridden ``delete()`` (engine/soft_delete.py).
     delete_through_queryset: bool | None = None
+    # Validate only (``?dry_run=true``): check everything, write nothing
+    # (engine/dry_run.py).
+    dry_run: bool = False
 
     @property
     def model(self):

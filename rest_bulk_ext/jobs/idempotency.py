@@ -33,6 +33,7 @@ from django.utils import timezone
 from rest_framework.response import Response
 
 from ..exceptions import IdempotencyKeyInFlight, IdempotencyKeyMismatch, IdempotencyKeyTooLong
+from ..ndjson_input import is_ndjson_content_type
 from ..settings import extensions_api_settings
 
 logger = logging.getLogger(__name__)
@@ -87,6 +88,13 @@ def request_fingerprint(request):
             for upload in request.FILES.getlist(name):
                 digest.update(f"{name}\0{upload.name}\0{upload.size}\0".encode("utf-8", "surrogatepass"))
                 _update_file_hash(digest, upload)
+    elif is_ndjson_content_type(request.content_type):
+        # Spooled to a file by the NDJSON parser, never read whole.
+        upload = request.data
+        upload.file.seek(0)
+        for chunk in iter(lambda: upload.file.read(HASH_CHUNK_SIZE), b""):
+            digest.update(chunk)
+        upload.file.seek(0)
     else:
         digest.update(_body_bytes(request))
     return digest.hexdigest()

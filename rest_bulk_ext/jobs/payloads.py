@@ -60,8 +60,11 @@ def save_payload(task_id, bulk_request):
     """
     storage = get_payload_storage()
     if getattr(bulk_request, "file", None) is not None:
-        name = storage.save(f"{PAYLOAD_DIRECTORY}/{task_id}.csv", _SpooledCopy(bulk_request.file, f"{task_id}.csv"))
-        return name, csv_header(bulk_request.file)
+        # NDJSON lines are stored as sent, like a CSV upload (no header).
+        is_ndjson = getattr(bulk_request, "payload_format", "csv") == "ndjson"
+        filename = f"{task_id}.ndjson" if is_ndjson else f"{task_id}.csv"
+        name = storage.save(f"{PAYLOAD_DIRECTORY}/{filename}", _SpooledCopy(bulk_request.file, filename))
+        return name, [] if is_ndjson else csv_header(bulk_request.file)
     if bulk_request.items is not None:
         body = json.dumps(_json_items(bulk_request.items), cls=DjangoJSONEncoder).encode()
         return storage.save(f"{PAYLOAD_DIRECTORY}/{task_id}.json", ContentFile(body)), []

@@ -11,7 +11,7 @@ from .payloads import load_json_items, open_payload_file
 def load_bulk_request(job):
     """The ``BulkRequest`` of ``job``; a CSV payload file is closed on exit."""
     items, file = None, None
-    if job.payload_name and job.payload_format == "csv":
+    if job.payload_name and job.payload_format in ("csv", "ndjson"):
         file = open_payload_file(job.payload_name)
     elif job.payload_name:
         items = load_json_items(job.payload_name)

@@ -46,7 +46,7 @@ class JobTotals:
         self.errors.extend(errors[:room])
         for _index, pk, outcome in outcomes:
             name = ID_LISTS.get(outcome)
-            if name is None:
+            if name is None or pk is None:  # a dry run's would-be created row has no id
                 continue
             ids = self.ids[name]
             if self.max_ids is not None and len(ids) >= self.max_ids:

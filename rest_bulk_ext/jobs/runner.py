@@ -272,6 +272,8 @@ def execute(job, skip, recorder, heartbeat, built):
     finally:
         uncommitted.close()
     fields = result_fields(job, aggregate_chunks(job, result.total_items))
+    if getattr(result, "dry_run", False):
+        fields["result"]["dry_run"] = True
     state = BulkJobState.FAILURE if fields["success_count"] == 0 and fields["error_count"] else BulkJobState.SUCCESS
     finish(job, state, **fields)
     recorder.set_progress(fields["total_items"], fields["total_items"], "Completed", force=True)

@@ -213,7 +213,9 @@ def item_request_schemas(view, method, item_ref):
                 },
                 "required": ["data", "unique_fields"],
             }
-            json_schema = {"oneOf": [items, upsert]}
+            single = {"allOf": [item_ref],
+                      "description": "Upsert of one item: one object with `?unique_fields=` in the query string."}
+            json_schema = {"oneOf": [items, upsert, single]}
     csv_schema = {
         "type": "object",
         "properties": {
@@ -226,7 +228,11 @@ def item_request_schemas(view, method, item_ref):
     if method in ("PATCH", "PUT"):
         csv_schema["properties"]["unique_fields"] = {"type": "string", "description": "upsert: comma-separated"}
         csv_schema["properties"]["update_fields"] = {"type": "string", "description": "upsert: comma-separated"}
-    return {"application/json": json_schema, "multipart/form-data": csv_schema}
+    ndjson_schema = {"type": "string",
+                     "description": "One JSON value per line, as the items of the JSON body (streamed; line numbers "
+                                    "in errors). Also as a multipart `file` named `.ndjson` or `.jsonl`."}
+    return {"application/json": json_schema, "multipart/form-data": csv_schema,
+            "application/x-ndjson": ndjson_schema, "application/jsonl": ndjson_schema}
 
 
 def item_route_parameters(method):
@@ -249,6 +255,13 @@ def item_route_parameters(method):
         parameters.append(query_parameter(
             "update_fields", "Upsert: the comma-separated fields to update on conflict.", {"type": "string"}
         ))
+    parameters.append(query_parameter(
+        "dry_run", "`true`: validate only: every check, nothing written, no hook or signal; 200 with what "
+        "would happen (`dry_run`, `would_create`).", {"type": "boolean"}
+    ))
+    parameters.append(header_parameter(
+        "X-Bulk-Dry-Run", "`true`: the same as `?dry_run=true`.", {"type": "boolean"}
+    ))
     parameters.append(header_parameter(
         "Idempotency-Key", "The same key from the same user answers the first response again.", {"type": "string"}
     ))

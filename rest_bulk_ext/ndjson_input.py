@@ -1,0 +1,166 @@
+"""
+Streamed NDJSON input (``application/x-ndjson``, ``application/jsonl``):
+one JSON value per line, read like a CSV upload.
+
+The body is never read whole: ``NDJSONParser`` copies the request stream
+into a spooled temporary file (memory up to ``SPOOL_MEMORY_SIZE``, then
+disk), refusing it with a 413 past ``BULK_CSV_MAX_FILE_SIZE``; so Django's
+``DATA_UPLOAD_MAX_MEMORY_SIZE`` does not apply. ``inspect_ndjson`` then
+parses every line once, keeping nothing, to count the items and refuse a
+malformed file whole (400 with line numbers) before anything is written;
+``ndjson_items`` reads it again, line by line, when the engine runs. The
+same file is the payload of a background job.
+"""
+
+import json
+import tempfile
+
+from django.utils.translation import gettext as _
+from rest_framework import serializers
+from rest_framework.parsers import BaseParser
+
+from .engine.types import Item
+from .exceptions import PayloadTooLarge
+from .settings import extensions_api_settings
+
+NDJSON_MEDIA_TYPES = ("application/x-ndjson", "application/jsonl")
+NDJSON_SUFFIXES = (".ndjson", ".jsonl")
+SPOOL_MEMORY_SIZE = 1024 * 1024
+COPY_CHUNK_SIZE = 64 * 1024
+# Bad lines reported for one file before giving up.
+MAX_LINE_ERRORS = 20
+
+
+class NDJSONUpload:
+    """The parsed body of an NDJSON request: a seekable binary ``file``
+    holding the lines, and its ``size`` in bytes."""
+
+    def __init__(self, file, size, name="body.ndjson"):
+        self.file = file
+        self.size = size
+        self.name = name
+
+
+class NDJSONParser(BaseParser):
+    """Spools an ``application/x-ndjson`` body to a temporary file; the
+    result (``request.data``) is an ``NDJSONUpload``. Subclass with another
+    ``media_type`` to accept more names for the format."""
+
+    media_type = "application/x-ndjson"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        return NDJSONUpload(*spool(stream))
+
+
+class JSONLinesParser(NDJSONParser):
+    media_type = "application/jsonl"
+
+
+def is_ndjson_content_type(content_type):
+    return (content_type or "").split(";")[0].strip().lower() in NDJSON_MEDIA_TYPES
+
+
+def is_ndjson_name(name):
+    return (name or "").lower().endswith(NDJSON_SUFFIXES)
+
+
+def raise_too_large(limit):
+    raise PayloadTooLarge(
+        _("The upload is larger than {limit} bytes (BULK_CSV_MAX_FILE_SIZE). Split the file.").format(limit=limit)
+    )
+
+
+def spool(stream):
+    """``(file, size)``: ``stream`` copied into a spooled temporary file,
+    chunk by chunk; 413 as soon as it passes ``BULK_CSV_MAX_FILE_SIZE``."""
+    limit = extensions_api_settings.BULK_CSV_MAX_FILE_SIZE
+    file = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY_SIZE)
+    size = 0
+    while stream is not None:
+        chunk = stream.read(COPY_CHUNK_SIZE)
+        if not chunk:
+            break
+        size += len(chunk)
+        if limit is not None and size > limit:
+            file.close()
+            raise_too_large(limit)
+        file.write(chunk)
+    file.seek(0)
+    return file, size
+
+
+def _lines(file):
+    """``(line_number, text)`` of every non-blank line, 1-based."""
+    file.seek(0)
+    for number, raw in enumerate(file, start=1):
+        if raw.strip():
+            yield number, raw
+
+
+def _line_value(number, raw):
+    try:
+        return json.loads(raw)
+    except UnicodeDecodeError:
+        raise ValueError(_("Line {line} is not UTF-8 text.").format(line=number)) from None
+    except (ValueError, RecursionError) as exc:
+        message = _("Line {line} is not valid JSON: {error}.")
+        raise ValueError(message.format(line=number, error=getattr(exc, "msg", exc))) from None
+
+
+def _shape_error(operation, number, value):
+    if operation == "bulk_delete":
+        if isinstance(value, (int, str)) and not isinstance(value, bool):
+            return None
+        expected = _("an id (a number or a string)")
+    else:
+        if isinstance(value, dict):
+            return None
+        expected = _("an object")
+    from .bulk_input import json_type
+
+    return _("Line {line}: expected {expected}, got {type}.").format(
+        line=number, expected=expected, type=json_type(value)
+    )
+
+
+def inspect_ndjson(file, *, operation, max_rows=None):
+    """Check every line of an NDJSON upload and count them (blank lines
+    are skipped). ``ValidationError`` (``{"file": [...]}``) for lines that
+    are not JSON, or not an object (an id for a delete), or an empty file;
+    ``PayloadTooLarge`` past ``max_rows`` items. Returns the item count."""
+    errors, count = [], 0
+    for number, raw in _lines(file):
+        count += 1
+        if max_rows is not None and count > max_rows:
+            raise PayloadTooLarge(_("The file has more than {limit} items (BULK_MAX_ITEMS).").format(limit=max_rows))
+        if len(errors) >= MAX_LINE_ERRORS:
+            continue
+        try:
+            error = _shape_error(operation, number, _line_value(number, raw))
+        except ValueError as exc:
+            error = str(exc)
+        if error:
+            errors.append(error)
+    if count == 0 and not errors:
+        errors.append(_("The file has no items: send one JSON value per line."))
+    file.seek(0)
+    if errors:
+        raise serializers.ValidationError({"file": errors})
+    return count
+
+
+def ndjson_items(file):
+    """``Item``s of an NDJSON file ``inspect_ndjson`` accepted; ``line`` is
+    the item's 1-based line in the file."""
+    for index, (number, raw) in enumerate(_lines(file)):
+        yield Item(index=index, data=json.loads(raw), line=number)
+
+
+def read_ndjson_upload(upload, operation):
+    """``(file, count)`` of an NDJSON body or multipart file, checked."""
+    limit = extensions_api_settings.BULK_CSV_MAX_FILE_SIZE
+    if limit is not None and upload.size is not None and upload.size > limit:
+        raise_too_large(limit)
+    file = upload.file
+    count = inspect_ndjson(file, operation=operation, max_rows=extensions_api_settings.BULK_MAX_ITEMS)
+    return file, count
