@@ -1,0 +1,1 @@
+"""The ``{list}/bulk/`` endpoint: per-item operations from JSON, CSV and NDJSON."""

@@ -1,0 +1,1 @@
+"""The queryset-level PATCH and DELETE on a viewset's list route."""
