@@ -29,7 +29,7 @@ from django.core.checks import Error, Tags, Warning, register
 from django.db import connections
 from django.urls import NoReverseMatch, reverse
 
-from .background import ENABLE_HINT, celery_problem
+from .jobs.availability import ENABLE_HINT, celery_problem
 from .settings import DEFAULTS, SETTINGS_NAME
 
 MISSING = object()

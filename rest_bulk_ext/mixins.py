@@ -6,7 +6,7 @@ Public mixins of rest_bulk_ext.
 - ``BulkOperationsMixin``: per-item bulk operations at ``{list}/bulk/``.
 """
 
-from .item_operations import BulkOperationsMixin
-from .list_operations import ListDestroyModelMixin, ListUpdateModelMixin
+from .bulk_endpoint.mixin import BulkOperationsMixin
+from .list_route.mixins import ListDestroyModelMixin, ListUpdateModelMixin
 
 __all__ = ["BulkOperationsMixin", "ListDestroyModelMixin", "ListUpdateModelMixin"]

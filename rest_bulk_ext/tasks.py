@@ -10,7 +10,7 @@ import time
 
 from celery import Task, shared_task
 
-from .db_errors import TRANSIENT_JOB_ERRORS
+from .engine.db.errors import TRANSIENT_JOB_ERRORS
 from .jobs.durations import seconds
 from .settings import extensions_api_settings
 

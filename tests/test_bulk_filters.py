@@ -2,7 +2,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from rest_framework import serializers
 
-from rest_bulk_ext.bulk_filters import ALLOWED_LOOKUPS, TEXT_LOOKUPS, allowed_filter_fields, apply_bulk_filters
+from rest_bulk_ext.bulk_endpoint.filters import ALLOWED_LOOKUPS, TEXT_LOOKUPS, allowed_filter_fields, apply_bulk_filters
 
 from .items_fixtures import make_account, make_txns
 from .models_items import Txn

@@ -3,7 +3,7 @@ from django.db import connection
 from rest_framework.exceptions import PermissionDenied
 
 from rest_bulk_ext.engine import Item, run_bulk_operation
-from rest_bulk_ext.engine.writes import supports_delete_returning
+from rest_bulk_ext.engine.db.insert_delete import supports_delete_returning
 from rest_bulk_ext.exceptions import BulkConflict
 from tests.models_items import Account, CodeItem, Txn, TxnAudit, UUIDItem
 from tests.serializers_items import AccountSerializer, CodeItemSerializer, UUIDItemSerializer

@@ -264,7 +264,7 @@ def test_update_queries_grow_by_a_fixed_number_per_chunk(account):
 def test_update_falls_back_to_bulk_update_for_an_expression_value(account):
     from django.db.models import F
 
-    from rest_bulk_ext.engine.fast_update import update_rows
+    from rest_bulk_ext.engine.db.update import update_rows
 
     txn = make_txns(account, 1)[0]
     txn.amount = F("amount") + 1

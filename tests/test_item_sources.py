@@ -6,8 +6,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile, TemporaryUploaded
 from rest_framework import serializers
 from rest_framework.fields import empty
 
+from rest_bulk_ext.bulk_endpoint.csv_input import csv_items, empty_cell_value, inspect_csv, json_items
 from rest_bulk_ext.exceptions import PayloadTooLarge
-from rest_bulk_ext.item_sources import csv_items, empty_cell_value, inspect_csv, json_items
 
 
 def upload(text, encoding="utf-8"):

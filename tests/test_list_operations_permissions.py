@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 import rest_bulk_ext.bulk_operations.mixins as drf_extensions_path
 import rest_bulk_ext.mixins as public_path
-from rest_bulk_ext.list_operations import ListDestroyModelMixin, ListUpdateModelMixin, add_list_route_action
+from rest_bulk_ext.list_route.mixins import ListDestroyModelMixin, ListUpdateModelMixin, add_list_route_action
 from tests.models_queryset import Member
 from tests.test_list_operations import BULK, alice_client, client_for, make_member, patch, world  # noqa: F401
 

@@ -1,6 +1,6 @@
 """Strict list-route writes: every query parameter of a queryset-level
 PATCH/DELETE must narrow the rows, or the request is a 400 and nothing is
-written (``rest_bulk_ext.strict_query_params``)."""
+written (``rest_bulk_ext.list_route.query_params``)."""
 
 import pytest
 from django.test import override_settings

@@ -22,8 +22,8 @@ from django.utils.translation import gettext as _
 from rest_framework import serializers
 from rest_framework.fields import empty
 
-from .engine.types import Item
-from .exceptions import PayloadTooLarge, capped_names
+from ..engine.types import Item
+from ..exceptions import PayloadTooLarge, capped_names
 
 # Structure problems reported for one file before giving up; a file with a
 # thousand ragged rows does not need a thousand messages.

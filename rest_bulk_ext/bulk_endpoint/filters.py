@@ -21,8 +21,8 @@ from django.utils.translation import gettext as _
 from django_filters.utils import get_model_field
 from rest_framework import serializers
 
-from .engine.column_ranges import fits_column, value_field
-from .exceptions import capped_names
+from ..engine.column_ranges import fits_column, value_field
+from ..exceptions import capped_names
 
 ALLOWED_LOOKUPS = frozenset(
     {

@@ -8,15 +8,15 @@ from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.permissions import SAFE_METHODS, DjangoModelPermissions
 from rest_framework.response import Response
 
-from . import bulk_input, ndjson_input
-from .bulk_request import BulkRequest, bulk_retrieve_queryset, run_bulk_request, run_bulk_retrieve
-from .engine.types import BulkContext
-from .jobs import idempotency
-from .object_permissions import needs_object_permission_checks
-from .request_errors import as_api_exception, guard_parsers
-from .schemas import BulkSchema
-from .settings import extensions_api_settings
-from .upsert_targets import resolve_unique_fields, resolve_update_fields
+from ..engine.types import BulkContext
+from ..jobs import idempotency
+from ..object_permissions import needs_object_permission_checks
+from ..request_errors import as_api_exception, guard_parsers
+from ..schemas import BulkSchema
+from ..settings import extensions_api_settings
+from . import ndjson_input, request_input as bulk_input
+from .request import BulkRequest, bulk_retrieve_queryset, run_bulk_request, run_bulk_retrieve
+from .targets import resolve_unique_fields, resolve_update_fields
 
 OPERATION_BY_METHOD = {
     "GET": "bulk_get",
@@ -268,8 +268,8 @@ class BulkOperationsMixin:
     def start_bulk_job(self, bulk_request):
         """Start the background job and return its 202 response (503,
         nothing stored, when this server has no Celery)."""
-        from .background import ensure_background_jobs
-        from .jobs.dispatch import start_bulk_job
+        from ..jobs.availability import ensure_background_jobs
+        from ..jobs.dispatch import start_bulk_job
 
         ensure_background_jobs()
         return start_bulk_job(self, bulk_request)

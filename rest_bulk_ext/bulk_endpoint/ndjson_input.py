@@ -19,9 +19,9 @@ from django.utils.translation import gettext as _
 from rest_framework import serializers
 from rest_framework.parsers import BaseParser
 
-from .engine.types import Item
-from .exceptions import PayloadTooLarge
-from .settings import extensions_api_settings
+from ..engine.types import Item
+from ..exceptions import PayloadTooLarge
+from ..settings import extensions_api_settings
 
 NDJSON_MEDIA_TYPES = ("application/x-ndjson", "application/jsonl")
 NDJSON_SUFFIXES = (".ndjson", ".jsonl")
@@ -116,7 +116,7 @@ def _shape_error(operation, number, value):
         if isinstance(value, dict):
             return None
         expected = _("an object")
-    from .bulk_input import json_type
+    from .request_input import json_type
 
     return _("Line {line}: expected {expected}, got {type}.").format(
         line=number, expected=expected, type=json_type(value)

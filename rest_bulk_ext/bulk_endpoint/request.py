@@ -12,10 +12,10 @@ touch ``request`` directly: the view's hooks do (``get_queryset``,
 
 from dataclasses import dataclass, field
 
-from .bulk_filters import apply_bulk_filters
-from .item_sources import csv_items, json_items
+from ..signals import bulk_operation_finished, send_chunk_written, send_operation_finished
+from .csv_input import csv_items, json_items
+from .filters import apply_bulk_filters
 from .ndjson_input import ndjson_items
-from .signals import bulk_operation_finished, send_chunk_written, send_operation_finished
 
 PAYLOAD_FORMATS = ("json", "csv", "ndjson", "none")
 
@@ -68,7 +68,7 @@ def run_bulk_request(view, bulk_request, *, job=None, **engine_kwargs):
     """
     # Imported here so that importing the mixins (every viewset module does)
     # does not load the engine.
-    from .engine.run import run_bulk_operation
+    from ..engine.run import run_bulk_operation
 
     operation = bulk_request.operation
     ctx = view.get_bulk_context(operation, bulk_request.options)

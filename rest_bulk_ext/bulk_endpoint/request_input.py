@@ -14,12 +14,12 @@ from django_filters.utils import get_model_field
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 
-from .bulk_filters import parse_value
-from .exceptions import PayloadTooLarge, capped_names
-from .item_sources import inspect_csv
+from ..exceptions import PayloadTooLarge, capped_names
+from ..settings import extensions_api_settings
+from ..utils import FALSE_VALUES, TRUE_VALUES
+from .csv_input import inspect_csv
+from .filters import parse_value
 from .ndjson_input import NDJSONUpload, is_ndjson_content_type, is_ndjson_name
-from .settings import extensions_api_settings
-from .utils import FALSE_VALUES, TRUE_VALUES
 
 # Room for the multipart envelope (boundaries, part headers, form fields)
 # around the CSV file when judging a request by its Content-Length.

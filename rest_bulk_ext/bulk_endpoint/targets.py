@@ -13,7 +13,7 @@ from django.db.models import UniqueConstraint
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
-from .exceptions import capped_names
+from ..exceptions import capped_names
 
 
 def split_names(values):

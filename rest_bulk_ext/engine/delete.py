@@ -2,15 +2,9 @@
 
 from django.db import connections, transaction
 
-from ..db_errors import api_error_for, transient_error_kind
 from .db.any_array import filter_in
-from .db.locking import lock_before_delete, lock_pks
-from .lookups import NOT_FOUND, RowFinder
-from .operations import Operation
-from .rows import Row
-from .soft_delete import delete_through_queryset, deletes_through_queryset
-from .uniqueness import key_value
-from .writes import (
+from .db.errors import api_error_for, transient_error_kind
+from .db.insert_delete import (
     NARROWABLE_ERRORS,
     can_delete_directly,
     delete_pks,
@@ -18,6 +12,12 @@ from .writes import (
     supports_delete_returning,
     write_narrowed,
 )
+from .db.locking import lock_before_delete, lock_pks
+from .lookups import NOT_FOUND, RowFinder
+from .operations import Operation
+from .rows import Row
+from .soft_delete import delete_through_queryset, deletes_through_queryset
+from .uniqueness import key_value
 
 
 class DeleteOperation(Operation):

@@ -14,14 +14,14 @@ Queries per chunk, whatever its size (see docs/engine.md):
 
 from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
 
+from .db.insert_delete import insert_objects, write_narrowed
 from .db.locking import lock_pks
-from .fast_update import update_rows
+from .db.update import update_rows
 from .lookups import RowFinder
 from .rows import Row
 from .types import ChunkResult
 from .uniqueness import UniquenessChecker
 from .validation import ChunkValidator
-from .writes import insert_objects, write_narrowed
 
 M2M_MESSAGE = "Bulk operations cannot write many-to-many fields; set them with a separate request."
 PK_CHANGE_MESSAGE = "The primary key cannot be changed by a bulk update."

@@ -18,7 +18,7 @@ from itertools import islice
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError, connections
 
-from ..db_errors import api_error_for, transient_api_error, translate_database_errors
+from .db.errors import api_error_for, transient_api_error, translate_database_errors
 from .db.retries import retry_transient
 from .db.sqlite_mode import write_transaction
 from .db.writer_lock import session_writer_lock, take_transaction_writer_lock

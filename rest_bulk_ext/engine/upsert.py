@@ -11,13 +11,13 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, connections
 
 from .db.insert import insert_new_rows, supports_converging_insert
+from .db.insert_delete import insert_objects
 from .errors import non_field_key
 from .lookups import permission_error
 from .operations import Operation
 from .seen_keys import SeenKeys
 from .uniqueness import duplicate_message, instance_value, key_value
 from .validation import ChunkValidator
-from .writes import insert_objects
 
 
 class UpsertOperation(Operation):

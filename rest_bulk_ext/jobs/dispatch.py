@@ -19,7 +19,7 @@ from .admission import check_admission
 from .exceptions import BulkJobQueueUnavailable
 from .idempotency import get_idempotency_key
 from .payloads import delete_payload, save_payload
-from .view_rebuild import describe_view
+from .replay import describe_view
 
 logger = logging.getLogger(__name__)
 

@@ -32,8 +32,8 @@ from django.http.request import RawPostDataException
 from django.utils import timezone
 from rest_framework.response import Response
 
+from ..bulk_endpoint.ndjson_input import is_ndjson_content_type
 from ..exceptions import IdempotencyKeyInFlight, IdempotencyKeyMismatch, IdempotencyKeyTooLong
-from ..ndjson_input import is_ndjson_content_type
 from ..settings import extensions_api_settings
 
 logger = logging.getLogger(__name__)

@@ -3,7 +3,7 @@
 import traceback
 from contextlib import contextmanager
 
-from ..bulk_request import BulkRequest
+from ..bulk_endpoint.request import BulkRequest
 from .payloads import load_json_items, open_payload_file
 
 

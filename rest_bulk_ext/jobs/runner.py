@@ -26,7 +26,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from rest_framework.exceptions import APIException
 
-from ..db_errors import TRANSIENT_JOB_ERRORS
+from ..engine.db.errors import TRANSIENT_JOB_ERRORS
 from ..engine.errors import BulkCancelled
 from ..engine.types import bounded_result_details
 from ..settings import extensions_api_settings
@@ -35,8 +35,8 @@ from .leases import acquire_job_lease
 from .models import ACTIVE_STATES, BulkJob, BulkJobChunk, BulkJobState
 from .payloads import delete_payload
 from .progress import ProgressRecorder
+from .replay import rebuild_view
 from .results import UncommittedErrors, aggregate_chunks, committed_fields, result_fields
-from .view_rebuild import rebuild_view
 
 logger = logging.getLogger(__name__)
 

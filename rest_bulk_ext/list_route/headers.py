@@ -12,9 +12,9 @@ The setting is read at request time, so ``override_settings`` works.
 
 import re
 
-from .exceptions import BulkHeaderRequired, InvalidBulkHeader
-from .settings import extensions_api_settings
-from .utils import header_is_true, prepare_header_name
+from ..exceptions import BulkHeaderRequired, InvalidBulkHeader
+from ..settings import extensions_api_settings
+from ..utils import header_is_true, prepare_header_name
 
 DRY_RUN_HEADER = "X-Bulk-Dry-Run"
 EXPECTED_ROWS_HEADER = "X-Bulk-Expected-Rows"

@@ -33,15 +33,15 @@ from django.utils.decorators import classonlymethod
 from rest_framework import status
 from rest_framework.response import Response
 
-from . import bulk_headers
-from .db_errors import translate_database_errors
-from .exceptions import ExpectedRowsMismatch, TooManyRows
-from .field_values import add_auto_now_values, validate_update_values
-from .object_permissions import check_each_object, needs_object_permission_checks
-from .request_errors import as_api_exception, guard_parsers
-from .schemas import BulkSchema
-from .settings import extensions_api_settings
-from .strict_query_params import check_query_params
+from ..engine.db.errors import translate_database_errors
+from ..exceptions import ExpectedRowsMismatch, TooManyRows
+from ..object_permissions import check_each_object, needs_object_permission_checks
+from ..request_errors import as_api_exception, guard_parsers
+from ..schemas import BulkSchema
+from ..settings import extensions_api_settings
+from . import headers as bulk_headers
+from .query_params import check_query_params
+from .update_values import add_auto_now_values, validate_update_values
 
 # Actions that mark the list route in a router's actions map.
 LIST_ROUTE_ACTIONS = frozenset({"list", "create"})
@@ -95,7 +95,7 @@ class BulkOperationBaseMixin:
 
     def check_bulk_query_params(self, request):
         """400 naming each query parameter that would not narrow the rows
-        (see ``rest_bulk_ext.strict_query_params``) unless
+        (see ``rest_bulk_ext.list_route.query_params``) unless
         ``bulk_strict_query_params``/``BULK_STRICT_QUERY_PARAMS`` is off.
         Override to accept parameters your own code consumes (or list them
         in ``bulk_allowed_query_params``)."""
@@ -137,8 +137,8 @@ class BulkOperationBaseMixin:
         # read replica chosen by a router would see other rows).
         queryset = queryset.using(write_database(queryset))
         # Imported here so that importing the mixins does not load the engine.
-        from .engine.db.retries import retry_transient
-        from .engine.db.sqlite_mode import write_transaction
+        from ..engine.db.retries import retry_transient
+        from ..engine.db.sqlite_mode import write_transaction
 
         def attempt():
             with write_transaction(queryset.db):
@@ -165,7 +165,7 @@ class BulkOperationBaseMixin:
         overlapping rows then wait for each other instead of deadlocking.
         Override to return ``None`` to skip it (a queryset over a database
         view, say)."""
-        from .engine.db.locking import lock_queryset
+        from ..engine.db.locking import lock_queryset
 
         return lock_queryset(queryset)
 

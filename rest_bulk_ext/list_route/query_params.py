@@ -34,8 +34,8 @@ from django_filters.utils import translate_validation
 from rest_framework import serializers
 from rest_framework.filters import OrderingFilter, SearchFilter
 
-from .exceptions import capped_names
-from .settings import extensions_api_settings
+from ..exceptions import capped_names
+from ..settings import extensions_api_settings
 
 ORDERING_MESSAGE = gettext_lazy("Ordering does not narrow the rows a bulk write acts on.")
 

@@ -24,7 +24,7 @@ from rest_framework.fields import HiddenField, SkipField, empty, get_error_detai
 from rest_framework.relations import ManyRelatedField
 from rest_framework.settings import api_settings
 
-from .exceptions import EmptyBulkUpdate
+from ..exceptions import EmptyBulkUpdate
 
 NOT_AN_OBJECT = _("Invalid data. Expected a dictionary, but got {datatype}.")
 NOT_WRITABLE_IN_BULK = _(

@@ -9,7 +9,7 @@ same thing. Nothing here imports either generator.
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 
-from ..bulk_headers import AFFECTED_ROWS_HEADER, DRY_RUN_HEADER, EXPECTED_ROWS_HEADER, bulk_guard_header_name
+from ..list_route.headers import AFFECTED_ROWS_HEADER, DRY_RUN_HEADER, EXPECTED_ROWS_HEADER, bulk_guard_header_name
 from ..utils import TRUE_VALUES
 
 # The list-route actions added by ListUpdateModelMixin / ListDestroyModelMixin.

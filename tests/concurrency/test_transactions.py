@@ -8,7 +8,7 @@ import pytest
 from django.db import OperationalError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from rest_bulk_ext.db_errors import (
+from rest_bulk_ext.engine.db.errors import (
     DEADLOCK,
     LOCK_TIMEOUT,
     BulkDatabaseBusy,

@@ -7,7 +7,7 @@ import random
 import pytest
 from django.test import override_settings
 
-from rest_bulk_ext.bulk_headers import AFFECTED_ROWS_HEADER
+from rest_bulk_ext.list_route.headers import AFFECTED_ROWS_HEADER
 from tests.items_fixtures import make_txns
 from tests.models_items import Txn
 

@@ -27,8 +27,8 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import status
 from rest_framework.exceptions import APIException
 
-from .exceptions import BulkConflict, InvalidBulkValue
-from .settings import extensions_api_settings
+from ...exceptions import BulkConflict, InvalidBulkValue
+from ...settings import extensions_api_settings
 
 # MySQL/MariaDB error codes that mean "this value does not fit the column".
 MYSQL_VALUE_ERROR_CODES = frozenset(

@@ -22,9 +22,9 @@ from django.db import DataError, IntegrityError, OperationalError, connections, 
 from django.db.models.deletion import Collector
 from django.db.models.sql import DeleteQuery
 
-from ..db_errors import api_error_for, transient_error_kind
-from .errors import non_field_key
-from .uniqueness import key_value
+from ..errors import non_field_key
+from ..uniqueness import key_value
+from .errors import api_error_for, transient_error_kind
 
 NARROWABLE_ERRORS = (IntegrityError, DataError, OperationalError, ValueError, TypeError, OverflowError, ValidationError)
 

@@ -16,8 +16,8 @@ import time
 
 from django.db import DatabaseError, connections
 
-from ...db_errors import transient_error_kind
 from ...settings import extensions_api_settings
+from .errors import transient_error_kind
 
 logger = logging.getLogger("rest_bulk_ext.concurrency")
 
