@@ -10,6 +10,8 @@ if TYPE_CHECKING:
 TRUE_VALUES: tuple[str, ...] = ("true", "1", "yes", "on")
 FALSE_VALUES: tuple[str, ...] = ("false", "0", "no", "off")
 
+NDJSON_MEDIA_TYPES: tuple[str, ...] = ("application/x-ndjson", "application/jsonl")
+
 
 def prepare_header_name(name: str) -> str:
     """
@@ -26,3 +28,9 @@ def header_is_true(request: "HttpRequest | Request", name: str) -> bool:
     (``true``, ``1``, ``yes``, ``on``, any case)."""
     value = request.META.get(prepare_header_name(name), "")
     return value.strip().lower() in TRUE_VALUES
+
+
+def is_ndjson_content_type(content_type: str | None) -> bool:
+    """True for an NDJSON / JSON Lines request body (read by the /bulk/ input
+    and by the idempotency fingerprint of jobs)."""
+    return (content_type or "").split(";")[0].strip().lower() in NDJSON_MEDIA_TYPES

@@ -23,7 +23,6 @@ from ..engine.types import Item
 from ..exceptions import PayloadTooLarge
 from ..settings import extensions_api_settings
 
-NDJSON_MEDIA_TYPES = ("application/x-ndjson", "application/jsonl")
 NDJSON_SUFFIXES = (".ndjson", ".jsonl")
 SPOOL_MEMORY_SIZE = 1024 * 1024
 COPY_CHUNK_SIZE = 64 * 1024
@@ -54,10 +53,6 @@ class NDJSONParser(BaseParser):
 
 class JSONLinesParser(NDJSONParser):
     media_type = "application/jsonl"
-
-
-def is_ndjson_content_type(content_type):
-    return (content_type or "").split(";")[0].strip().lower() in NDJSON_MEDIA_TYPES
 
 
 def is_ndjson_name(name):

@@ -16,10 +16,10 @@ from rest_framework.settings import api_settings
 
 from ..exceptions import PayloadTooLarge, capped_names
 from ..settings import extensions_api_settings
-from ..utils import FALSE_VALUES, TRUE_VALUES
+from ..utils import FALSE_VALUES, TRUE_VALUES, is_ndjson_content_type
 from .csv_input import inspect_csv
 from .filters import parse_value
-from .ndjson_input import NDJSONUpload, is_ndjson_content_type, is_ndjson_name
+from .ndjson_input import NDJSONUpload, is_ndjson_name
 
 # Room for the multipart envelope (boundaries, part headers, form fields)
 # around the CSV file when judging a request by its Content-Length.

@@ -32,9 +32,9 @@ from django.http.request import RawPostDataException
 from django.utils import timezone
 from rest_framework.response import Response
 
-from ..bulk_endpoint.ndjson_input import is_ndjson_content_type
 from ..exceptions import IdempotencyKeyInFlight, IdempotencyKeyMismatch, IdempotencyKeyTooLong
 from ..settings import extensions_api_settings
+from ..utils import is_ndjson_content_type
 
 logger = logging.getLogger(__name__)
 

@@ -1,5 +1,6 @@
 """
-Describe the view of a bulk request, and rebuild it in a worker.
+Replay a bulk request in a worker: describe its view in the job record,
+rebuild that view, and rebuild the ``BulkRequest`` from the record and payload.
 
 A job runs as the requesting user through the same view class, action, URL
 kwargs, query params and method, so ``get_queryset()``, the serializer
@@ -12,10 +13,14 @@ cookies and the body are not carried over: views that read them in
 """
 
 import json
+import traceback
+from contextlib import contextmanager
 
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, QueryDict
 from django.utils.module_loading import import_string
+
+from .payloads import load_json_items, open_payload_file
 
 # Router initkwargs worth carrying; any other initkwarg is not JSON and is
 # re-read from the action's own ``@action(...)`` kwargs in the worker.
@@ -135,3 +140,33 @@ def rebuild_view(job, user):
     if check_bulk_permissions is not None:
         check_bulk_permissions(job.operation_type)
     return view
+
+
+@contextmanager
+def load_bulk_request(job, view):
+    """The ``BulkRequest`` of ``job``, built by ``view.bulk_request_class``
+    (jobs never import the HTTP side); a CSV payload file is closed on exit."""
+    items, file = None, None
+    if job.payload_name and job.payload_format in ("csv", "ndjson"):
+        file = open_payload_file(job.payload_name)
+    elif job.payload_name:
+        items = load_json_items(job.payload_name)
+    try:
+        yield view.bulk_request_class(
+            operation=job.operation_type,
+            payload_format=job.payload_format,
+            items=items,
+            file=file,
+            options=dict(job.options or {}),
+            total_items=job.total_items,
+        )
+    except BaseException as exc:
+        # The exception's frames hold the engine's CSV item generator: drop
+        # them so the generator is closed now, while its file is open, and
+        # not later by the garbage collector on a closed file ("Exception
+        # ignored in: <generator object csv_items> ... closed file").
+        traceback.clear_frames(exc.__traceback__)
+        raise
+    finally:
+        if file is not None:
+            file.close()

@@ -35,7 +35,7 @@ from .leases import acquire_job_lease
 from .models import ACTIVE_STATES, BulkJob, BulkJobChunk, BulkJobState
 from .payloads import delete_payload
 from .progress import ProgressRecorder
-from .replay import rebuild_view
+from .replay import load_bulk_request, rebuild_view
 from .results import UncommittedErrors, aggregate_chunks, committed_fields, result_fields
 
 logger = logging.getLogger(__name__)
@@ -243,12 +243,11 @@ def fail(job, recorder, detail):
 
 def execute(job, skip, recorder, heartbeat, built):
     from ..signals import send_job_finished
-    from .rebuild_request import load_bulk_request
 
     view = built["view"] = rebuild_view(job, job.owner)
     uncommitted = UncommittedErrors()
     try:
-        with load_bulk_request(job) as bulk_request:
+        with load_bulk_request(job, view) as bulk_request:
             if job.operation_type == "bulk_get":
                 # Through the view's hooks, so an override applies in jobs too.
                 body = view.perform_bulk_retrieve(bulk_request)
