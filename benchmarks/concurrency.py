@@ -158,7 +158,7 @@ def main(argv=None):
     setup_test_environment()
     old_name = connection.settings_dict["NAME"]
     connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-    from tests.items_fixtures import make_account
+    from tests.builders import make_account
     from tests.models import Txn
 
     port = free_port()

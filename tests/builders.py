@@ -1,9 +1,12 @@
-"""Shared data builders for the ``/bulk/`` endpoint tests."""
+"""The data builders of the tests: rows, JSON items, users and clients."""
 
 import datetime
 from decimal import Decimal
 
+from rest_framework.test import APIClient
+
 from .models_items import Account, Tenant, Txn
+from .models_queryset import Member
 
 BASE_TIME = datetime.datetime(2024, 1, 1, tzinfo=datetime.timezone.utc)
 
@@ -13,7 +16,7 @@ def make_account(number="ACC-1", owner=None, tenant_name="tenant"):
     return Account.objects.create(tenant=tenant, owner=owner, name=number, number=number)
 
 
-def txn_data(account, n, **overrides):
+def txn_data(account, n, /, **overrides):
     """A valid JSON item for TxnSerializer; ``n`` makes it unique."""
     data = {
         "ref": f"ref-{n}",
@@ -28,7 +31,25 @@ def txn_data(account, n, **overrides):
     return data
 
 
+def make_bare_txns(account, count, start=0):
+    """Rows with only the required fields set (``amount`` = ``n``, no
+    ``kind`` or ``description``), in one ``bulk_create``."""
+    return Txn.objects.bulk_create(
+        [
+            Txn(
+                ref=f"ref-{n}",
+                account=account,
+                amount=Decimal(n),
+                occurred_at=BASE_TIME + datetime.timedelta(minutes=n),
+                email=f"user{n}@example.com",
+            )
+            for n in range(start, start + count)
+        ]
+    )
+
+
 def make_txns(account, count, start=0, **overrides):
+    """Rows whose fields match ``txn_data(account, n)``."""
     rows = [
         Txn(
             ref=f"ref-{n}",
@@ -50,3 +71,13 @@ def make_txns(account, count, start=0, **overrides):
 
 # The inline path is under test here; background jobs have their own tests.
 INLINE = {"BULK_ASYNC_THRESHOLD": 1_000_000}
+
+
+def make_member(organization, username, email, **fields):
+    return Member.objects.create(organization=organization, username=username, email=email, **fields)
+
+
+def client_for(user):
+    client = APIClient()
+    client.force_authenticate(user)
+    return client

@@ -17,7 +17,7 @@ from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
 from rest_bulk_ext.jobs.models import BulkJob
-from tests.conftest_jobs import unavailable, wait_for, wait_for_job
+from tests.jobs.support import unavailable, wait_for, wait_for_job
 from tests.models_operations import AuditNote
 
 pytestmark = pytest.mark.django_db(transaction=True)

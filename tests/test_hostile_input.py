@@ -16,10 +16,10 @@ from rest_bulk_ext.engine.errors import MAX_ECHOED_KEYS, MAX_ECHOED_TEXT
 from rest_bulk_ext.jobs.csv_exports import iter_errors_csv
 from rest_bulk_ext.jobs.models import BulkIdempotencyRecord, BulkJob, BulkJobChunk
 
-from .items_fixtures import make_account, make_txns, txn_data
+from .builders import make_account, make_txns, txn_data
+from .list_route.support import BULK
 from .models_items import CodeItem, Txn
 from .models_queryset import Member
-from .test_list_operations import BULK, alice_client, world  # noqa: F401 (fixtures)
 
 URL = "/items/txns/bulk/"
 HUGE = 2**70  # beyond every integer column

@@ -8,9 +8,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 
 from rest_bulk_ext.jobs.models import BulkJob
-
-from .items_fixtures import make_account, make_txns, txn_data
-from .models_items import Txn
+from tests.builders import make_account, make_txns, txn_data
+from tests.models_items import Txn
 
 URL = "/items/txns/bulk/"
 THRESHOLD_3 = {"BULK_ASYNC_THRESHOLD": 3}

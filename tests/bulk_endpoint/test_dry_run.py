@@ -11,11 +11,10 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
 from rest_bulk_ext import signals
-
-from .items_fixtures import INLINE, make_account, make_txns, txn_data
-from .models_items import Txn
-from .models_operations import AuditEntry, AuditNote
-from .test_operations_hooks import Received
+from tests.builders import INLINE, make_account, make_txns, txn_data
+from tests.bulk_endpoint.test_hooks import Received
+from tests.models_items import Txn
+from tests.models_operations import AuditEntry, AuditNote
 
 URL = "/items/txns/bulk/"
 

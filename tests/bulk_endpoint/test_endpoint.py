@@ -6,8 +6,8 @@ from decimal import Decimal
 import pytest
 from django.test import override_settings
 
-from .items_fixtures import INLINE, make_account, make_txns, txn_data
-from .models_items import CodeItem, Txn, UUIDItem
+from tests.builders import INLINE, make_account, make_txns, txn_data
+from tests.models_items import CodeItem, Txn, UUIDItem
 
 URL = "/items/txns/bulk/"
 

@@ -6,8 +6,8 @@ import json
 import pytest
 from django.test import override_settings
 
-from .items_fixtures import INLINE, make_account, make_txns, txn_data
-from .models_items import Txn
+from tests.builders import INLINE, make_account, make_txns, txn_data
+from tests.models_items import Txn
 
 URL = "/items/txns/bulk/"
 

@@ -3,10 +3,9 @@ from django.core.exceptions import ImproperlyConfigured
 from rest_framework import serializers
 
 from rest_bulk_ext.bulk_endpoint.filters import ALLOWED_LOOKUPS, TEXT_LOOKUPS, allowed_filter_fields, apply_bulk_filters
-
-from .items_fixtures import make_account, make_txns
-from .models_items import Txn
-from .views_items import ExactOnlyTxnViewSet, FilterClassTxnViewSet, TxnViewSet
+from tests.builders import make_account, make_txns
+from tests.models_items import Txn
+from tests.views_items import ExactOnlyTxnViewSet, FilterClassTxnViewSet, TxnViewSet
 
 
 def filtered_refs(view, filters):

@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from rest_bulk_ext import signals
-from tests.conftest_jobs import wait_for, wait_for_job
+from tests.jobs.support import wait_for, wait_for_job
 from tests.models_operations import AuditEntry, AuditNote
 from tests.views_operations import AuditNoteViewSet
 

@@ -16,10 +16,9 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from rest_bulk_ext.jobs.models import BulkIdempotencyRecord, BulkJob
-
-from .items_fixtures import INLINE, make_account, txn_data
-from .models_items import Txn
-from .views_security import GatedTxnViewSet
+from tests.builders import INLINE, make_account, txn_data
+from tests.models_items import Txn
+from tests.views_security import GatedTxnViewSet
 
 URL = "/items/txns/bulk/"
 

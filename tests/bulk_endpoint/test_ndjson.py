@@ -10,9 +10,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 
 from rest_bulk_ext.bulk_endpoint.ndjson_input import inspect_ndjson, ndjson_items, spool
-
-from .items_fixtures import INLINE, make_account, make_txns, txn_data
-from .models_items import Txn
+from tests.builders import INLINE, make_account, make_txns, txn_data
+from tests.models_items import Txn
 
 URL = "/items/txns/bulk/"
 

@@ -7,8 +7,8 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth.models import Permission, User
 
-from .items_fixtures import make_account, make_txns, txn_data
-from .models_items import Txn
+from tests.builders import make_account, make_txns, txn_data
+from tests.models_items import Txn
 
 SCOPED = "/items/scoped-txns/bulk/"
 

@@ -13,8 +13,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from hypothesis import HealthCheck, given, settings, strategies as st
 from rest_framework.test import APIClient
 
-from .items_fixtures import make_account, make_txns
-from .models_items import Txn
+from tests.builders import make_account, make_txns
+from tests.models_items import Txn
 
 URL = "/items/txns/bulk/"
 FIELDS = ["id", "ref", "account", "amount", "occurred_at", "email", "kind", "description"]

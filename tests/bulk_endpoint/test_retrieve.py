@@ -8,8 +8,8 @@ from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
-from .items_fixtures import INLINE, make_account, make_txns
-from .models_items import CodeItem, UUIDItem
+from tests.builders import INLINE, make_account, make_txns
+from tests.models_items import CodeItem, UUIDItem
 
 URL = "/items/txns/bulk/"
 

@@ -5,8 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from .items_fixtures import make_account, make_txns, txn_data
-from .models_items import Txn
+from tests.builders import make_account, make_txns, txn_data
+from tests.models_items import Txn
 
 URL = "/items/txns/bulk/"
 

@@ -83,7 +83,7 @@ def test_the_view_can_ask_for_a_real_delete(api_client, inline, notes):
 def test_a_background_delete_soft_deletes_too(api_client, celery_worker, jobs_settings):
     from django.contrib.auth import get_user_model
 
-    from tests.conftest_jobs import wait_for_job
+    from tests.jobs.support import wait_for_job
 
     api_client.force_authenticate(get_user_model().objects.create_user("soft", password="pw"))
     notes = [SoftNote.objects.create(title=f"note {n}") for n in range(4)]

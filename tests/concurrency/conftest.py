@@ -14,7 +14,7 @@ from django.db import connections
 from django.test import override_settings
 from rest_framework.test import APIClient
 
-from tests.items_fixtures import INLINE, make_account
+from tests.builders import INLINE, make_account
 
 RUN_TIMEOUT = 120
 

@@ -5,7 +5,7 @@ import random
 
 import pytest
 
-from tests.items_fixtures import txn_data
+from tests.builders import txn_data
 from tests.models_items import Txn
 
 from .conftest import assert_no_server_error, request, run_together

@@ -8,8 +8,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
-from tests.conftest_jobs import ROOT, WorkerProcess, purge_queue, unavailable, wait_for_job
-from tests.items_fixtures import make_account, txn_data
+from tests.builders import make_account, txn_data
+from tests.jobs.support import ROOT, WorkerProcess, purge_queue, unavailable, wait_for_job
 from tests.models_items import Txn
 
 from .conftest import run_together

@@ -12,7 +12,7 @@ from django.db.backends.signals import connection_created
 from django.test import override_settings
 
 from rest_bulk_ext.engine.db.errors import transient_error_kind
-from tests.items_fixtures import INLINE, make_txns
+from tests.builders import INLINE, make_txns
 from tests.models_items import Txn
 
 from .conftest import request, run_together

@@ -1,31 +1,13 @@
-"""Helpers shared by the engine tests (no tests here)."""
+"""Helpers shared by the engine tests (the fixtures are in ``conftest.py``,
+the data builders in ``tests/builders.py``)."""
 
-import datetime
-from decimal import Decimal
 
-import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from rest_bulk_ext.engine import BulkContext, Item
-from tests.models_items import Account, Tenant, Txn
+from tests.models_items import Txn
 from tests.serializers_items import TxnSerializer
-
-BASE_TIME = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
-
-
-def txn_data(i, acct, **overrides):
-    data = {
-        "ref": f"ref-{i}",
-        "account": acct.pk,
-        "amount": f"{i}.50",
-        "occurred_at": (BASE_TIME + datetime.timedelta(minutes=i)).isoformat(),
-        "email": f"user{i}@example.com",
-        "kind": "debit",
-        "description": f"txn {i}",
-    }
-    data.update(overrides)
-    return data
 
 
 def items_of(datas):
@@ -39,21 +21,6 @@ def make_ctx(operation, queryset=None, serializer_class=TxnSerializer, **kwargs)
         serializer_class=serializer_class,
         serializer_context=kwargs.pop("serializer_context", {}),
         **kwargs,
-    )
-
-
-def make_txns(account, n, start=0):
-    return Txn.objects.bulk_create(
-        [
-            Txn(
-                ref=f"ref-{i}",
-                account=account,
-                amount=Decimal(i),
-                occurred_at=BASE_TIME + datetime.timedelta(minutes=i),
-                email=f"user{i}@example.com",
-            )
-            for i in range(start, start + n)
-        ]
     )
 
 
@@ -86,22 +53,6 @@ def count_queries(func):
         "SELECT RELEASE_LOCK",
     )
     return result, len([s for s in sql if not s.upper().startswith(skipped)])
-
-
-@pytest.fixture
-def tenant():
-    return Tenant.objects.create(name="acme")
-
-
-@pytest.fixture
-def account(tenant):
-    return Account.objects.create(tenant=tenant, name="main", number="A-1")
-
-
-@pytest.fixture
-def other_account():
-    other = Tenant.objects.create(name="other")
-    return Account.objects.create(tenant=other, name="theirs", number="B-1")
 
 
 def lock_queries(kind="update"):

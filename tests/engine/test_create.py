@@ -5,25 +5,16 @@ import pytest
 from django.db import connection
 
 from rest_bulk_ext.engine import run_bulk_operation
+from tests.builders import BASE_TIME, make_bare_txns, txn_data
+from tests.engine.support import count_queries, items_of, make_ctx
 from tests.models_items import Account, CodeItem, Txn, UUIDItem
 from tests.serializers_items import CodeItemSerializer, TxnSerializer, UUIDItemSerializer
-from tests.test_engine_support import (  # noqa: F401  (fixtures)
-    BASE_TIME,
-    account,
-    count_queries,
-    items_of,
-    make_ctx,
-    make_txns,
-    other_account,
-    tenant,
-    txn_data,
-)
 
 pytestmark = pytest.mark.django_db
 
 
 def test_create_writes_every_row_and_returns_created_ids_in_item_order(account):
-    datas = [txn_data(i, account) for i in range(5)]
+    datas = [txn_data(account, i) for i in range(5)]
 
     result = run_bulk_operation(make_ctx("bulk_create"), items_of(datas))
 
@@ -37,7 +28,7 @@ def test_create_writes_every_row_and_returns_created_ids_in_item_order(account):
 
 
 def test_create_with_an_invalid_item_in_atomic_mode_writes_nothing_and_lists_every_error(account):
-    datas = [txn_data(i, account) for i in range(4)]
+    datas = [txn_data(account, i) for i in range(4)]
     datas[1]["amount"] = "not a number"
     datas[3] = {"description": "x"}
 
@@ -53,7 +44,7 @@ def test_create_with_an_invalid_item_in_atomic_mode_writes_nothing_and_lists_eve
 
 
 def test_create_in_non_atomic_mode_writes_the_valid_items_and_reports_the_invalid(account):
-    datas = [txn_data(i, account) for i in range(4)]
+    datas = [txn_data(account, i) for i in range(4)]
     datas[2]["email"] = "nope"
 
     result = run_bulk_operation(make_ctx("bulk_create", atomic=False), items_of(datas))
@@ -65,8 +56,8 @@ def test_create_in_non_atomic_mode_writes_the_valid_items_and_reports_the_invali
 
 def test_create_runs_validate_field_and_validate_methods(account):
     datas = [
-        txn_data(0, account, description="forbidden words"),
-        txn_data(1, account, kind="credit", amount="-5.00"),
+        txn_data(account, 0, description="forbidden words"),
+        txn_data(account, 1, kind="credit", amount="-5.00"),
     ]
 
     result = run_bulk_operation(make_ctx("bulk_create"), items_of(datas))
@@ -82,7 +73,7 @@ def test_create_reports_an_unknown_or_out_of_scope_related_pk_as_an_item_error(a
             super().__init__(*args, **kwargs)
             self.fields["account"].queryset = Account.objects.filter(tenant=account.tenant)
 
-    datas = [txn_data(0, account), txn_data(1, other_account), txn_data(2, account, account=987654), txn_data(3, account, account=True)]
+    datas = [txn_data(account, 0), txn_data(other_account, 1), txn_data(account, 2, account=987654), txn_data(account, 3, account=True)]
 
     result = run_bulk_operation(
         make_ctx("bulk_create", serializer_class=TenantScopedTxnSerializer, atomic=False), items_of(datas)
@@ -96,23 +87,23 @@ def test_create_reports_an_unknown_or_out_of_scope_related_pk_as_an_item_error(a
 
 
 def test_create_rejects_a_value_already_stored_for_a_unique_field(account):
-    make_txns(account, 1)
+    make_bare_txns(account, 1)
 
-    result = run_bulk_operation(make_ctx("bulk_create"), items_of([txn_data(0, account, occurred_at="2030-01-01T00:00:00Z")]))
+    result = run_bulk_operation(make_ctx("bulk_create"), items_of([txn_data(account, 0, occurred_at="2030-01-01T00:00:00Z")]))
 
     assert result.errors[0]["errors"] == {"ref": ["txn with this ref already exists."]}
 
 
 def test_create_rejects_a_stored_unique_together_pair(account):
-    make_txns(account, 1)
+    make_bare_txns(account, 1)
 
-    result = run_bulk_operation(make_ctx("bulk_create"), items_of([txn_data(0, account, ref="fresh")]))
+    result = run_bulk_operation(make_ctx("bulk_create"), items_of([txn_data(account, 0, ref="fresh")]))
 
     assert result.errors[0]["errors"] == {"non_field_errors": ["The fields account, occurred_at must make a unique set."]}
 
 
 def test_the_same_unique_value_twice_is_an_error_on_the_later_item_across_chunks(account):
-    datas = [txn_data(i, account) for i in range(6)]
+    datas = [txn_data(account, i) for i in range(6)]
     datas[5]["ref"] = "ref-1"
 
     result = run_bulk_operation(make_ctx("bulk_create", batch_size=2, atomic=False), items_of(datas))
@@ -123,7 +114,7 @@ def test_the_same_unique_value_twice_is_an_error_on_the_later_item_across_chunks
 
 
 def test_the_same_unique_together_pair_twice_is_an_error_on_the_later_item(account):
-    datas = [txn_data(0, account), txn_data(1, account, occurred_at=txn_data(0, account)["occurred_at"])]
+    datas = [txn_data(account, 0), txn_data(account, 1, occurred_at=txn_data(account, 0)["occurred_at"])]
 
     result = run_bulk_operation(make_ctx("bulk_create"), items_of(datas))
 
@@ -132,7 +123,7 @@ def test_the_same_unique_together_pair_twice_is_an_error_on_the_later_item(accou
 
 
 def test_create_with_a_missing_unique_together_field_says_it_is_required(account):
-    data = txn_data(0, account)
+    data = txn_data(account, 0)
     del data["occurred_at"]
 
     result = run_bulk_operation(make_ctx("bulk_create"), items_of([data]))
@@ -142,7 +133,7 @@ def test_create_with_a_missing_unique_together_field_says_it_is_required(account
 
 def test_create_query_count_does_not_grow_with_the_number_of_items(account):
     def create(n, offset):
-        datas = [txn_data(offset + i, account) for i in range(n)]
+        datas = [txn_data(account, offset + i) for i in range(n)]
         return count_queries(lambda: run_bulk_operation(make_ctx("bulk_create"), items_of(datas)))
 
     small, small_queries = create(20, 0)
@@ -159,7 +150,7 @@ def test_create_query_count_does_not_grow_with_the_number_of_items(account):
 
 
 def test_create_queries_grow_by_a_fixed_number_per_chunk(account):
-    datas = [txn_data(i, account) for i in range(50)]
+    datas = [txn_data(account, i) for i in range(50)]
 
     result, queries = count_queries(lambda: run_bulk_operation(make_ctx("bulk_create", batch_size=10), items_of(datas)))
 
@@ -194,7 +185,7 @@ def test_create_reports_created_ids_where_the_backend_returns_no_keys(account, m
     # MySQL proper returns no keys from a multi-row INSERT; the engine then
     # re-selects the new rows by a unique field.
     monkeypatch.setattr(type(connection.features), "can_return_rows_from_bulk_insert", False)
-    datas = [txn_data(i, account) for i in range(4)]
+    datas = [txn_data(account, i) for i in range(4)]
 
     result = run_bulk_operation(make_ctx("bulk_create"), items_of(datas))
 
@@ -243,7 +234,7 @@ def test_naive_datetimes_are_read_in_the_active_timezone(account):
     from django.utils import timezone
 
     with timezone.override(ZoneInfo("Europe/Paris")):
-        result = run_bulk_operation(make_ctx("bulk_create"), items_of([txn_data(0, account, occurred_at="2026-07-01T12:00:00")]))
+        result = run_bulk_operation(make_ctx("bulk_create"), items_of([txn_data(account, 0, occurred_at="2026-07-01T12:00:00")]))
 
     assert result.errors == []
     assert Txn.objects.get().occurred_at == datetime.datetime(2026, 7, 1, 10, 0, tzinfo=datetime.timezone.utc)

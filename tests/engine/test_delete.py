@@ -5,24 +5,16 @@ from rest_framework.exceptions import PermissionDenied
 from rest_bulk_ext.engine import Item, run_bulk_operation
 from rest_bulk_ext.engine.db.insert_delete import supports_delete_returning
 from rest_bulk_ext.exceptions import BulkConflict
+from tests.builders import make_bare_txns
+from tests.engine.support import count_queries, items_of, lock_queries, make_ctx
 from tests.models_items import Account, CodeItem, Txn, TxnAudit, UUIDItem
 from tests.serializers_items import AccountSerializer, CodeItemSerializer, UUIDItemSerializer
-from tests.test_engine_support import (  # noqa: F401  (fixtures)
-    account,
-    count_queries,
-    items_of,
-    lock_queries,
-    make_ctx,
-    make_txns,
-    other_account,
-    tenant,
-)
 
 pytestmark = pytest.mark.django_db
 
 
 def test_delete_removes_the_rows_and_reports_deleted_ids(account):
-    txns = make_txns(account, 3)
+    txns = make_bare_txns(account, 3)
 
     result = run_bulk_operation(make_ctx("bulk_delete"), items_of([txns[0].pk, str(txns[2].pk)]))
 
@@ -31,7 +23,7 @@ def test_delete_removes_the_rows_and_reports_deleted_ids(account):
 
 
 def test_delete_reports_unknown_wrongly_typed_and_repeated_ids_and_writes_nothing_in_atomic_mode(account):
-    txns = make_txns(account, 2)
+    txns = make_bare_txns(account, 2)
     values = [txns[0].pk, 987654, "abc", None, {"x": 1}, 1.5, True, txns[0].pk]
 
     result = run_bulk_operation(make_ctx("bulk_delete"), items_of(values))
@@ -45,7 +37,7 @@ def test_delete_reports_unknown_wrongly_typed_and_repeated_ids_and_writes_nothin
 
 
 def test_delete_never_touches_a_row_outside_the_queryset(account, other_account):
-    theirs = make_txns(other_account, 1)[0]
+    theirs = make_bare_txns(other_account, 1)[0]
     ctx = make_ctx("bulk_delete", Txn.objects.filter(account__tenant=account.tenant), atomic=False)
 
     result = run_bulk_operation(ctx, items_of([theirs.pk]))
@@ -55,7 +47,7 @@ def test_delete_never_touches_a_row_outside_the_queryset(account, other_account)
 
 
 def test_delete_checks_object_permissions_per_row(account):
-    txns = make_txns(account, 2)
+    txns = make_bare_txns(account, 2)
 
     def check(obj):
         if obj.pk == txns[0].pk:
@@ -82,7 +74,7 @@ def test_delete_by_uuid_and_by_string_key():
 
 
 def test_delete_accepts_objects_carrying_the_lookup_key(account):
-    txn = make_txns(account, 1)[0]
+    txn = make_bare_txns(account, 1)[0]
 
     result = run_bulk_operation(make_ctx("bulk_delete", atomic=False), items_of([{"id": txn.pk}, {"id": 987654}]))
 
@@ -91,7 +83,7 @@ def test_delete_accepts_objects_carrying_the_lookup_key(account):
 
 
 def test_delete_cascades_through_the_collector(account):
-    make_txns(account, 2)
+    make_bare_txns(account, 2)
 
     result = run_bulk_operation(
         make_ctx("bulk_delete", Account.objects.all(), AccountSerializer), [Item(index=0, data=account.pk)]
@@ -102,7 +94,7 @@ def test_delete_cascades_through_the_collector(account):
 
 
 def test_delete_query_count_does_not_grow_with_the_number_of_items(account):
-    txns = make_txns(account, 220)
+    txns = make_bare_txns(account, 220)
 
     small, small_queries = count_queries(lambda: run_bulk_operation(make_ctx("bulk_delete"), items_of([t.pk for t in txns[:20]])))
     large, large_queries = count_queries(lambda: run_bulk_operation(make_ctx("bulk_delete"), items_of([t.pk for t in txns[20:]])))
@@ -117,7 +109,7 @@ def test_delete_query_count_does_not_grow_with_the_number_of_items(account):
 
 
 def test_delete_queries_grow_by_a_fixed_number_per_chunk(account):
-    txns = make_txns(account, 30)
+    txns = make_bare_txns(account, 30)
 
     result, queries = count_queries(
         lambda: run_bulk_operation(make_ctx("bulk_delete", batch_size=10, atomic=False), items_of([t.pk for t in txns]))
@@ -129,7 +121,7 @@ def test_delete_queries_grow_by_a_fixed_number_per_chunk(account):
 
 
 def test_delete_with_object_permissions_looks_rows_up_first(account):
-    txns = make_txns(account, 30)
+    txns = make_bare_txns(account, 30)
     ctx = make_ctx("bulk_delete", batch_size=10, check_object_permission=lambda obj: None)
 
     result, queries = count_queries(lambda: run_bulk_operation(ctx, items_of([t.pk for t in txns])))
@@ -140,7 +132,7 @@ def test_delete_with_object_permissions_looks_rows_up_first(account):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_row_the_database_refuses_to_delete_is_narrowed_in_non_atomic_mode(account):
-    txns = make_txns(account, 4)
+    txns = make_bare_txns(account, 4)
     TxnAudit.objects.create(txn=txns[1])
 
     try:
@@ -156,8 +148,8 @@ def test_a_row_the_database_refuses_to_delete_is_narrowed_in_non_atomic_mode(acc
 
 
 def test_delete_scoped_by_a_local_column_is_one_statement_and_stays_in_scope(account, other_account):
-    mine = make_txns(account, 3)
-    theirs = make_txns(other_account, 1, start=10)[0]
+    mine = make_bare_txns(account, 3)
+    theirs = make_bare_txns(other_account, 1, start=10)[0]
     ctx = make_ctx("bulk_delete", Txn.objects.filter(account=account), atomic=False)
 
     result, queries = count_queries(lambda: run_bulk_operation(ctx, items_of([t.pk for t in mine] + [theirs.pk])))

@@ -7,15 +7,9 @@ from django.test.utils import CaptureQueriesContext
 
 from rest_bulk_ext.engine import run_bulk_operation
 from rest_bulk_ext.engine.db.any_array import MIN_VALUES
+from tests.builders import make_bare_txns
+from tests.engine.support import items_of, make_ctx
 from tests.models_items import Txn, TxnAudit
-from tests.test_engine_support import (  # noqa: F401  (fixtures)
-    account,
-    items_of,
-    make_ctx,
-    make_txns,
-    other_account,
-    tenant,
-)
 
 pytestmark = pytest.mark.django_db
 
@@ -23,8 +17,8 @@ N = MIN_VALUES + 70
 
 
 def test_many_ids_in_scope_are_deleted_the_others_reported_in_one_statement(account, other_account):
-    mine = make_txns(account, N)
-    theirs = make_txns(other_account, 3, start=N)
+    mine = make_bare_txns(account, N)
+    theirs = make_bare_txns(other_account, 3, start=N)
     ids = [t.pk for t in mine] + [t.pk for t in theirs] + [10**6, 2**63 + 5]
     ctx = make_ctx("bulk_delete", Txn.objects.filter(account=account), atomic=False)
 
@@ -45,7 +39,7 @@ def test_many_ids_in_scope_are_deleted_the_others_reported_in_one_statement(acco
 
 
 def test_ids_as_strings_and_duplicates_give_the_same_results_as_a_short_list(account):
-    txns = make_txns(account, N)
+    txns = make_bare_txns(account, N)
     ids = [str(t.pk) for t in txns] + [txns[0].pk]
 
     result = run_bulk_operation(make_ctx("bulk_delete", atomic=False), items_of(ids))
@@ -59,7 +53,7 @@ def test_ids_as_strings_and_duplicates_give_the_same_results_as_a_short_list(acc
 def test_a_refused_row_among_many_is_narrowed_in_non_atomic_mode(account):
     if connection.vendor == "sqlite":
         pytest.skip("SQLite checks foreign keys at COMMIT: the chunk fails whole (test_engine_delete.py)")
-    txns = make_txns(account, N)
+    txns = make_bare_txns(account, N)
     TxnAudit.objects.create(txn=txns[7])
 
     result = run_bulk_operation(make_ctx("bulk_delete", atomic=False), items_of([t.pk for t in txns]))

@@ -5,18 +5,10 @@ from django.db import connection
 
 from rest_bulk_ext.engine import run_bulk_operation, serialize_rows
 from rest_bulk_ext.exceptions import BulkConflict
+from tests.builders import make_bare_txns, txn_data
+from tests.engine.support import count_queries, items_of, lock_queries, make_ctx
 from tests.models_items import Note, Receipt, Txn
 from tests.serializers_items import NoteSerializer
-from tests.test_engine_support import (  # noqa: F401  (fixtures)
-    account,
-    count_queries,
-    items_of,
-    lock_queries,
-    make_ctx,
-    make_txns,
-    tenant,
-    txn_data,
-)
 
 pytestmark = pytest.mark.django_db
 
@@ -63,8 +55,8 @@ def test_a_delete_through_the_collector_keeps_a_fixed_number_of_queries_per_chun
 
 
 def test_unique_values_compare_as_the_database_collation_does(account):
-    make_txns(account, 1)  # ref-0
-    data = txn_data(5, account, ref="REF-0")
+    make_bare_txns(account, 1)  # ref-0
+    data = txn_data(account, 5, ref="REF-0")
 
     result = run_bulk_operation(make_ctx("bulk_create"), items_of([data]))
 
@@ -76,7 +68,7 @@ def test_unique_values_compare_as_the_database_collation_does(account):
 
 
 def test_serialize_rows_reads_the_queryset_in_chunks_with_one_query_per_chunk(account):
-    make_txns(account, 25)
+    make_bare_txns(account, 25)
 
     rows, queries = count_queries(
         lambda: list(serialize_rows(make_ctx("bulk_get", batch_size=10), Txn.objects.order_by("pk")))
@@ -131,19 +123,19 @@ def test_an_upsert_on_a_field_the_serializer_cannot_write_is_a_configuration_err
     from django.core.exceptions import ImproperlyConfigured
 
     with pytest.raises(ImproperlyConfigured, match="'id'"):
-        run_bulk_operation(make_ctx("bulk_upsert", unique_fields=("id",)), items_of([txn_data(0, account)]))
+        run_bulk_operation(make_ctx("bulk_upsert", unique_fields=("id",)), items_of([txn_data(account, 0)]))
 
 
 def test_upsert_checks_object_permissions_on_the_rows_it_would_update(account):
     from rest_framework.exceptions import PermissionDenied
 
-    existing = make_txns(account, 1)[0]
+    existing = make_bare_txns(account, 1)[0]
 
     def check(obj):
         raise PermissionDenied("Read only.")
 
     ctx = make_ctx("bulk_upsert", unique_fields=("ref",), atomic=False, check_object_permission=check)
-    result = run_bulk_operation(ctx, items_of([txn_data(0, account, description="x"), txn_data(1, account)]))
+    result = run_bulk_operation(ctx, items_of([txn_data(account, 0, description="x"), txn_data(account, 1)]))
 
     assert result.errors[0]["index"] == 0 and result.errors[0]["errors"] == {"non_field_errors": ["Read only."]}
     existing.refresh_from_db()
@@ -166,10 +158,10 @@ def test_a_unique_validator_the_engine_cannot_batch_still_runs_per_item(account)
         class Meta(TxnSerializer.Meta):
             extra_kwargs = {"ref": {"validators": [UniqueValidator(Txn.objects.all(), lookup="iexact")]}}
 
-    make_txns(account, 1)
+    make_bare_txns(account, 1)
 
     result = run_bulk_operation(
-        make_ctx("bulk_create", serializer_class=CaseInsensitiveRef), items_of([txn_data(5, account, ref="REF-0")])
+        make_ctx("bulk_create", serializer_class=CaseInsensitiveRef), items_of([txn_data(account, 5, ref="REF-0")])
     )
 
     assert result.errors[0]["errors"] == {"ref": ["This field must be unique."]}

@@ -6,16 +6,10 @@ from django.db import connection, transaction
 
 from rest_bulk_ext.engine import BulkCancelled, Item, run_bulk_operation
 from rest_bulk_ext.exceptions import BulkConflict, InvalidBulkValue
+from tests.builders import BASE_TIME, make_bare_txns, txn_data
+from tests.engine.support import items_of, make_ctx
 from tests.models_items import Txn
 from tests.serializers_items import TxnSerializer
-from tests.test_engine_support import (  # noqa: F401  (fixtures)
-    account,
-    items_of,
-    make_ctx,
-    make_txns,
-    tenant,
-    txn_data,
-)
 
 pytestmark = pytest.mark.django_db
 
@@ -30,8 +24,8 @@ class UncheckedTxnSerializer(TxnSerializer):
 
 
 def test_a_database_conflict_in_atomic_mode_raises_409_and_writes_nothing(account):
-    make_txns(account, 1)
-    datas = [txn_data(i, account, occurred_at=f"2030-01-01T00:00:0{i}Z") for i in range(3)]
+    make_bare_txns(account, 1)
+    datas = [txn_data(account, i, occurred_at=f"2030-01-01T00:00:0{i}Z") for i in range(3)]
 
     with pytest.raises(BulkConflict):
         run_bulk_operation(make_ctx("bulk_create", serializer_class=UncheckedTxnSerializer), items_of(datas))
@@ -40,8 +34,8 @@ def test_a_database_conflict_in_atomic_mode_raises_409_and_writes_nothing(accoun
 
 
 def test_a_database_conflict_in_non_atomic_mode_is_narrowed_to_the_offending_item(account):
-    make_txns(account, 1)
-    datas = [txn_data(i, account, occurred_at=f"2030-01-01T00:00:0{i}Z") for i in range(6)]
+    make_bare_txns(account, 1)
+    datas = [txn_data(account, i, occurred_at=f"2030-01-01T00:00:0{i}Z") for i in range(6)]
 
     result = run_bulk_operation(
         make_ctx("bulk_create", serializer_class=UncheckedTxnSerializer, atomic=False), items_of(datas)
@@ -51,11 +45,11 @@ def test_a_database_conflict_in_non_atomic_mode_is_narrowed_to_the_offending_ite
     assert list(result.errors[0]["errors"]) == ["non_field_errors"]
     assert result.success_count == 5
     assert sorted(Txn.objects.values_list("ref", flat=True)) == ["ref-0"] + [f"ref-{i}" for i in range(1, 6)]
-    assert result.created_ids == list(Txn.objects.exclude(occurred_at__year=2026).order_by("pk").values_list("pk", flat=True))
+    assert result.created_ids == list(Txn.objects.exclude(occurred_at__year=BASE_TIME.year).order_by("pk").values_list("pk", flat=True))
 
 
 def test_a_conflicting_update_in_non_atomic_mode_is_narrowed(account):
-    txns = make_txns(account, 5)
+    txns = make_bare_txns(account, 5)
     # Rows 1-4 are updated; item 2 takes the ref of row 0, which the
     # request does not touch, so only the database sees the conflict.
     datas = [{"id": t.pk, "ref": f"new-{t.pk}"} for t in txns[1:]]
@@ -77,7 +71,7 @@ def test_a_value_the_database_rejects_in_atomic_mode_is_a_400(account):
         class Meta(UncheckedTxnSerializer.Meta):
             extra_kwargs = {"ref": {"validators": [], "max_length": 1000}}
 
-    datas = [txn_data(0, account, ref="x" * 500)]
+    datas = [txn_data(account, 0, ref="x" * 500)]
 
     if connection.vendor == "sqlite":
         # SQLite does not enforce varchar lengths: the row is written.
@@ -89,7 +83,7 @@ def test_a_value_the_database_rejects_in_atomic_mode_is_a_400(account):
 
 
 def test_atomic_mode_validates_every_chunk_after_an_invalid_one(account):
-    datas = [txn_data(i, account) for i in range(7)]
+    datas = [txn_data(account, i) for i in range(7)]
     datas[0]["amount"] = "bad"
     datas[6]["email"] = "bad"
 
@@ -101,7 +95,7 @@ def test_atomic_mode_validates_every_chunk_after_an_invalid_one(account):
 
 
 def test_non_atomic_mode_keeps_the_valid_items_of_every_chunk(account):
-    datas = [txn_data(i, account) for i in range(7)]
+    datas = [txn_data(account, i) for i in range(7)]
     datas[3]["amount"] = "bad"
 
     result = run_bulk_operation(make_ctx("bulk_create", batch_size=2, atomic=False), items_of(datas))
@@ -115,7 +109,7 @@ def test_items_are_consumed_chunk_by_chunk(account):
     def items():
         for i in range(10):
             consumed.append(i)
-            yield Item(index=i, data=txn_data(i, account))
+            yield Item(index=i, data=txn_data(account, i))
 
     seen_at_chunk = []
     run_bulk_operation(
@@ -134,7 +128,7 @@ def test_on_chunk_runs_inside_the_transaction_that_wrote_the_chunk(account):
     def on_chunk(chunk):
         calls.append((chunk.number, chunk.created_ids, connection.in_atomic_block, Txn.objects.count()))
 
-    datas = [txn_data(i, account) for i in range(4)]
+    datas = [txn_data(account, i) for i in range(4)]
     result = run_bulk_operation(make_ctx("bulk_create", batch_size=2, atomic=False), items_of(datas), on_chunk=on_chunk)
 
     assert [c[0] for c in calls] == [0, 1]
@@ -147,7 +141,7 @@ def test_on_chunk_runs_inside_the_transaction_that_wrote_the_chunk(account):
 @pytest.mark.django_db(transaction=True)
 def test_on_chunk_in_atomic_mode_runs_inside_the_one_transaction(account):
     calls = []
-    datas = [txn_data(i, account) for i in range(4)]
+    datas = [txn_data(account, i) for i in range(4)]
 
     run_bulk_operation(
         make_ctx("bulk_create", batch_size=2), items_of(datas), on_chunk=lambda c: calls.append(connection.in_atomic_block)
@@ -162,7 +156,7 @@ def test_an_error_in_on_chunk_rolls_back_that_chunk_only_in_non_atomic_mode(acco
         if chunk.number == 1:
             raise RuntimeError("checkpoint store down")
 
-    datas = [txn_data(i, account) for i in range(4)]
+    datas = [txn_data(account, i) for i in range(4)]
     with pytest.raises(RuntimeError):
         run_bulk_operation(make_ctx("bulk_create", batch_size=2, atomic=False), items_of(datas), on_chunk=on_chunk)
 
@@ -177,7 +171,7 @@ def test_should_stop_cancels_and_atomic_mode_keeps_nothing(account):
         calls.append(1)
         return len(calls) > 2
 
-    datas = [txn_data(i, account) for i in range(6)]
+    datas = [txn_data(account, i) for i in range(6)]
     with pytest.raises(BulkCancelled):
         run_bulk_operation(make_ctx("bulk_create", batch_size=2), items_of(datas), should_stop=should_stop)
 
@@ -192,7 +186,7 @@ def test_should_stop_in_non_atomic_mode_keeps_the_committed_chunks(account):
         calls.append(1)
         return len(calls) > 2
 
-    datas = [txn_data(i, account) for i in range(6)]
+    datas = [txn_data(account, i) for i in range(6)]
     with pytest.raises(BulkCancelled):
         run_bulk_operation(make_ctx("bulk_create", batch_size=2, atomic=False), items_of(datas), should_stop=should_stop)
 
@@ -200,7 +194,7 @@ def test_should_stop_in_non_atomic_mode_keeps_the_committed_chunks(account):
 
 
 def test_skip_chunks_resumes_after_the_committed_chunks(account):
-    datas = [txn_data(i, account) for i in range(5)]
+    datas = [txn_data(account, i) for i in range(5)]
     run_bulk_operation(make_ctx("bulk_create", batch_size=2, atomic=False), items_of(datas[:2]))
 
     result = run_bulk_operation(make_ctx("bulk_create", batch_size=2, atomic=False), items_of(datas), skip_chunks=1)
@@ -211,7 +205,7 @@ def test_skip_chunks_resumes_after_the_committed_chunks(account):
 
 def test_progress_is_reported_once_per_chunk(account):
     calls = []
-    datas = [txn_data(i, account) for i in range(5)]
+    datas = [txn_data(account, i) for i in range(5)]
 
     run_bulk_operation(
         make_ctx("bulk_create", batch_size=2), items_of(datas), progress=lambda *args: calls.append(args)
@@ -222,7 +216,7 @@ def test_progress_is_reported_once_per_chunk(account):
 
 def test_chunk_outcomes_list_every_processed_item(account):
     chunks = []
-    datas = [txn_data(0, account), {"ref": "bad"}]
+    datas = [txn_data(account, 0), {"ref": "bad"}]
 
     run_bulk_operation(make_ctx("bulk_create", atomic=False), items_of(datas), on_chunk=chunks.append)
 
@@ -231,9 +225,9 @@ def test_chunk_outcomes_list_every_processed_item(account):
 
 
 def test_a_run_inside_an_outer_transaction_rolls_back_only_its_own_work(account):
-    make_txns(account, 1, start=100)
+    make_bare_txns(account, 1, start=100)
     with transaction.atomic():
-        result = run_bulk_operation(make_ctx("bulk_create"), items_of([txn_data(0, account), {"x": 1}]))
+        result = run_bulk_operation(make_ctx("bulk_create"), items_of([txn_data(account, 0), {"x": 1}]))
         assert Txn.objects.count() == 1
     assert result.error_count == 1
 

@@ -7,16 +7,10 @@ from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
 from rest_bulk_ext.engine import run_bulk_operation
+from tests.builders import txn_data
+from tests.engine.support import count_queries, items_of, make_ctx
 from tests.models_items import Account, Tenant, Txn
 from tests.serializers_items import TxnSerializer
-from tests.test_engine_support import (  # noqa: F401  (fixtures)
-    account,
-    count_queries,
-    items_of,
-    make_ctx,
-    tenant,
-    txn_data,
-)
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +30,7 @@ def test_slug_related_values_resolve_in_one_query_per_chunk_inside_the_fields_qu
     other = Account.objects.create(tenant=Tenant.objects.create(name="other"), name="x", number="THEIRS")
 
     def create(n, offset):
-        datas = [txn_data(offset + i, mine[i % 3], account=f"N-{i % 3}") for i in range(n)]
+        datas = [txn_data(mine[i % 3], offset + i, account=f"N-{i % 3}") for i in range(n)]
         ctx = make_ctx("bulk_create", serializer_class=TxnByNumberSerializer, serializer_context={"tenant": tenant})
         return count_queries(lambda: run_bulk_operation(ctx, items_of(datas)))
 
@@ -49,7 +43,7 @@ def test_slug_related_values_resolve_in_one_query_per_chunk_inside_the_fields_qu
 
     ctx = make_ctx("bulk_create", serializer_class=TxnByNumberSerializer, serializer_context={"tenant": tenant})
     result = run_bulk_operation(
-        ctx, items_of([txn_data(500, other, account="THEIRS"), txn_data(501, other, account=["N-0"])])
+        ctx, items_of([txn_data(other, 500, account="THEIRS"), txn_data(other, 501, account=["N-0"])])
     )
 
     assert result.errors[0]["errors"] == {"account": ["Object with number=THEIRS does not exist."]}
@@ -62,7 +56,7 @@ def test_related_queries_do_not_grow_with_distinct_related_values(tenant):
     )
 
     def create(n, offset):
-        datas = [txn_data(offset + i, accounts[i % 50]) for i in range(n)]
+        datas = [txn_data(accounts[i % 50], offset + i) for i in range(n)]
         return count_queries(lambda: run_bulk_operation(make_ctx("bulk_create"), items_of(datas)))
 
     few, few_queries = create(5, 0)

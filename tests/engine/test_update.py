@@ -6,25 +6,16 @@ from django.db import connection
 from rest_framework.exceptions import PermissionDenied
 
 from rest_bulk_ext.engine import run_bulk_operation
+from tests.builders import make_bare_txns, txn_data
+from tests.engine.support import count_queries, items_of, lock_queries, make_ctx
 from tests.models_items import Account, CodeItem, Note, Txn, UUIDItem
 from tests.serializers_items import CodeItemSerializer, NoteSerializer, UUIDItemSerializer
-from tests.test_engine_support import (  # noqa: F401  (fixtures)
-    account,
-    count_queries,
-    items_of,
-    lock_queries,
-    make_ctx,
-    make_txns,
-    other_account,
-    tenant,
-    txn_data,
-)
 
 pytestmark = pytest.mark.django_db
 
 
 def test_partial_update_writes_per_row_values_of_every_field_kind(account, other_account):
-    txns = make_txns(account, 3)
+    txns = make_bare_txns(account, 3)
     when = datetime.datetime(2027, 5, 6, 7, 8, 9, 123456, tzinfo=datetime.timezone.utc)
     datas = [
         {"id": txns[0].pk, "amount": "1234567890.12", "description": ""},
@@ -59,7 +50,7 @@ def test_update_writes_nulls_and_auto_now_fields(account):
 
 
 def test_update_of_an_unknown_id_or_a_wrong_type_is_an_item_error(account):
-    txns = make_txns(account, 2)
+    txns = make_bare_txns(account, 2)
     datas = [{"id": txns[0].pk, "description": "ok"}, {"id": 987654, "description": "x"}, {"id": "abc"}, {"description": "no id"}]
 
     result = run_bulk_operation(make_ctx("bulk_update", atomic=False), items_of(datas))
@@ -73,8 +64,8 @@ def test_update_of_an_unknown_id_or_a_wrong_type_is_an_item_error(account):
 
 
 def test_update_never_touches_a_row_outside_the_queryset(account, other_account):
-    mine = make_txns(account, 1)[0]
-    theirs = make_txns(other_account, 1, start=10)[0]
+    mine = make_bare_txns(account, 1)[0]
+    theirs = make_bare_txns(other_account, 1, start=10)[0]
     ctx = make_ctx("bulk_update", Txn.objects.filter(account__tenant=account.tenant), atomic=False)
 
     result = run_bulk_operation(ctx, items_of([{"id": theirs.pk, "description": "hacked"}, {"id": mine.pk, "description": "mine"}]))
@@ -85,7 +76,7 @@ def test_update_never_touches_a_row_outside_the_queryset(account, other_account)
 
 
 def test_two_items_setting_the_same_new_unique_value_fail_on_the_later_one(account):
-    txns = make_txns(account, 2)
+    txns = make_bare_txns(account, 2)
     datas = [{"id": txns[0].pk, "ref": "same"}, {"id": txns[1].pk, "ref": "same"}]
 
     result = run_bulk_operation(make_ctx("bulk_update", atomic=False), items_of(datas))
@@ -96,7 +87,7 @@ def test_two_items_setting_the_same_new_unique_value_fail_on_the_later_one(accou
 
 
 def test_the_same_id_twice_is_an_error_on_the_later_item(account):
-    txn = make_txns(account, 1)[0]
+    txn = make_bare_txns(account, 1)[0]
 
     result = run_bulk_operation(
         make_ctx("bulk_update", batch_size=1), items_of([{"id": txn.pk, "description": "a"}, {"id": txn.pk, "description": "b"}])
@@ -114,7 +105,7 @@ def test_the_same_id_twice_is_an_error_on_the_later_item(account):
 
 
 def test_update_validate_sees_the_row_being_updated(account):
-    txn = make_txns(account, 1)[0]  # amount 0, kind debit
+    txn = make_bare_txns(account, 1)[0]  # amount 0, kind debit
 
     result = run_bulk_operation(make_ctx("bulk_update"), items_of([{"id": txn.pk, "kind": "credit"}]))
 
@@ -122,7 +113,7 @@ def test_update_validate_sees_the_row_being_updated(account):
 
 
 def test_update_keeping_its_own_unique_values_is_not_a_conflict_but_taking_anothers_is(account):
-    txns = make_txns(account, 3)
+    txns = make_bare_txns(account, 3)
     datas = [
         {"id": txns[0].pk, "ref": "ref-0", "occurred_at": txns[0].occurred_at.isoformat()},
         {"id": txns[1].pk, "ref": "ref-2"},
@@ -145,7 +136,7 @@ def test_update_keeping_its_own_unique_values_is_not_a_conflict_but_taking_anoth
 
 
 def test_object_permission_denial_is_an_item_error(account):
-    txns = make_txns(account, 2)
+    txns = make_bare_txns(account, 2)
 
     def check(obj):
         if obj.pk == txns[1].pk:
@@ -160,8 +151,8 @@ def test_object_permission_denial_is_an_item_error(account):
 
 
 def test_replace_requires_every_field_and_writes_them(account):
-    txn = make_txns(account, 1)[0]
-    full = txn_data(5, account, id=txn.pk)
+    txn = make_bare_txns(account, 1)[0]
+    full = txn_data(account, 5, id=txn.pk)
     partial = {"id": txn.pk, "description": "only this"}
 
     bad = run_bulk_operation(make_ctx("bulk_replace"), items_of([partial]))
@@ -204,7 +195,7 @@ def test_update_with_string_primary_keys_and_a_refused_key_change():
 
 
 def test_rows_setting_different_fields_are_written_in_one_statement_per_field_set(account):
-    txns = make_txns(account, 4)
+    txns = make_bare_txns(account, 4)
     datas = [
         {"id": txns[0].pk, "description": "a"},
         {"id": txns[1].pk, "amount": "9.00"},
@@ -226,7 +217,7 @@ def test_rows_setting_different_fields_are_written_in_one_statement_per_field_se
 
 
 def test_update_query_count_does_not_grow_with_the_number_of_items(account):
-    txns = make_txns(account, 220)
+    txns = make_bare_txns(account, 220)
 
     def update(rows):
         datas = [
@@ -251,7 +242,7 @@ def test_update_query_count_does_not_grow_with_the_number_of_items(account):
 
 
 def test_update_queries_grow_by_a_fixed_number_per_chunk(account):
-    txns = make_txns(account, 30)
+    txns = make_bare_txns(account, 30)
     datas = [{"id": t.pk, "description": f"d{t.pk}"} for t in txns]
 
     result, queries = count_queries(lambda: run_bulk_operation(make_ctx("bulk_update", batch_size=10), items_of(datas)))
@@ -266,7 +257,7 @@ def test_update_falls_back_to_bulk_update_for_an_expression_value(account):
 
     from rest_bulk_ext.engine.db.update import update_rows
 
-    txn = make_txns(account, 1)[0]
+    txn = make_bare_txns(account, 1)[0]
     txn.amount = F("amount") + 1
     update_rows(Txn, [Txn._meta.get_field("amount")], [(txn.pk, txn)], connection.alias)
 
@@ -281,7 +272,7 @@ def test_an_account_fk_update_to_a_foreign_tenants_account_is_refused(account, o
             super().__init__(*args, **kwargs)
             self.fields["account"].queryset = Account.objects.filter(tenant=account.tenant)
 
-    txn = make_txns(account, 1)[0]
+    txn = make_bare_txns(account, 1)[0]
     result = run_bulk_operation(make_ctx("bulk_update", serializer_class=Scoped), items_of([{"id": txn.pk, "account": other_account.pk}]))
 
     assert result.errors[0]["errors"] == {"account": [f'Invalid pk "{other_account.pk}" - object does not exist.']}

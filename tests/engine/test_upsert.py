@@ -3,25 +3,17 @@ from decimal import Decimal
 import pytest
 
 from rest_bulk_ext.engine import run_bulk_operation
+from tests.builders import make_bare_txns, txn_data
+from tests.engine.support import count_queries, items_of, make_ctx
 from tests.models_items import CodeItem, Txn
 from tests.serializers_items import CodeItemSerializer
-from tests.test_engine_support import (  # noqa: F401  (fixtures)
-    account,
-    count_queries,
-    items_of,
-    make_ctx,
-    make_txns,
-    other_account,
-    tenant,
-    txn_data,
-)
 
 pytestmark = pytest.mark.django_db
 
 
 def test_upsert_creates_new_rows_updates_existing_ones_and_sorts_their_ids(account):
-    existing = make_txns(account, 2)
-    datas = [txn_data(0, account, amount="99.00"), txn_data(5, account), txn_data(1, account, description="changed")]
+    existing = make_bare_txns(account, 2)
+    datas = [txn_data(account, 0, amount="99.00"), txn_data(account, 5), txn_data(account, 1, description="changed")]
 
     result = run_bulk_operation(make_ctx("bulk_upsert", unique_fields=("ref",)), items_of(datas))
 
@@ -35,8 +27,8 @@ def test_upsert_creates_new_rows_updates_existing_ones_and_sorts_their_ids(accou
 
 
 def test_upsert_on_a_unique_together_target(account):
-    existing = make_txns(account, 1)[0]
-    data = txn_data(0, account, ref="renamed", amount="3.00")
+    existing = make_bare_txns(account, 1)[0]
+    data = txn_data(account, 0, ref="renamed", amount="3.00")
 
     result = run_bulk_operation(make_ctx("bulk_upsert", unique_fields=("account", "occurred_at")), items_of([data]))
 
@@ -46,8 +38,8 @@ def test_upsert_on_a_unique_together_target(account):
 
 
 def test_upsert_writes_only_update_fields_on_existing_rows(account):
-    existing = make_txns(account, 1)[0]
-    data = txn_data(0, account, amount="42.00", description="ignored")
+    existing = make_bare_txns(account, 1)[0]
+    data = txn_data(account, 0, amount="42.00", description="ignored")
 
     result = run_bulk_operation(
         make_ctx("bulk_upsert", unique_fields=("ref",), update_fields=("amount",)), items_of([data])
@@ -59,10 +51,10 @@ def test_upsert_writes_only_update_fields_on_existing_rows(account):
 
 
 def test_upsert_never_overwrites_a_row_outside_the_queryset(account, other_account):
-    theirs = make_txns(other_account, 1)[0]
+    theirs = make_bare_txns(other_account, 1)[0]
     ctx = make_ctx("bulk_upsert", Txn.objects.filter(account__tenant=account.tenant), unique_fields=("ref",), atomic=False)
 
-    result = run_bulk_operation(ctx, items_of([txn_data(0, account, description="hijack"), txn_data(1, account)]))
+    result = run_bulk_operation(ctx, items_of([txn_data(account, 0, description="hijack"), txn_data(account, 1)]))
 
     assert result.errors[0]["index"] == 0
     assert result.errors[0]["errors"] == {
@@ -74,7 +66,7 @@ def test_upsert_never_overwrites_a_row_outside_the_queryset(account, other_accou
 
 
 def test_the_same_upsert_key_twice_is_an_error_on_the_later_item_across_chunks(account):
-    datas = [txn_data(0, account), txn_data(1, account), txn_data(0, account, description="again")]
+    datas = [txn_data(account, 0), txn_data(account, 1), txn_data(account, 0, description="again")]
 
     result = run_bulk_operation(make_ctx("bulk_upsert", unique_fields=("ref",), batch_size=2), items_of(datas))
 
@@ -84,7 +76,7 @@ def test_the_same_upsert_key_twice_is_an_error_on_the_later_item_across_chunks(a
 
 
 def test_upsert_reports_invalid_items(account):
-    data = txn_data(0, account, amount="x")
+    data = txn_data(account, 0, amount="x")
 
     result = run_bulk_operation(make_ctx("bulk_upsert", unique_fields=("ref",)), items_of([data, {"amount": "1"}]))
 
@@ -106,10 +98,10 @@ def test_upsert_with_string_primary_keys():
 
 
 def test_upsert_query_count_does_not_grow_with_the_number_of_items(account):
-    make_txns(account, 110)
+    make_bare_txns(account, 110)
 
     def upsert(indexes):
-        datas = [txn_data(i, account, description=f"u{i}") for i in indexes]
+        datas = [txn_data(account, i, description=f"u{i}") for i in indexes]
         return count_queries(lambda: run_bulk_operation(make_ctx("bulk_upsert", unique_fields=("ref",)), items_of(datas)))
 
     # half existing, half new, in both runs
@@ -123,10 +115,10 @@ def test_upsert_query_count_does_not_grow_with_the_number_of_items(account):
 
 
 def test_upsert_on_a_foreign_key_target_costs_no_query_per_row(account):
-    make_txns(account, 60)
+    make_bare_txns(account, 60)
 
     def upsert(indexes):
-        datas = [txn_data(i, account, ref=f"other-{i}", description=f"u{i}") for i in indexes]
+        datas = [txn_data(account, i, ref=f"other-{i}", description=f"u{i}") for i in indexes]
         ctx = make_ctx("bulk_upsert", unique_fields=("account", "occurred_at"))
         return count_queries(lambda: run_bulk_operation(ctx, items_of(datas)))
 

@@ -14,9 +14,9 @@ from rest_bulk_ext.engine.errors import plain_errors
 from rest_bulk_ext.engine.rows import Row
 from rest_bulk_ext.engine.types import BulkContext, Item
 from rest_bulk_ext.engine.validation import ChunkValidator
+from tests.builders import txn_data
 from tests.models_items import Txn
 from tests.serializers_items import TxnSerializer
-from tests.test_engine_support import account, other_account, tenant, txn_data  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +32,7 @@ def messy_items(account, count, seed):
     rng = random.Random(seed)
     items = []
     for i in range(count):
-        data = txn_data(i, account)
+        data = txn_data(account, i)
         for key in list(data):
             roll = rng.random()
             if roll < 0.15:
@@ -85,7 +85,7 @@ def test_the_garbage_collector_is_left_alone_by_default_and_restored_when_paused
         ctx = BulkContext(
             operation="bulk_create", queryset=Txn.objects.all(), serializer_class=TxnSerializer, serializer_context={}
         )
-        assert run_bulk_operation(ctx, [Item(0, txn_data(start, account))]).success_count == 1
+        assert run_bulk_operation(ctx, [Item(0, txn_data(account, start))]).success_count == 1
 
     assert gc.isenabled()
     create(1)

@@ -8,7 +8,7 @@ import socket
 import threading
 import time
 
-from tests.conftest_jobs import WorkerProcess
+from tests.jobs.support import WorkerProcess
 
 
 def free_port():
@@ -106,7 +106,7 @@ def worker_env(settings, extensions=None, **extra):
     ``celery_worker`` fixture builds it), with ``extensions`` as settings."""
     from django.db import connection
 
-    from tests.conftest_jobs import VISIBILITY_TIMEOUT
+    from tests.jobs.support import VISIBILITY_TIMEOUT
 
     env = dict(
         os.environ,

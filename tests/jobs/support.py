@@ -30,7 +30,7 @@ import pytest
 # to Redis db 5 (not to a default AMQP broker) in this process too.
 from tests.celery_app import app as celery_app  # noqa: F401
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CI = os.environ.get("CI", "").lower() == "true"
 WORKER_START_TIMEOUT = 60
 VISIBILITY_TIMEOUT = 4

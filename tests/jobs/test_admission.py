@@ -13,17 +13,6 @@ RECORDS_URL = "/jobs-test/records/bulk/"
 
 
 @pytest.fixture
-def user():
-    return get_user_model().objects.create_user("alice", password="pw")
-
-
-@pytest.fixture
-def client(api_client, user):
-    api_client.force_authenticate(user)
-    return api_client
-
-
-@pytest.fixture
 def cap(settings):
     settings.REST_FRAMEWORK_EXTENSIONS = {"BULK_MAX_ACTIVE_JOBS_PER_USER": 2, "BULK_JOB_RETRY_AFTER": 17}
 
@@ -85,7 +74,7 @@ def test_concurrent_submissions_of_one_user_never_exceed_the_cap(user, settings,
 
     from django.db import connection
 
-    from tests.conftest_jobs import purge_queue
+    from tests.jobs.support import purge_queue
 
     if connection.vendor == "sqlite":
         pytest.skip("SQLite has no row locks: a small overshoot is documented (docs/jobs.md, Admission)")

@@ -12,7 +12,7 @@ from django.utils import timezone
 from rest_bulk_ext.jobs.models import BulkJob, BulkJobChunk
 from rest_bulk_ext.jobs.payloads import get_payload_storage
 from rest_bulk_ext.jobs.progress import ProgressRecorder
-from tests.conftest_jobs import forget_progress
+from tests.jobs.support import forget_progress
 
 pytestmark = pytest.mark.django_db
 

@@ -3,23 +3,15 @@ Retry-After and nothing left in the database or the storage; inside an
 outer transaction the job is recorded FAILURE and its payload removed."""
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from rest_bulk_ext.jobs.models import BulkJob
 from rest_bulk_ext.jobs.payloads import PAYLOAD_DIRECTORY, get_payload_storage
-from tests.conftest_jobs import celery_app
-from tests.jobs_faults_support import free_port
+from tests.jobs.faults import free_port
+from tests.jobs.support import celery_app
 from tests.models_jobs import JobRecord
 
 RECORDS_URL = "/jobs-test/records/bulk/"
-
-
-@pytest.fixture
-def client(api_client, db):
-    user = get_user_model().objects.create_user("alice", password="pw")
-    api_client.force_authenticate(user)
-    return api_client
 
 
 @pytest.fixture

@@ -2,22 +2,14 @@
 finishes it, every row written exactly once (real worker processes)."""
 
 import pytest
-from django.contrib.auth import get_user_model
 
 from rest_bulk_ext.jobs.models import BulkJob, BulkJobChunk
-from tests.conftest_jobs import wait_for, wait_for_job
+from tests.jobs.support import wait_for, wait_for_job
 from tests.models_jobs import JobRecord
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 SLOW_URL = "/jobs-test/slow-records/bulk/"  # 50 items per chunk
-
-
-@pytest.fixture
-def client(api_client):
-    user = get_user_model().objects.create_user("alice", password="pw")
-    api_client.force_authenticate(user)
-    return api_client
 
 
 def chunks_of(task_id):

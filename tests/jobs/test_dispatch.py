@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 
 from rest_bulk_ext.jobs.models import BulkJob
 from rest_bulk_ext.jobs.payloads import get_payload_storage
-from tests.conftest_jobs import celery_app, purge_queue
+from tests.jobs.support import celery_app, purge_queue
 from tests.models_jobs import JobRecord
 
 RECORDS_URL = "/jobs-test/records/bulk/"
@@ -28,17 +28,6 @@ def queue(jobs_redis):
     purge_queue(jobs_redis, name)
     yield name
     purge_queue(jobs_redis, name)
-
-
-@pytest.fixture
-def user():
-    return get_user_model().objects.create_user("alice", password="pw")
-
-
-@pytest.fixture
-def client(api_client, user):
-    api_client.force_authenticate(user)
-    return api_client
 
 
 def items(count):

@@ -6,7 +6,7 @@ from celery import Celery
 from django.contrib.auth import get_user_model
 
 from rest_bulk_ext.jobs.embedded import start_embedded_worker, stop_embedded_worker
-from tests.conftest_jobs import celery_app, wait_for, wait_for_job
+from tests.jobs.support import celery_app, wait_for, wait_for_job
 from tests.models_jobs import JobRecord
 
 pytestmark = pytest.mark.django_db(transaction=True)

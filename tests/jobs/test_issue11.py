@@ -1,27 +1,15 @@
 """Issue 11's features run by a REAL Celery worker process (one per module)."""
 
 import pytest
-from django.contrib.auth import get_user_model
 
 from rest_bulk_ext.jobs.models import BulkJob
-from tests.conftest_jobs import wait_for_job
+from tests.jobs.support import wait_for_job
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def user():
-    return get_user_model().objects.create_user("alice", password="pw")
-
-
-@pytest.fixture
-def client(api_client, user):
-    api_client.force_authenticate(user)
-    return api_client
-
-
 def test_a_single_object_upsert_runs_as_a_job(client, user, celery_worker, jobs_settings):
-    from tests.items_fixtures import make_account, make_txns, txn_data
+    from tests.builders import make_account, make_txns, txn_data
     from tests.models_items import Txn
 
     account = make_account("ACC-A", owner=user, tenant_name="a")

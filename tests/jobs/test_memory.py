@@ -5,12 +5,11 @@ its RSS read from /proc)."""
 import sys
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from rest_bulk_ext.jobs.progress import read_progress
-from tests.conftest_jobs import wait_for, wait_for_job
-from tests.jobs_faults_support import rss_kb
+from tests.jobs.faults import rss_kb
+from tests.jobs.support import wait_for, wait_for_job
 from tests.models_jobs import JobRecord
 
 pytestmark = [
@@ -23,13 +22,6 @@ ROWS = 100_000
 # same for 250,000 rows: one-off allocations, not growth). With the ids and
 # errors kept for the whole run (before issue 8) it was 44 MB at 100,000 rows.
 MAX_GROWTH_KB = 24 * 1024
-
-
-@pytest.fixture
-def client(api_client):
-    user = get_user_model().objects.create_user("alice", password="pw")
-    api_client.force_authenticate(user)
-    return api_client
 
 
 def test_worker_memory_stays_flat_from_20_percent_to_the_end_of_a_100000_row_job(

@@ -7,26 +7,18 @@ never a row twice."""
 import time
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import connection
 
 from rest_bulk_ext.jobs.models import BulkJob, BulkJobChunk
 from rest_bulk_ext.jobs.progress import read_progress
-from tests.conftest_jobs import purge_queue, wait_for, wait_for_job
-from tests.jobs_faults_support import database_outage, start_worker
+from tests.jobs.faults import database_outage, start_worker
+from tests.jobs.support import purge_queue, wait_for, wait_for_job
 from tests.models_jobs import JobRecord
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 SLOW_URL = "/jobs-test/slow-records/bulk/"  # 50 items per chunk
-
-
-@pytest.fixture
-def client(api_client):
-    user = get_user_model().objects.create_user("alice", password="pw")
-    api_client.force_authenticate(user)
-    return api_client
 
 
 @pytest.fixture

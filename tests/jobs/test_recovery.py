@@ -5,32 +5,20 @@ worker vanished, honest records of cancelled and failed jobs."""
 import re
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
 from rest_bulk_ext.jobs.dispatch import send_job
 from rest_bulk_ext.jobs.models import BulkJob, BulkJobChunk
 from rest_bulk_ext.jobs.payloads import get_payload_storage
 from rest_bulk_ext.jobs.progress import read_progress
-from tests.conftest_jobs import purge_queue, wait_for, wait_for_job
-from tests.jobs_faults_support import start_worker
+from tests.jobs.faults import start_worker
+from tests.jobs.support import purge_queue, wait_for, wait_for_job
 from tests.models_jobs import JobRecord
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 SLOW_URL = "/jobs-test/slow-records/bulk/"  # 50 items per chunk
 RECORD_FIELDS = ("state", "success_count", "error_count", "total_items", "result", "errors", "finished_at")
-
-
-@pytest.fixture
-def user():
-    return get_user_model().objects.create_user("alice", password="pw")
-
-
-@pytest.fixture
-def client(api_client, user):
-    api_client.force_authenticate(user)
-    return api_client
 
 
 def record(task_id):

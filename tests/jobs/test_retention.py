@@ -5,7 +5,6 @@ idempotency records, and nothing else."""
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.core.management import call_command
 from django.utils import timezone
@@ -14,11 +13,6 @@ from rest_bulk_ext.jobs.models import BulkIdempotencyRecord, BulkJob, BulkJobChu
 from rest_bulk_ext.jobs.payloads import PAYLOAD_DIRECTORY, get_payload_storage
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def user():
-    return get_user_model().objects.create_user("alice", password="pw")
 
 
 def make_job(user, name, state, finished_days_ago=None, chunks=2, with_file=True):

@@ -3,7 +3,6 @@ its query counts, its guards and its failure handling. (The worker tests
 run the same function through a real Celery worker.)"""
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -14,17 +13,6 @@ from rest_bulk_ext.jobs.runner import run_job
 from tests.models_jobs import JobRecord
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def user():
-    return get_user_model().objects.create_user("alice", password="pw")
-
-
-@pytest.fixture
-def client(api_client, user):
-    api_client.force_authenticate(user)
-    return api_client
 
 
 def start(client, url, body, django_capture_on_commit_callbacks):
@@ -92,7 +80,7 @@ def test_a_chunk_another_worker_committed_is_rolled_back_and_the_job_left_to_it(
 def test_a_job_whose_owner_lost_the_permission_fails_and_writes_nothing(
     client, user, django_capture_on_commit_callbacks, jobs_settings
 ):
-    from tests.items_fixtures import make_account, txn_data
+    from tests.builders import make_account, txn_data
     from tests.models_items import Txn
 
     user.user_permissions.add(Permission.objects.get(codename="add_txn"))

@@ -7,7 +7,6 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings as django_settings
-from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
@@ -15,7 +14,7 @@ from django.utils import timezone
 from rest_bulk_ext.jobs.leases import acquire_job_lease
 from rest_bulk_ext.jobs.models import BulkJob, BulkJobChunk
 from rest_bulk_ext.jobs.sweeper import sweep_jobs
-from tests.conftest_jobs import purge_queue
+from tests.jobs.support import purge_queue
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -26,11 +25,6 @@ def queue(jobs_redis):
     purge_queue(jobs_redis, name)
     yield name
     purge_queue(jobs_redis, name)
-
-
-@pytest.fixture
-def user():
-    return get_user_model().objects.create_user("alice", password="pw")
 
 
 @pytest.fixture

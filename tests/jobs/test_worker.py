@@ -5,23 +5,12 @@ from django.contrib.auth import get_user_model
 
 from rest_bulk_ext.jobs.models import BulkJob, BulkJobChunk
 from rest_bulk_ext.jobs.payloads import get_payload_storage
-from tests.conftest_jobs import wait_for, wait_for_job
+from tests.jobs.support import wait_for, wait_for_job
 from tests.models_jobs import JobRecord
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 RECORDS_URL = "/jobs-test/records/bulk/"
-
-
-@pytest.fixture
-def user():
-    return get_user_model().objects.create_user("alice", password="pw")
-
-
-@pytest.fixture
-def client(api_client, user):
-    api_client.force_authenticate(user)
-    return api_client
 
 
 def items(count, start=0, label="ok"):
@@ -52,7 +41,7 @@ def csv_lines(response):
 
 
 def test_a_tenant_scoped_view_stays_scoped_inside_the_worker(client, user, celery_worker, jobs_settings):
-    from tests.items_fixtures import make_account, make_txns, txn_data
+    from tests.builders import make_account, make_txns, txn_data
     from tests.models_items import Txn
 
     bob = get_user_model().objects.create_user("bob", password="pw")

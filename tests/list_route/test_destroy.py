@@ -6,8 +6,9 @@ from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
+from tests.builders import client_for
+from tests.list_route.support import BULK, HEADER_REQUIRED
 from tests.models_queryset import Contract, Member, Organization, Project, Task
-from tests.test_list_operations import BULK, HEADER_REQUIRED, alice_client, client_for, world  # noqa: F401
 
 
 def usernames():

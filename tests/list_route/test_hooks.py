@@ -4,8 +4,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from tests.builders import client_for
+from tests.list_route.support import BULK, patch
 from tests.models_queryset import Member
-from tests.test_list_operations import BULK, alice_client, client_for, patch, world  # noqa: F401
 from tests.views_queryset import HookedMemberViewSet
 
 

@@ -11,8 +11,9 @@ from rest_framework.test import APIClient
 import rest_bulk_ext.bulk_operations.mixins as drf_extensions_path
 import rest_bulk_ext.mixins as public_path
 from rest_bulk_ext.list_route.mixins import ListDestroyModelMixin, ListUpdateModelMixin, add_list_route_action
+from tests.builders import client_for, make_member
+from tests.list_route.support import BULK, patch
 from tests.models_queryset import Member
-from tests.test_list_operations import BULK, alice_client, client_for, make_member, patch, world  # noqa: F401
 
 
 def test_mixins_import_from_both_paths():

@@ -5,8 +5,8 @@ written (``rest_bulk_ext.list_route.query_params``)."""
 import pytest
 from django.test import override_settings
 
+from tests.list_route.support import BULK
 from tests.models_queryset import Member
-from tests.test_list_operations import BULK, alice_client, world  # noqa: F401 (fixtures)
 
 DRY_RUN = {**BULK, "HTTP_X_BULK_DRY_RUN": "true"}
 

@@ -1,59 +1,15 @@
 """Queryset-level bulk PATCH on the list route (``ListUpdateModelMixin``)."""
 
-from types import SimpleNamespace
 
 import pytest
 from django.contrib.auth.models import User
 from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
-from rest_framework.test import APIClient
 
-from tests.models_queryset import Member, Organization, Team
-
-BULK = {"HTTP_X_BULK_OPERATION": "true"}
-HEADER_REQUIRED = {"detail": "Header 'X-BULK-OPERATION' should be provided for bulk operation."}
-
-
-def make_member(organization, username, email, **fields):
-    return Member.objects.create(organization=organization, username=username, email=email, **fields)
-
-
-@pytest.fixture
-def world(db):
-    """Two tenants. alice is staff of acme, bob of globex; each sees only
-    their organization's members."""
-    alice = User.objects.create_user("alice")
-    bob = User.objects.create_user("bob")
-    acme = Organization.objects.create(name="acme")
-    acme.staff.add(alice)
-    globex = Organization.objects.create(name="globex")
-    globex.staff.add(bob)
-    acme_team = Team.objects.create(organization=acme, name="red")
-    globex_team = Team.objects.create(organization=globex, name="blue")
-    ann = make_member(acme, "ann", "ann@gmail.com", owner=alice)
-    abe = make_member(acme, "abe", "abe@gmail.com", owner=alice)
-    amy = make_member(acme, "amy", "amy@yahoo.com", owner=alice)
-    gus = make_member(globex, "gus", "gus@gmail.com", owner=bob)
-    return SimpleNamespace(
-        alice=alice, bob=bob, acme=acme, globex=globex, acme_team=acme_team, globex_team=globex_team,
-        ann=ann, abe=abe, amy=amy, gus=gus,
-    )
-
-
-def client_for(user):
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
-
-
-@pytest.fixture
-def alice_client(world):
-    return client_for(world.alice)
-
-
-def patch(client, url, body, **headers):
-    return client.patch(url, body, format="json", **headers)
+from tests.builders import client_for
+from tests.list_route.support import BULK, HEADER_REQUIRED, patch
+from tests.models_queryset import Member, Organization
 
 
 def active_flags():
