@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 
 from rest_bulk_ext.jobs.models import BulkJob
-from tests.builders import make_account, make_txns, txn_data
+from tests.builders import make_txns, txn_data
 from tests.models_items import Txn
 
 URL = "/items/txns/bulk/"
@@ -22,11 +22,6 @@ def user(api_client, db):
     user = User.objects.create_user("jobs-user")
     api_client.force_authenticate(user)
     return user
-
-
-@pytest.fixture
-def account(db):
-    return make_account()
 
 
 def assert_accepted(response, operation, total):

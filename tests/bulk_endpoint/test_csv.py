@@ -7,18 +7,13 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 
-from tests.builders import INLINE, make_account, make_txns
+from tests.builders import INLINE, make_txns
 from tests.models_items import CodeItem, Txn, UUIDItem
 
 URL = "/items/txns/bulk/"
 HEADER = "ref,account,amount,occurred_at,email,kind,description"
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("inline")]
-
-
-@pytest.fixture
-def account(db):
-    return make_account()
 
 
 def csv_file(text, name="rows.csv", encoding="utf-8"):

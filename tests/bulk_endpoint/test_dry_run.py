@@ -11,7 +11,7 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
 from rest_bulk_ext import signals
-from tests.builders import INLINE, make_account, make_txns, txn_data
+from tests.builders import INLINE, make_txns, txn_data
 from tests.bulk_endpoint.test_hooks import Received
 from tests.models_items import Txn
 from tests.models_operations import AuditEntry, AuditNote
@@ -19,11 +19,6 @@ from tests.models_operations import AuditEntry, AuditNote
 URL = "/items/txns/bulk/"
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("inline")]
-
-
-@pytest.fixture
-def account(db):
-    return make_account()
 
 
 def stored():

@@ -6,17 +6,12 @@ from decimal import Decimal
 import pytest
 from django.test import override_settings
 
-from tests.builders import INLINE, make_account, make_txns, txn_data
+from tests.builders import INLINE, make_txns, txn_data
 from tests.models_items import CodeItem, Txn, UUIDItem
 
 URL = "/items/txns/bulk/"
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("inline")]
-
-
-@pytest.fixture
-def account(db):
-    return make_account()
 
 
 def test_post_creates_every_item_and_answers_201_with_their_ids(api_client, account):

@@ -35,11 +35,6 @@ def client(user):
     return client
 
 
-@pytest.fixture
-def account(db):
-    return make_account()
-
-
 def post(client, url, body, key, **extra):
     return client.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY=key, **extra)
 

@@ -10,17 +10,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 
 from rest_bulk_ext.bulk_endpoint.ndjson_input import inspect_ndjson, ndjson_items, spool
-from tests.builders import INLINE, make_account, make_txns, txn_data
+from tests.builders import INLINE, make_txns, txn_data
 from tests.models_items import Txn
 
 URL = "/items/txns/bulk/"
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("inline")]
-
-
-@pytest.fixture
-def account(db):
-    return make_account()
 
 
 def lines(values):

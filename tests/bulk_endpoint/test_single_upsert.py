@@ -5,17 +5,12 @@ from decimal import Decimal
 
 import pytest
 
-from tests.builders import make_account, make_txns, txn_data
+from tests.builders import make_txns, txn_data
 from tests.models_items import Txn
 
 URL = "/items/txns/bulk/"
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("inline")]
-
-
-@pytest.fixture
-def account(db):
-    return make_account()
 
 
 def test_one_object_on_a_unique_pair_updates_the_stored_row(api_client, account):
