@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _, ngettext
 
+from .engine.types import Operation
 from .jobs.cancel import cancel_job
 from .jobs.exceptions import BulkJobBusy, BulkJobFinished
 from .jobs.models import ACTIVE_STATES, BulkJob, BulkJobState
@@ -171,13 +172,13 @@ class BulkJobAdmin(admin.ModelAdmin):
     @admin.display(description=_("downloads"))
     def downloads(self, job):
         links = []
-        if job.operation_type != "bulk_get" and job.is_finished:
+        if job.operation_type != Operation.GET and job.is_finished:
             for name, label in (("bulk-operation-errors", "errors.csv"), ("bulk-operation-results", "results.csv")):
                 url = job_url(name, job)
                 if url:
                     links.append((url, label))
         download = job_url("bulk-operation-download", job) if job.state == BulkJobState.SUCCESS else None
-        if download and job.operation_type == "bulk_get" and (job.result or {}).get("download_url"):
+        if download and job.operation_type == Operation.GET and (job.result or {}).get("download_url"):
             links.append((download, _("export file")))
         if not links:
             return "-"

@@ -28,6 +28,8 @@ Connect with ``sender=MyViewSet`` to hear one view only.
 from django.db import transaction
 from django.dispatch import Signal
 
+from .engine.types import Operation
+
 bulk_chunk_written = Signal()
 bulk_operation_finished = Signal()
 bulk_job_finished = Signal()
@@ -70,7 +72,7 @@ def send_job_finished(view, job):
     if (job.options or {}).get("dry_run"):
         return  # a validate-only job wrote nothing
     sender = type(view)
-    wants_operation = job.operation_type != "bulk_get" and bulk_operation_finished.has_listeners(sender)
+    wants_operation = job.operation_type != Operation.GET and bulk_operation_finished.has_listeners(sender)
     wants_job = bulk_job_finished.has_listeners(sender)
     if not (wants_operation or wants_job):
         return

@@ -22,14 +22,14 @@ from django.utils.translation import gettext as _
 from rest_framework import serializers
 from rest_framework.fields import empty
 
-from ..engine.types import Item
+from ..engine.types import Item, Operation
 from ..exceptions import PayloadTooLarge, capped_names
 
 # Structure problems reported for one file before giving up; a file with a
 # thousand ragged rows does not need a thousand messages.
 MAX_STRUCTURE_ERRORS = 20
 
-LOOKUP_OPERATIONS = frozenset({"bulk_update", "bulk_replace", "bulk_delete"})
+LOOKUP_OPERATIONS = frozenset({Operation.UPDATE, Operation.REPLACE, Operation.DELETE})
 
 
 def json_items(items):
@@ -146,14 +146,14 @@ def csv_items(file, *, operation, lookup_key, fields=None):
     the raw value of the lookup column.
     """
     fields = fields or {}
-    partial = operation == "bulk_update"
+    partial = operation == Operation.UPDATE
     with open_csv(file) as reader:
         rows = _rows(reader)
         header = None
         for _line, row in rows:
             header = tuple(name.strip() for name in row)
             break
-        lookup_column = header.index(lookup_key) if operation == "bulk_delete" else None
+        lookup_column = header.index(lookup_key) if operation == Operation.DELETE else None
         for index, (line, row) in enumerate(rows):
             if lookup_column is not None:
                 data = row[lookup_column]

@@ -8,7 +8,7 @@ from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.permissions import SAFE_METHODS, DjangoModelPermissions
 from rest_framework.response import Response
 
-from ..engine.types import BulkContext
+from ..engine.types import METHOD_OPERATIONS, BulkContext, Operation
 from ..jobs import idempotency
 from ..object_permissions import needs_object_permission_checks
 from ..request_errors import as_api_exception, guard_parsers
@@ -17,15 +17,6 @@ from ..settings import extensions_api_settings
 from . import ndjson_input, request_input as bulk_input
 from .request import BulkRequest, bulk_retrieve_queryset, run_bulk_request, run_bulk_retrieve
 from .targets import resolve_unique_fields, resolve_update_fields
-
-OPERATION_BY_METHOD = {
-    "GET": "bulk_get",
-    "HEAD": "bulk_get",
-    "POST": "bulk_create",
-    "PATCH": "bulk_update",
-    "PUT": "bulk_replace",
-    "DELETE": "bulk_delete",
-}
 
 
 class BulkOperationsMixin:
@@ -74,7 +65,7 @@ class BulkOperationsMixin:
         bulk_request = self.get_bulk_request(operation)
         if self.should_run_bulk_async(bulk_request):
             return self.start_bulk_job(bulk_request)
-        if operation == "bulk_get":
+        if operation == Operation.GET:
             return Response(self.perform_bulk_retrieve(bulk_request))
         return self.get_bulk_response(self.perform_bulk_operation(bulk_request))
 
@@ -99,12 +90,12 @@ class BulkOperationsMixin:
     # Reading the request.
 
     def get_bulk_operation(self):
-        """The operation name (one of ``engine.types.OPERATIONS``) for this
+        """The ``Operation`` (``rest_bulk_ext.engine.types``) of this
         request: by method, PATCH/PUT with ``unique_fields`` being an upsert.
         Override to map methods differently."""
-        operation = OPERATION_BY_METHOD[self.request.method]
-        if operation in ("bulk_update", "bulk_replace") and self.bulk_upsert_requested():
-            return "bulk_upsert"
+        operation = METHOD_OPERATIONS[self.request.method]
+        if operation in (Operation.UPDATE, Operation.REPLACE) and self.bulk_upsert_requested():
+            return Operation.UPSERT
         return operation
 
     def bulk_upsert_requested(self):
@@ -125,7 +116,7 @@ class BulkOperationsMixin:
         format."""
         request = self.request
         model = self.get_queryset().model
-        if operation == "bulk_get":
+        if operation == Operation.GET:
             options = bulk_input.read_retrieve_options(request, model, self.lookup_field)
             total = self.get_bulk_retrieve_queryset(options).count()
             return BulkRequest(operation, "none", options=options, total_items=total)
@@ -159,7 +150,7 @@ class BulkOperationsMixin:
             options["dry_run"] = True
         unique = bulk_input.option_values(request, "unique_fields", body_options)
         update = bulk_input.option_values(request, "update_fields", body_options)
-        if operation != "bulk_upsert":
+        if operation != Operation.UPSERT:
             if unique is not None:
                 message = _("unique_fields makes a PATCH or PUT an upsert; {method} does not take it.")
                 raise serializers.ValidationError({"unique_fields": [message.format(method=request.method)]})
@@ -179,7 +170,7 @@ class BulkOperationsMixin:
         """Permission checks beyond DRF's per-method ones. An upsert may
         insert rows, so ``DjangoModelPermissions`` also requires the add
         permission for it. Override to add operation-level rules."""
-        if operation != "bulk_upsert":
+        if operation != Operation.UPSERT:
             return
         model = self.get_queryset().model
         for permission in self.get_permissions():
@@ -285,7 +276,7 @@ class BulkOperationsMixin:
             return Response(result.as_dict(), status=status.HTTP_200_OK)
         if result.errors and result.success_count == 0:
             code = status.HTTP_400_BAD_REQUEST
-        elif result.operation_type == "bulk_create":
+        elif result.operation_type == Operation.CREATE:
             code = status.HTTP_201_CREATED
         else:
             code = status.HTTP_200_OK

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from rest_framework import serializers
 from rest_framework.parsers import BaseParser
 
-from ..engine.types import Item
+from ..engine.types import Item, Operation
 from ..exceptions import PayloadTooLarge
 from ..settings import extensions_api_settings
 
@@ -103,7 +103,7 @@ def _line_value(number, raw):
 
 
 def _shape_error(operation, number, value):
-    if operation == "bulk_delete":
+    if operation == Operation.DELETE:
         if isinstance(value, (int, str)) and not isinstance(value, bool):
             return None
         expected = _("an id (a number or a string)")

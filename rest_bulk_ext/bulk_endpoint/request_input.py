@@ -14,6 +14,7 @@ from django_filters.utils import get_model_field
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 
+from ..engine.types import Operation
 from ..exceptions import PayloadTooLarge, capped_names
 from ..settings import extensions_api_settings
 from ..utils import FALSE_VALUES, TRUE_VALUES, is_ndjson_content_type
@@ -144,9 +145,9 @@ def read_json_items(operation, data):
     """
     body_options = {}
     items = data
-    if isinstance(data, dict) and (operation == "bulk_create" or is_single_upsert_item(operation, data)):
+    if isinstance(data, dict) and (operation == Operation.CREATE or is_single_upsert_item(operation, data)):
         items = [data]
-    elif isinstance(data, dict) and operation in ("bulk_update", "bulk_replace", "bulk_upsert"):
+    elif isinstance(data, dict) and operation in (Operation.UPDATE, Operation.REPLACE, Operation.UPSERT):
         unknown = sorted(set(data) - UPSERT_BODY_KEYS)
         if "data" not in data or unknown:
             message = _("Expected a list of items, or an object with the keys data, unique_fields, update_fields.")
@@ -169,13 +170,13 @@ def is_single_upsert_item(operation, data):
     a key of the ``{"data": ...}`` envelope: an object with ``data``,
     ``unique_fields`` or ``update_fields`` is read as the envelope (and
     refused when it is a malformed one) rather than guessed at."""
-    return operation == "bulk_upsert" and not (set(data) & UPSERT_BODY_KEYS)
+    return operation == Operation.UPSERT and not (set(data) & UPSERT_BODY_KEYS)
 
 
 def check_item_shapes(operation, items):
     """400 listing the items that are not objects (ids for a delete): such an
     item cannot even be looked at, let alone validated."""
-    if operation == "bulk_delete":
+    if operation == Operation.DELETE:
         expected = _("an id (a number or a string)")
 
         def well_shaped(item):

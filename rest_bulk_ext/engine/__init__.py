@@ -8,7 +8,7 @@ The HTTP action (``rest_bulk_ext.bulk_endpoint.mixin``) and the Celery task
 from .errors import BulkCancelled
 from .run import run_bulk_operation
 from .serialize import serialize_rows
-from .types import OPERATIONS, BulkContext, BulkResult, ChunkResult, Item
+from .types import OPERATIONS, BulkContext, BulkResult, ChunkResult, Item, Operation
 
 __all__ = [
     "OPERATIONS",
@@ -17,6 +17,7 @@ __all__ = [
     "BulkResult",
     "ChunkResult",
     "Item",
+    "Operation",
     "run_bulk_operation",
     "serialize_rows",
 ]

@@ -13,13 +13,13 @@ no transaction is opened and no hook or signal fires; the caller's
 
 from .errors import BulkCancelled
 from .gc_pause import gc_paused
-from .types import BulkResult
+from .types import BulkResult, Operation
 
 OUTCOMES = {
-    "bulk_create": "created",
-    "bulk_update": "updated",
-    "bulk_replace": "updated",
-    "bulk_delete": "deleted",
+    Operation.CREATE: "created",
+    Operation.UPDATE: "updated",
+    Operation.REPLACE: "updated",
+    Operation.DELETE: "deleted",
 }
 
 
@@ -51,7 +51,7 @@ class DryRunResult(BulkResult):
 
 
 def would_be_outcome(operation_type, row):
-    if operation_type == "bulk_upsert":
+    if operation_type == Operation.UPSERT:
         return "created" if row.old_pk is None else "updated"
     return OUTCOMES[operation_type]
 

@@ -27,15 +27,15 @@ from .dry_run import run_dry
 from .errors import BulkCancelled
 from .gc_pause import gc_paused
 from .operations import CreateOperation, ReplaceOperation, UpdateOperation
-from .types import BulkResult
+from .types import BulkResult, Operation
 from .upsert import UpsertOperation
 
 OPERATION_CLASSES = {
-    "bulk_create": CreateOperation,
-    "bulk_update": UpdateOperation,
-    "bulk_replace": ReplaceOperation,
-    "bulk_upsert": UpsertOperation,
-    "bulk_delete": DeleteOperation,
+    Operation.CREATE: CreateOperation,
+    Operation.UPDATE: UpdateOperation,
+    Operation.REPLACE: ReplaceOperation,
+    Operation.UPSERT: UpsertOperation,
+    Operation.DELETE: DeleteOperation,
 }
 WRITE_OPERATIONS = tuple(OPERATION_CLASSES)
 

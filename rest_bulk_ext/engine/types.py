@@ -3,16 +3,35 @@
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, Callable
 
-OPERATIONS = (
-    "bulk_get",
-    "bulk_create",
-    "bulk_update",
-    "bulk_replace",
-    "bulk_upsert",
-    "bulk_delete",
-)
+
+class Operation(StrEnum):
+    """A per-item bulk operation. The values are what job records, JSON
+    bodies and ``BulkContext.operation`` have always held, and a member
+    equals its value: ``Operation.CREATE == "bulk_create"``."""
+
+    GET = "bulk_get"
+    CREATE = "bulk_create"
+    UPDATE = "bulk_update"
+    REPLACE = "bulk_replace"
+    UPSERT = "bulk_upsert"
+    DELETE = "bulk_delete"
+
+
+OPERATIONS = tuple(operation.value for operation in Operation)
+
+# The operation each HTTP method asks for at ``{list}/bulk/`` (PATCH and PUT
+# with ``unique_fields`` become ``UPSERT``: ``get_bulk_operation``).
+METHOD_OPERATIONS = {
+    "GET": Operation.GET,
+    "HEAD": Operation.GET,
+    "POST": Operation.CREATE,
+    "PATCH": Operation.UPDATE,
+    "PUT": Operation.REPLACE,
+    "DELETE": Operation.DELETE,
+}
 
 
 @dataclass(frozen=True)
@@ -125,23 +144,55 @@ class BulkResult:
     def as_dict(self, task_id=None, max_ids=None):
         """The JSON body. ``max_ids`` cuts each id list and then adds
         ``"ids_truncated": true`` (a job's ``result``)."""
-        body = {
-            "task_id": task_id,
-            "total_items": self.total_items,
-            "operation_type": self.operation_type,
-            "success_count": self.success_count,
-            "error_count": self.error_count,
-            "errors": self.errors,
-        }
-        truncated = False
-        for name in ("created_ids", "updated_ids", "deleted_ids"):
-            ids = [_json_id(pk) for pk in getattr(self, name)]
-            if max_ids is not None and len(ids) > max_ids:
-                ids, truncated = ids[:max_ids], True
-            body[name] = ids
-        if truncated:
-            body["ids_truncated"] = True
-        return body
+        return result_body(
+            task_id=task_id,
+            total_items=self.total_items,
+            operation_type=self.operation_type,
+            success_count=self.success_count,
+            error_count=self.error_count,
+            errors=self.errors,
+            ids={name: getattr(self, name) for name in ("created_ids", "updated_ids", "deleted_ids")},
+            max_ids=max_ids,
+        )
+
+
+def result_body(
+    *,
+    task_id: str | None,
+    total_items: int,
+    operation_type: str,
+    success_count: int,
+    error_count: int,
+    errors: list,
+    ids: dict[str, list],
+    max_ids: int | None = None,
+    ids_truncated: bool = False,
+    errors_truncated: bool = False,
+) -> dict:
+    """The JSON body of a bulk result: the inline answer and a job's
+    ``result`` (one builder, so they cannot drift apart). ``ids`` maps
+    ``created_ids``/``updated_ids``/``deleted_ids`` to primary keys; a list
+    longer than ``max_ids`` is cut, and ``"ids_truncated": true`` added when
+    a list was cut here or ``ids_truncated`` says one was cut before.
+    ``errors_truncated`` adds ``"errors_truncated": true``."""
+    body = {
+        "task_id": task_id,
+        "total_items": total_items,
+        "operation_type": operation_type,
+        "success_count": success_count,
+        "error_count": error_count,
+        "errors": errors,
+    }
+    if errors_truncated:
+        body["errors_truncated"] = True
+    for name, pks in ids.items():
+        values = [_json_id(pk) for pk in pks]
+        if max_ids is not None and len(values) > max_ids:
+            values, ids_truncated = values[:max_ids], True
+        body[name] = values
+    if ids_truncated:
+        body["ids_truncated"] = True
+    return body
 
 
 def _extend(kept, values, limit):

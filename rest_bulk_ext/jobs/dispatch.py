@@ -15,6 +15,7 @@ from rest_framework import status
 from rest_framework.exceptions import NotAuthenticated
 from rest_framework.response import Response
 
+from ..engine.types import Operation
 from .admission import check_admission
 from .exceptions import BulkJobQueueUnavailable
 from .idempotency import get_idempotency_key
@@ -51,7 +52,7 @@ def accepted_body(job):
         "total_items": job.total_items,
         "status_url": status_url(job.task_id),
     }
-    if job.operation_type == "bulk_get":
+    if job.operation_type == Operation.GET:
         body["is_async"] = True
     return body
 

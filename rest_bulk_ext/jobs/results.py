@@ -15,6 +15,7 @@ import tempfile
 
 from django.core.serializers.json import DjangoJSONEncoder
 
+from ..engine.types import result_body
 from ..settings import extensions_api_settings
 from .models import BulkJobChunk
 
@@ -56,21 +57,17 @@ class JobTotals:
 
     def body(self, task_id):
         """The job's ``result`` (docs/bulk-endpoint.md) with the caps applied."""
-        body = {
-            "task_id": task_id,
-            "total_items": self.total_items,
-            "operation_type": self.operation_type,
-            "success_count": self.success_count,
-            "error_count": self.error_count,
-            "errors": self.errors,
-        }
-        if self.error_count > len(self.errors):
-            body["errors_truncated"] = True
-        for name, ids in self.ids.items():
-            body[name] = [pk if isinstance(pk, (int, str)) else str(pk) for pk in ids]
-        if self.ids_truncated:
-            body["ids_truncated"] = True
-        return body
+        return result_body(
+            task_id=task_id,
+            total_items=self.total_items,
+            operation_type=self.operation_type,
+            success_count=self.success_count,
+            error_count=self.error_count,
+            errors=self.errors,
+            ids=self.ids,
+            ids_truncated=self.ids_truncated,
+            errors_truncated=self.error_count > len(self.errors),
+        )
 
 
 # Chunk rows read per query. Pages by number, not ``.iterator()``: MySQLdb

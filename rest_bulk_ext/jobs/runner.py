@@ -28,7 +28,7 @@ from rest_framework.exceptions import APIException
 
 from ..engine.db.errors import TRANSIENT_JOB_ERRORS
 from ..engine.errors import BulkCancelled
-from ..engine.types import bounded_result_details
+from ..engine.types import Operation, bounded_result_details
 from ..settings import extensions_api_settings
 from .heartbeat import Heartbeat
 from .leases import acquire_job_lease
@@ -248,7 +248,7 @@ def execute(job, skip, recorder, heartbeat, built):
     uncommitted = UncommittedErrors()
     try:
         with load_bulk_request(job, view) as bulk_request:
-            if job.operation_type == "bulk_get":
+            if job.operation_type == Operation.GET:
                 # Through the view's hooks, so an override applies in jobs too.
                 body = view.perform_bulk_retrieve(bulk_request)
                 count = body.get("count", 0) if isinstance(body, dict) else 0

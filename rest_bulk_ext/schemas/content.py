@@ -9,6 +9,7 @@ same thing. Nothing here imports either generator.
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 
+from ..engine.types import METHOD_OPERATIONS, Operation
 from ..list_route.headers import AFFECTED_ROWS_HEADER, DRY_RUN_HEADER, EXPECTED_ROWS_HEADER, bulk_guard_header_name
 from ..utils import TRUE_VALUES
 
@@ -16,13 +17,8 @@ from ..utils import TRUE_VALUES
 LIST_ROUTE_ACTIONS = {"bulk_update": "PATCH", "bulk_destroy": "DELETE"}
 # The per-item action of BulkOperationsMixin and its operation per method.
 ITEM_ROUTE_ACTION = "bulk"
-ITEM_OPERATIONS = {
-    "GET": "bulk_get",
-    "POST": "bulk_create",
-    "PATCH": "bulk_update",
-    "PUT": "bulk_replace",
-    "DELETE": "bulk_delete",
-}
+# Plain strings (not enum members): schema generators serialize them as-is.
+ITEM_OPERATIONS = {method: operation.value for method, operation in METHOD_OPERATIONS.items() if method != "HEAD"}
 
 DETAIL_SCHEMA = {
     "type": "object",
@@ -51,7 +47,7 @@ RESULT_SCHEMA = {
     "properties": {
         "task_id": {"type": "string", "nullable": True},
         "total_items": {"type": "integer"},
-        "operation_type": {"type": "string", "enum": list(ITEM_OPERATIONS.values()) + ["bulk_upsert"]},
+        "operation_type": {"type": "string", "enum": list(ITEM_OPERATIONS.values()) + [Operation.UPSERT.value]},
         "success_count": {"type": "integer"},
         "error_count": {"type": "integer"},
         "errors": {
@@ -307,11 +303,11 @@ def list_route_description(method):
 def item_route_description(method):
     operation = ITEM_OPERATIONS[method]
     return {
-        "bulk_get": "Retrieve many rows by `ids` and/or the view's filters.",
-        "bulk_create": "Create many rows from a JSON array or a CSV upload.",
-        "bulk_update": "Partially update many rows (each item carries its id), or upsert with `unique_fields`.",
-        "bulk_replace": "Replace many rows (each item carries its id and every field), or upsert.",
-        "bulk_delete": "Delete the rows whose ids are listed (JSON array or a CSV with an `id` column).",
+        Operation.GET: "Retrieve many rows by `ids` and/or the view's filters.",
+        Operation.CREATE: "Create many rows from a JSON array or a CSV upload.",
+        Operation.UPDATE: "Partially update many rows (each item carries its id), or upsert with `unique_fields`.",
+        Operation.REPLACE: "Replace many rows (each item carries its id and every field), or upsert.",
+        Operation.DELETE: "Delete the rows whose ids are listed (JSON array or a CSV with an `id` column).",
     }[operation]
 
 
