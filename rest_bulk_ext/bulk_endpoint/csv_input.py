@@ -138,20 +138,21 @@ def inspect_csv(file, *, operation, lookup_key, max_rows=None):
     return CsvInfo(header=header, row_count=row_count)
 
 
-def csv_items(file, *, operation, lookup_key, fields=None):
+def csv_items(file, *, operation, lookup_key, fields=None, header=None):
     """``Item``s for a CSV upload whose structure ``inspect_csv`` accepted.
 
     ``fields`` are the serializer's fields by name; they decide what an
     empty cell means (see ``empty_cell_value``). For a delete, ``data`` is
-    the raw value of the lookup column.
+    the raw value of the lookup column. ``header``: the column names when
+    the caller already has them (the header row is then skipped unread).
     """
     fields = fields or {}
     partial = operation == Operation.UPDATE
     with open_csv(file) as reader:
         rows = _rows(reader)
-        header = None
         for _line, row in rows:
-            header = tuple(name.strip() for name in row)
+            if header is None:
+                header = tuple(name.strip() for name in row)
             break
         lookup_column = header.index(lookup_key) if operation == Operation.DELETE else None
         for index, (line, row) in enumerate(rows):

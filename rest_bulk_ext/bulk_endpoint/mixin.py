@@ -129,7 +129,9 @@ class BulkOperationsMixin:
             # Options first: checking them is cheap, reading the file is not.
             options = self.get_bulk_options(operation, {})
             file, info = bulk_input.read_csv_upload(request, operation, self.get_bulk_lookup_key(model))
-            return BulkRequest(operation, "csv", file=file, options=options, total_items=info.row_count)
+            return BulkRequest(
+                operation, "csv", file=file, options=options, total_items=info.row_count, csv_header=info.header
+            )
         if not bulk_input.has_body(request):
             raise bulk_input.body_error(_("The request has no body: send a JSON list of items or a CSV file."))
         items, body_options = bulk_input.read_json_items(operation, request.data)

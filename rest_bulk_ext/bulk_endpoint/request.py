@@ -31,6 +31,9 @@ class BulkRequest:
     ``update_fields`` for writes; ``ids``, ``filters`` for ``bulk_get``.
     ``total_items``: the number of items (CSV data rows; matching rows for
     ``bulk_get``), which decides between inline and background.
+    ``csv_header``: the CSV column names, read once when the upload's
+    structure was checked, so neither the job's payload nor the item reader
+    parses the header again (``None``: read it from the file).
     """
 
     operation: str
@@ -39,6 +42,7 @@ class BulkRequest:
     file: object | None = None
     options: dict = field(default_factory=dict)
     total_items: int = 0
+    csv_header: tuple | None = None
 
 
 def bulk_items(ctx, bulk_request):
@@ -53,6 +57,7 @@ def bulk_items(ctx, bulk_request):
             operation=bulk_request.operation,
             lookup_key=ctx.lookup_key,
             fields=serializer.fields,
+            header=bulk_request.csv_header,
         )
     return json_items(bulk_request.items)
 

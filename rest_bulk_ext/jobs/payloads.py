@@ -64,7 +64,10 @@ def save_payload(task_id, bulk_request):
         is_ndjson = getattr(bulk_request, "payload_format", "csv") == "ndjson"
         filename = f"{task_id}.ndjson" if is_ndjson else f"{task_id}.csv"
         name = storage.save(f"{PAYLOAD_DIRECTORY}/{filename}", _SpooledCopy(bulk_request.file, filename))
-        return name, [] if is_ndjson else csv_header(bulk_request.file)
+        if is_ndjson:
+            return name, []
+        header = getattr(bulk_request, "csv_header", None)
+        return name, list(header) if header is not None else csv_header(bulk_request.file)
     if bulk_request.items is not None:
         body = json.dumps(_json_items(bulk_request.items), cls=DjangoJSONEncoder).encode()
         return storage.save(f"{PAYLOAD_DIRECTORY}/{task_id}.json", ContentFile(body)), []

@@ -159,6 +159,8 @@ def load_bulk_request(job, view):
             file=file,
             options=dict(job.options or {}),
             total_items=job.total_items,
+            # The header saved with the payload: the worker does not parse it again.
+            csv_header=tuple(job.payload_columns) if job.payload_format == "csv" and job.payload_columns else None,
         )
     except BaseException as exc:
         # The exception's frames hold the engine's CSV item generator: drop
