@@ -17,8 +17,6 @@ from .csv_input import csv_items, json_items
 from .filters import apply_bulk_filters
 from .ndjson_input import ndjson_items
 
-PAYLOAD_FORMATS = ("json", "csv", "ndjson", "none")
-
 
 @dataclass
 class BulkRequest:

@@ -7,7 +7,6 @@ The HTTP action (``rest_bulk_ext.bulk_endpoint.mixin``) and the Celery task
 
 from .errors import BulkCancelled
 from .run import run_bulk_operation
-from .serialize import serialize_rows
 from .types import OPERATIONS, BulkContext, BulkResult, ChunkResult, Item, Operation
 
 __all__ = [
@@ -19,5 +18,4 @@ __all__ = [
     "Item",
     "Operation",
     "run_bulk_operation",
-    "serialize_rows",
 ]

@@ -36,7 +36,3 @@ class Row:
 
     def error_entry(self):
         return item_error(self.item, self.errors)
-
-
-def ok_rows(rows):
-    return [row for row in rows if row.errors is None]

@@ -90,7 +90,7 @@ def run_bulk_operation(
     if ctx.operation not in WRITE_OPERATIONS:
         raise ImproperlyConfigured(
             f"run_bulk_operation() runs one of {', '.join(WRITE_OPERATIONS)}, not {ctx.operation!r}; "
-            "bulk_get is a queryset read (see rest_bulk_ext.engine.serialize_rows)."
+            "bulk_get is a queryset read (BulkOperationsMixin.perform_bulk_retrieve)."
         )
     if not isinstance(ctx.batch_size, int) or ctx.batch_size < 1:
         raise ImproperlyConfigured(f"BULK_BATCH_SIZE must be a positive integer, not {ctx.batch_size!r}.")

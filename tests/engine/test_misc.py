@@ -3,7 +3,7 @@
 import pytest
 from django.db import connection
 
-from rest_bulk_ext.engine import run_bulk_operation, serialize_rows
+from rest_bulk_ext.engine import run_bulk_operation
 from rest_bulk_ext.exceptions import BulkConflict
 from tests.builders import make_bare_txns, txn_data
 from tests.engine.support import count_queries, items_of, lock_queries, make_ctx
@@ -65,20 +65,6 @@ def test_unique_values_compare_as_the_database_collation_does(account):
         assert result.errors[0]["errors"] == {"ref": ["txn with this ref already exists."]}
     else:
         assert result.errors == [] and Txn.objects.filter(ref="REF-0").exists()
-
-
-def test_serialize_rows_reads_the_queryset_in_chunks_with_one_query_per_chunk(account):
-    make_bare_txns(account, 25)
-
-    rows, queries = count_queries(
-        lambda: list(serialize_rows(make_ctx("bulk_get", batch_size=10), Txn.objects.order_by("pk")))
-    )
-
-    assert [row["ref"] for row in rows] == [f"ref-{i}" for i in range(25)]
-    assert rows[0]["account"] == account.pk
-    # SQLite and MariaDB read server-side cursors in chunks without extra
-    # statements; PostgreSQL declares a cursor.
-    assert queries <= 3
 
 
 def test_a_many_to_many_value_is_an_item_error(account):

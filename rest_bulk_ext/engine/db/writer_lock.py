@@ -32,10 +32,6 @@ def _advisory_key(name):
     return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True)
 
 
-def needs_writer_lock(connection):
-    return connection.vendor in ("postgresql", "mysql")
-
-
 def take_transaction_writer_lock(model, using):
     """PostgreSQL: wait for the table's writer lock inside the current
     transaction (it is released when the transaction ends)."""
