@@ -1,5 +1,9 @@
 """Per-item bulk operations at ``{list}/bulk/``: ``BulkOperationsMixin``."""
 
+from collections.abc import Callable
+from typing import Any
+
+from django.db.models import Model, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import serializers, status
@@ -8,7 +12,7 @@ from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.permissions import SAFE_METHODS, DjangoModelPermissions
 from rest_framework.response import Response
 
-from ..engine.types import METHOD_OPERATIONS, BulkContext, Operation
+from ..engine.types import METHOD_OPERATIONS, BulkContext, BulkResult, ChunkResult, Operation
 from ..jobs import idempotency
 from ..object_permissions import needs_object_permission_checks
 from ..request_errors import as_api_exception, guard_parsers
@@ -89,7 +93,7 @@ class BulkOperationsMixin:
 
     # Reading the request.
 
-    def get_bulk_operation(self):
+    def get_bulk_operation(self) -> Operation:
         """The ``Operation`` (``rest_bulk_ext.engine.types``) of this
         request: by method, PATCH/PUT with ``unique_fields`` being an upsert.
         Override to map methods differently."""
@@ -98,19 +102,19 @@ class BulkOperationsMixin:
             return Operation.UPSERT
         return operation
 
-    def bulk_upsert_requested(self):
+    def bulk_upsert_requested(self) -> bool:
         request = self.request
         if "unique_fields" in request.query_params:
             return True
         data = request.data if bulk_input.has_body(request) else {}
         return hasattr(data, "keys") and "unique_fields" in data
 
-    def get_bulk_lookup_key(self, model):
+    def get_bulk_lookup_key(self, model: type[Model]) -> str:
         """The key naming a row in items (and the CSV column): the view's
         ``lookup_field``, or the model's primary key name when that is ``pk``."""
         return model._meta.pk.name if self.lookup_field == "pk" else self.lookup_field
 
-    def get_bulk_request(self, operation):
+    def get_bulk_request(self, operation: Operation) -> BulkRequest:
         """Parse and check the request into a ``BulkRequest``; 4xx on bad
         input, before anything is written. Override to accept another input
         format."""
@@ -138,7 +142,7 @@ class BulkOperationsMixin:
         options = self.get_bulk_options(operation, body_options)
         return BulkRequest(operation, "json", items=items, options=options, total_items=len(items))
 
-    def get_bulk_options(self, operation, body_options):
+    def get_bulk_options(self, operation: Operation, body_options: dict) -> dict:
         """The JSON-serializable options of a write: ``atomic`` from
         ``?atomic=`` (default ``BULK_ATOMIC``), and for an upsert the checked
         ``unique_fields`` and ``update_fields``."""
@@ -168,7 +172,7 @@ class BulkOperationsMixin:
 
     # Permissions.
 
-    def check_bulk_permissions(self, operation):
+    def check_bulk_permissions(self, operation: Operation) -> None:
         """Permission checks beyond DRF's per-method ones. An upsert may
         insert rows, so ``DjangoModelPermissions`` also requires the add
         permission for it. Override to add operation-level rules."""
@@ -183,7 +187,7 @@ class BulkOperationsMixin:
                         self.request, message=_("An upsert may create rows: you need the add permission.")
                     )
 
-    def get_bulk_object_permission_check(self):
+    def get_bulk_object_permission_check(self) -> Callable[[Model], None] | None:
         """A callable ``check(obj)`` raising ``PermissionDenied`` for a row the
         user may not touch, or ``None`` when no permission class checks
         objects (or ``bulk_check_object_permissions`` is ``False``), which
@@ -201,7 +205,7 @@ class BulkOperationsMixin:
 
     # Running it.
 
-    def get_bulk_context(self, operation, options):
+    def get_bulk_context(self, operation: Operation, options: dict) -> BulkContext:
         """The engine's ``BulkContext`` for this view. Rows are looked up in
         ``get_queryset()`` only (never ``filter_queryset``: a write is scoped
         by the view, not by the query string). Also called by the background
@@ -225,18 +229,18 @@ class BulkOperationsMixin:
             dry_run=bool(options.get("dry_run")),
         )
 
-    def get_bulk_retrieve_queryset(self, options):
+    def get_bulk_retrieve_queryset(self, options: dict) -> QuerySet:
         """The rows a bulk retrieve returns: ``filter_queryset(get_queryset())``
         narrowed by ``ids`` and the ``{"filters": ...}`` body."""
         return bulk_retrieve_queryset(self, options)
 
-    def perform_bulk_retrieve(self, bulk_request):
+    def perform_bulk_retrieve(self, bulk_request: BulkRequest) -> dict:
         """Run a retrieve and return its body. Called inline and by the
         background worker (on a view rebuilt as the job's owner), so an
         override applies to both."""
         return run_bulk_retrieve(self, bulk_request)
 
-    def perform_bulk_operation(self, bulk_request, **engine_kwargs):
+    def perform_bulk_operation(self, bulk_request: BulkRequest, **engine_kwargs: Any) -> BulkResult:
         """Run a write and return its ``BulkResult``. Called inline and by
         the background worker, which passes its callbacks (``job``,
         ``skip_chunks``, ``on_chunk``, ``should_stop``, ``progress``) in
@@ -244,7 +248,7 @@ class BulkOperationsMixin:
         effects) applies to both paths as long as it passes them on."""
         return run_bulk_request(self, bulk_request, **engine_kwargs)
 
-    def bulk_chunk_written(self, operation, chunk):
+    def bulk_chunk_written(self, operation: Operation, chunk: ChunkResult) -> None:
         """Called after each chunk of a write, inside the chunk's
         transaction (raising rolls the chunk back), inline and in background
         jobs alike. ``chunk`` is an ``engine.types.ChunkResult``:
@@ -253,7 +257,7 @@ class BulkOperationsMixin:
         rows in a search engine or invalidate a cache; defer work outside
         the database with ``transaction.on_commit``."""
 
-    def should_run_bulk_async(self, bulk_request):
+    def should_run_bulk_async(self, bulk_request: BulkRequest) -> bool:
         """True to run as a background job: at least ``BULK_ASYNC_THRESHOLD``
         items, or ``?async=true``."""
         threshold = extensions_api_settings.BULK_ASYNC_THRESHOLD
@@ -261,7 +265,7 @@ class BulkOperationsMixin:
             return True
         return threshold is not None and bulk_request.total_items >= threshold
 
-    def start_bulk_job(self, bulk_request):
+    def start_bulk_job(self, bulk_request: BulkRequest) -> Response:
         """Start the background job and return its 202 response (503,
         nothing stored, when this server has no Celery)."""
         from ..jobs.availability import ensure_background_jobs
@@ -270,7 +274,7 @@ class BulkOperationsMixin:
         ensure_background_jobs()
         return start_bulk_job(self, bulk_request)
 
-    def get_bulk_response(self, result):
+    def get_bulk_response(self, result: BulkResult) -> Response:
         """The inline answer: 201 for a create, 200 otherwise, 400 (same
         body) when invalid items meant nothing was written; 200 for a dry
         run, whose body reports what would happen."""

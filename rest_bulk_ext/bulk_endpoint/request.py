@@ -11,7 +11,9 @@ touch ``request`` directly: the view's hooks do (``get_queryset``,
 """
 
 from dataclasses import dataclass, field
+from typing import Any
 
+from ..engine.types import BulkResult
 from ..signals import bulk_operation_finished, send_chunk_written, send_operation_finished
 from .csv_input import csv_items, json_items
 from .filters import apply_bulk_filters
@@ -60,7 +62,7 @@ def bulk_items(ctx, bulk_request):
     return json_items(bulk_request.items)
 
 
-def run_bulk_request(view, bulk_request, *, job=None, **engine_kwargs):
+def run_bulk_request(view: Any, bulk_request: BulkRequest, *, job: Any = None, **engine_kwargs: Any) -> BulkResult:
     """Carry out a write (create/update/replace/upsert/delete) through
     ``view`` and return the engine's ``BulkResult``.
 
@@ -132,7 +134,7 @@ def bulk_retrieve_queryset(view, options):
     return apply_bulk_filters(queryset, view, options.get("filters"))
 
 
-def run_bulk_retrieve(view, bulk_request):
+def run_bulk_retrieve(view: Any, bulk_request: BulkRequest) -> dict:
     """The inline ``bulk_get`` body: ``{"count", "results", "is_async": False}``,
     each row serialized by the view's serializer."""
     queryset = view.get_bulk_retrieve_queryset(bulk_request.options)

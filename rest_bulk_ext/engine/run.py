@@ -12,6 +12,7 @@ from their start, so ``items`` should be a list or a factory), the chunk in
 non-atomic mode. See docs/concurrency.md.
 """
 
+from collections.abc import Callable, Iterable
 from contextlib import nullcontext
 from itertools import islice
 
@@ -27,7 +28,7 @@ from .dry_run import run_dry
 from .errors import BulkCancelled
 from .gc_pause import gc_paused
 from .operations import CreateOperation, ReplaceOperation, UpdateOperation
-from .types import BulkResult, Operation
+from .types import BulkContext, BulkResult, ChunkResult, Item, Operation
 from .upsert import UpsertOperation
 
 OPERATION_CLASSES = {
@@ -56,8 +57,15 @@ def iter_chunks(items, size):
 
 
 def run_bulk_operation(
-    ctx, items, *, skip_chunks=0, on_chunk=None, should_stop=None, progress=None, total_items=None
-):
+    ctx: BulkContext,
+    items: Iterable[Item] | Callable[[], Iterable[Item]],
+    *,
+    skip_chunks: int = 0,
+    on_chunk: Callable[[ChunkResult], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    progress: Callable[..., None] | None = None,
+    total_items: int | None = None,
+) -> BulkResult:
     """Validate and write ``items`` as ``ctx.operation``; return a ``BulkResult``.
 
     ``items``: a list of ``Item``, a callable returning a fresh iterator of

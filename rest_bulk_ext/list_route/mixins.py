@@ -28,10 +28,15 @@ The drf-extensions names (``partial_update_bulk``, ``destroy_bulk`` and the
 the package.
 """
 
+from typing import Any
+
 from django.db import router
+from django.db.models import QuerySet
 from django.utils.decorators import classonlymethod
 from rest_framework import status
+from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import Serializer
 
 from ..engine.db.errors import translate_database_errors
 from ..exceptions import ExpectedRowsMismatch, TooManyRows
@@ -81,19 +86,19 @@ class BulkOperationBaseMixin:
         # Django's HTML error page.
         return super().handle_exception(as_api_exception(exc))
 
-    def get_bulk_queryset(self):
+    def get_bulk_queryset(self) -> QuerySet:
         """The rows a bulk operation acts on. Override to narrow them further;
         rows outside ``get_queryset()`` must never be included."""
         return self.filter_queryset(self.get_queryset())
 
-    def check_bulk_operation(self, request):
+    def check_bulk_operation(self, request: Request) -> None:
         """Raise unless the request may run a bulk operation (by default: the
         guard header, and every query parameter narrowing the rows). Override
         to add conditions; call ``super()``."""
         bulk_headers.check_bulk_guard_header(request)
         self.check_bulk_query_params(request)
 
-    def check_bulk_query_params(self, request):
+    def check_bulk_query_params(self, request: Request) -> None:
         """400 naming each query parameter that would not narrow the rows
         (see ``rest_bulk_ext.list_route.query_params``) unless
         ``bulk_strict_query_params``/``BULK_STRICT_QUERY_PARAMS`` is off.
@@ -101,19 +106,19 @@ class BulkOperationBaseMixin:
         in ``bulk_allowed_query_params``)."""
         check_query_params(self, request, self.get_queryset())
 
-    def get_bulk_max_rows(self):
+    def get_bulk_max_rows(self) -> int | None:
         """The most rows one operation may touch, ``None`` for no limit
         (default: ``DEFAULT_BULK_OPERATION_MAX_ROWS``). Override per view."""
         return extensions_api_settings.DEFAULT_BULK_OPERATION_MAX_ROWS
 
-    def check_bulk_row_count(self, count, expected, max_rows):
+    def check_bulk_row_count(self, count: int, expected: int | None, max_rows: int | None) -> None:
         """Raise ``TooManyRows`` (400) or ``ExpectedRowsMismatch`` (412)."""
         if max_rows is not None and count > max_rows:
             raise TooManyRows(count, max_rows)
         if expected is not None and count != expected:
             raise ExpectedRowsMismatch(expected, count)
 
-    def check_bulk_object_permissions(self, request, queryset):
+    def check_bulk_object_permissions(self, request: Request, queryset: QuerySet) -> None:
         """Check every row of ``queryset`` with ``check_object_permissions``
         when a permission class implements ``has_object_permission`` and
         ``bulk_check_object_permissions`` is true."""
@@ -158,7 +163,7 @@ class BulkOperationBaseMixin:
         with translate_database_errors():
             return retry_transient(queryset.db, attempt)
 
-    def lock_bulk_rows(self, queryset):
+    def lock_bulk_rows(self, queryset: QuerySet) -> list | None:
         """Lock the rows about to be written in primary-key order and return
         their keys, or ``None`` where no lock is needed (SQLite holds the
         write lock for the whole transaction). Concurrent bulk writes over
@@ -169,7 +174,7 @@ class BulkOperationBaseMixin:
 
         return lock_queryset(queryset)
 
-    def get_bulk_success_response(self, affected):
+    def get_bulk_success_response(self, affected: int) -> Response:
         """The answer to a successful write: 204 with ``X-Bulk-Affected-Rows``."""
         return Response(
             status=status.HTTP_204_NO_CONTENT,
@@ -225,7 +230,7 @@ class ListUpdateModelMixin(BulkOperationBaseMixin):
         view's context). Override to use another serializer for bulk PATCH."""
         return self.get_serializer(partial=True)
 
-    def get_update_bulk_dict(self, serializer, data):
+    def get_update_bulk_dict(self, serializer: Serializer, data: Any) -> dict:
         """``{model_field: value}`` for ``QuerySet.update()``, every value
         validated by its serializer field. Override to add or rename columns;
         raise ``ValidationError`` for bad input."""
@@ -233,7 +238,7 @@ class ListUpdateModelMixin(BulkOperationBaseMixin):
         values = validate_update_values(serializer, data, model=model)
         return add_auto_now_values(model, values)
 
-    def perform_bulk_update(self, queryset, update_bulk_dict):
+    def perform_bulk_update(self, queryset: QuerySet, update_bulk_dict: dict) -> int:
         """Write the rows and return how many were written; runs inside the
         transaction. Override to change how the UPDATE is issued."""
         pinned = self.pin_bulk_rows(queryset, "post_save_bulk", ListUpdateModelMixin.post_save_bulk)
@@ -243,11 +248,11 @@ class ListUpdateModelMixin(BulkOperationBaseMixin):
             self.post_save_bulk(pinned, update_bulk_dict)
         return affected
 
-    def pre_save_bulk(self, queryset, update_bulk_dict):
+    def pre_save_bulk(self, queryset: QuerySet, update_bulk_dict: dict) -> None:
         """Called inside the transaction just before the UPDATE; may change
         ``update_bulk_dict``. An exception rolls everything back."""
 
-    def post_save_bulk(self, queryset, update_bulk_dict):
+    def post_save_bulk(self, queryset: QuerySet, update_bulk_dict: dict) -> None:
         """Called inside the transaction after the UPDATE with the rows that
         were written (even those the update moved out of the filter). An
         exception rolls the write back. Overriding it costs one query."""
@@ -277,7 +282,7 @@ class ListDestroyModelMixin(BulkOperationBaseMixin):
         self.check_bulk_operation(request)
         return self.run_bulk_operation(request, queryset, self.perform_bulk_destroy)
 
-    def perform_bulk_destroy(self, queryset):
+    def perform_bulk_destroy(self, queryset: QuerySet) -> int:
         """Delete the rows and return how many rows of the view's model went;
         runs inside the transaction. Override to soft-delete, for example."""
         pinned = self.pin_bulk_rows(queryset, "post_delete_bulk", ListDestroyModelMixin.post_delete_bulk)
@@ -287,11 +292,11 @@ class ListDestroyModelMixin(BulkOperationBaseMixin):
             self.post_delete_bulk(pinned)
         return per_model.get(queryset.model._meta.label, 0)
 
-    def pre_delete_bulk(self, queryset):
+    def pre_delete_bulk(self, queryset: QuerySet) -> None:
         """Called inside the transaction just before the DELETE. An exception
         rolls everything back."""
 
-    def post_delete_bulk(self, queryset):
+    def post_delete_bulk(self, queryset: QuerySet) -> None:
         """Called inside the transaction after the DELETE with a queryset of
         the deleted rows (empty now); their primary keys are in
         ``self.bulk_pinned_pks``, e.g. to clear caches or files. An exception
