@@ -38,19 +38,19 @@ class Borrowed(NamedTuple):
 BORROWED: tuple[Borrowed, ...] = (
     # Django
     Borrowed(
-        "Django", "QuerySet._raw_delete(using)", "engine/writes.py",
+        "Django", "QuerySet._raw_delete(using)", "engine/db/insert_delete.py",
         "one DELETE without loading rows when the Collector says a fast delete is safe (Django's own fast path)",
     ),
     Borrowed(
-        "Django", "Collector(using, origin).can_fast_delete(queryset)", "engine/writes.py",
+        "Django", "Collector(using, origin).can_fast_delete(queryset)", "engine/db/insert_delete.py",
         "decide, as QuerySet.delete() does, whether signals or cascades need the rows loaded",
     ),
     Borrowed(
-        "Django", "Manager._insert(objs, fields, returning_fields, using)", "engine/writes.py",
+        "Django", "Manager._insert(objs, fields, returning_fields, using)", "engine/db/insert_delete.py",
         "insert one row and read back its database-generated fields where bulk_create cannot return them",
     ),
     Borrowed(
-        "Django", "sql.DeleteQuery, Query.clone(), Query.get_compiler(), Query.sql_with_params()", "engine/writes.py",
+        "Django", "sql.DeleteQuery, Query.clone(), Query.get_compiler(), Query.sql_with_params()", "engine/db/insert_delete.py",
         "DELETE ... RETURNING and DELETE with a subquery in one statement, which the ORM does not expose",
     ),
     Borrowed(
@@ -58,17 +58,17 @@ BORROWED: tuple[Borrowed, ...] = (
         "know whether get_queryset() narrows the table before an upsert (rows outside it must not be taken over)",
     ),
     Borrowed(
-        "Django", "QuerySet._db", "list_operations.py",
+        "Django", "QuerySet._db", "list_route/mixins.py",
         "the alias set by .using(), which Django has no public accessor for",
     ),
     Borrowed(
         "Django", "Options.db_returning_fields, Options.total_unique_constraints",
-        "engine/writes.py, upsert_targets.py", "which columns an INSERT returns; the unique sets an upsert may target",
+        "engine/db/insert_delete.py, bulk_endpoint/targets.py", "which columns an INSERT returns; the unique sets an upsert may target",
     ),
     Borrowed(
         "Django", "connection.features.can_return_rows_from_bulk_insert, .max_query_params; "
-        "connection.ops.get_db_converters, .integer_field_range", "engine/writes.py, engine/fast_update.py, "
-        "bulk_filters.py", "per-database batch sizes, RETURNING support, value conversion and range checks",
+        "connection.ops.get_db_converters, .integer_field_range", "engine/db/insert_delete.py, engine/db/update.py, "
+        "bulk_endpoint/filters.py", "per-database batch sizes, RETURNING support, value conversion and range checks",
     ),
     # DRF
     Borrowed(
@@ -88,7 +88,7 @@ BORROWED: tuple[Borrowed, ...] = (
         "pin the active time zone once per chunk instead of once per value",
     ),
     Borrowed(
-        "DRF", "rest_framework.fields.get_error_detail", "engine/fast_validation.py, field_values.py",
+        "DRF", "rest_framework.fields.get_error_detail", "engine/fast_validation.py, list_route/update_values.py",
         "turn a Django ValidationError into DRF's error detail exactly as DRF does",
     ),
     Borrowed(

@@ -221,7 +221,7 @@ def ndjson_upload(request):
 
 def read_csv_upload(request, operation, lookup_key):
     """``(file, CsvInfo)`` for the multipart ``file`` field, its structure
-    checked and its rows counted (see ``item_sources.inspect_csv``)."""
+    checked and its rows counted (see ``csv_input.inspect_csv``)."""
     files = request.FILES.getlist("file")
     if len(files) != 1:
         raise serializers.ValidationError(

@@ -1,7 +1,7 @@
 """Retrying a transaction that a concurrent writer made fail.
 
 A deadlock, a serialization failure or a lock wait that timed out
-(``db_errors.transient_error_kind``) says nothing about the request: the
+(``engine.db.errors.transient_error_kind``) says nothing about the request: the
 same transaction, tried again, usually goes through. ``retry_transient``
 runs a whole transaction again, a bounded number of times, after a random
 pause ("full jitter": two requests that collided do not collide again in

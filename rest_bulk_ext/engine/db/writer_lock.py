@@ -18,7 +18,7 @@ from contextlib import contextmanager
 
 from django.db import OperationalError, connections
 
-# MySQL error code of a lock wait timeout: retried, then a 503 (db_errors).
+# MySQL error code of a lock wait timeout: retried, then a 503 (engine/db/errors.py).
 MYSQL_LOCK_WAIT_TIMEOUT = 1205
 MYSQL_WAIT_SECONDS = 50  # InnoDB's default innodb_lock_wait_timeout
 
