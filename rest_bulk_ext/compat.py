@@ -50,7 +50,8 @@ BORROWED: tuple[Borrowed, ...] = (
         "insert one row and read back its database-generated fields where bulk_create cannot return them",
     ),
     Borrowed(
-        "Django", "sql.DeleteQuery, Query.clone(), Query.get_compiler(), Query.sql_with_params()", "engine/db/insert_delete.py",
+        "Django", "sql.DeleteQuery, Query.clone(), Query.get_compiler(), Query.sql_with_params()",
+        "engine/db/insert_delete.py",
         "DELETE ... RETURNING and DELETE with a subquery in one statement, which the ORM does not expose",
     ),
     Borrowed(
@@ -63,7 +64,8 @@ BORROWED: tuple[Borrowed, ...] = (
     ),
     Borrowed(
         "Django", "Options.db_returning_fields, Options.total_unique_constraints",
-        "engine/db/insert_delete.py, bulk_endpoint/targets.py", "which columns an INSERT returns; the unique sets an upsert may target",
+        "engine/db/insert_delete.py, bulk_endpoint/targets.py",
+        "which columns an INSERT returns; the unique sets an upsert may target",
     ),
     Borrowed(
         "Django", "connection.features.can_return_rows_from_bulk_insert, .max_query_params; "
