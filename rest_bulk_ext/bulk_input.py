@@ -176,10 +176,12 @@ def check_item_shapes(operation, items):
     """400 listing the items that are not objects (ids for a delete): such an
     item cannot even be looked at, let alone validated."""
     if operation == "bulk_delete":
-        expected = _("an id (a number or a string)")
+        expected = _("an id (a number or a string) or an object")
 
         def well_shaped(item):
-            return isinstance(item, (int, str)) and not isinstance(item, bool)
+            # An object names the row by its id key and may carry the
+            # version read (``bulk_version_field``).
+            return isinstance(item, (int, str, dict)) and not isinstance(item, bool)
     else:
         expected = _("an object")
 

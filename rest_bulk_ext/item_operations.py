@@ -17,6 +17,7 @@ from .request_errors import as_api_exception, guard_parsers
 from .schemas import BulkSchema
 from .settings import extensions_api_settings
 from .upsert_targets import resolve_unique_fields, resolve_update_fields
+from .versioning import BulkVersionMixin
 
 OPERATION_BY_METHOD = {
     "GET": "bulk_get",
@@ -28,7 +29,7 @@ OPERATION_BY_METHOD = {
 }
 
 
-class BulkOperationsMixin:
+class BulkOperationsMixin(BulkVersionMixin):
     """Adds ``{list}/bulk/`` to a ``GenericViewSet``: retrieve (GET), create
     (POST), partial update (PATCH), replace (PUT), upsert (PATCH/PUT with
     ``unique_fields``) and delete (DELETE), from JSON or a CSV upload.
@@ -41,6 +42,8 @@ class BulkOperationsMixin:
     permission checks), ``bulk_delete_through_queryset`` (``True``: DELETE
     calls ``get_queryset()``'s ``delete()``, as for a soft delete; default:
     only when the queryset or default manager overrides ``delete()``).
+    ``bulk_version_field`` / ``bulk_require_version``: per-row optimistic
+    concurrency (``versioning.py``).
     """
 
     schema = BulkSchema()
@@ -227,6 +230,8 @@ class BulkOperationsMixin:
             check_object_permission=self.get_bulk_object_permission_check(),
             delete_through_queryset=getattr(self, "bulk_delete_through_queryset", None),
             dry_run=bool(options.get("dry_run")),
+            version_field=self.get_bulk_version_field(),
+            require_version=self.get_bulk_require_version(),
         )
 
     def get_bulk_retrieve_queryset(self, options):

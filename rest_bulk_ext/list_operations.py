@@ -42,6 +42,7 @@ from .request_errors import as_api_exception, guard_parsers
 from .schemas import BulkSchema
 from .settings import extensions_api_settings
 from .strict_query_params import check_query_params
+from .versioning import BulkVersionMixin, version_bump
 
 # Actions that mark the list route in a router's actions map.
 LIST_ROUTE_ACTIONS = frozenset({"list", "create"})
@@ -63,7 +64,7 @@ def write_database(queryset):
     return explicit or router.db_for_write(queryset.model)
 
 
-class BulkOperationBaseMixin:
+class BulkOperationBaseMixin(BulkVersionMixin):
     """What bulk PATCH and DELETE share: the guard header, the row-count
     headers, object permissions, the transaction and the 204 answer."""
 
@@ -231,7 +232,8 @@ class ListUpdateModelMixin(BulkOperationBaseMixin):
         raise ``ValidationError`` for bad input."""
         model = self.get_queryset().model
         values = validate_update_values(serializer, data, model=model)
-        return add_auto_now_values(model, values)
+        # An integer version goes up with every write, whatever the body says.
+        return {**add_auto_now_values(model, values), **version_bump(model, self.get_bulk_version_field())}
 
     def perform_bulk_update(self, queryset, update_bulk_dict):
         """Write the rows and return how many were written; runs inside the

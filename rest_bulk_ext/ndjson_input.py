@@ -109,9 +109,9 @@ def _line_value(number, raw):
 
 def _shape_error(operation, number, value):
     if operation == "bulk_delete":
-        if isinstance(value, (int, str)) and not isinstance(value, bool):
+        if isinstance(value, (int, str, dict)) and not isinstance(value, bool):
             return None
-        expected = _("an id (a number or a string)")
+        expected = _("an id (a number or a string) or an object")
     else:
         if isinstance(value, dict):
             return None

@@ -86,15 +86,18 @@ def _insert_one_by_one(model, objs, using):
         obj._state.db = using
 
 
-def delete_pks(model, pks, using):
+def delete_pks(model, pks, using, condition=None):
     """Delete by primary key: one raw ``DELETE`` when no cascade, ``SET
     NULL`` or delete signal needs Django's collector, else
-    ``QuerySet.delete()`` (which collects, cascades and sends signals)."""
+    ``QuerySet.delete()`` (which collects, cascades and sends signals).
+    ``condition``: a further ``filter()`` argument (a version check).
+    Returns the number of ``model`` rows deleted."""
     queryset = model._base_manager.using(using).filter(pk__in=pks)
+    if condition is not None:
+        queryset = queryset.filter(condition)
     if Collector(using=using, origin=queryset).can_fast_delete(queryset):
-        queryset._raw_delete(using)
-    else:
-        queryset.delete()
+        return queryset._raw_delete(using)
+    return queryset.delete()[1].get(model._meta.label, 0)
 
 
 def supports_delete_returning(connection):
