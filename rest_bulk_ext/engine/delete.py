@@ -11,7 +11,7 @@ from .operations import Operation
 from .rows import Row
 from .soft_delete import delete_through_queryset, deletes_through_queryset
 from .uniqueness import key_value
-from .versions import fail_stale, version_filter
+from .versions import fail_stale, version_condition_sql, version_filter
 from .writes import (
     NARROWABLE_ERRORS,
     can_delete_directly,
@@ -53,12 +53,13 @@ class DeleteOperation(Operation):
         wanted = self.finder.lookup_values(rows)
         if wanted:
             queryset = self.direct_queryset(wanted)
+            recheck = self.recheck_condition(wanted)
             attname = "pk" if self.ctx.lookup_field == "pk" else self.finder.model_field.attname
             lock_before_delete(queryset)
             if narrow:
                 try:
                     with transaction.atomic(using=self.using):
-                        found = delete_returning(queryset, attname, self.using)
+                        found = delete_returning(queryset, attname, self.using, recheck)
                 except NARROWABLE_ERRORS as exc:
                     if transient_error_kind(exc) or api_error_for(exc) is None:
                         raise
@@ -68,7 +69,7 @@ class DeleteOperation(Operation):
                     write_narrowed([row for row in wanted if row.errors is None], self.write, self.using)
                     return self.chunk_result(number, rows)
             else:
-                found = delete_returning(queryset, attname, self.using)
+                found = delete_returning(queryset, attname, self.using, recheck)
             found = {key_value(value, self.fold): pk for value, pk in found.items()}
             stale = self.stale_keys(wanted, found)
             for row, value in wanted.items():
@@ -94,6 +95,25 @@ class DeleteOperation(Operation):
         if plain:
             condition = Q(condition) | Q(**{f"{self.ctx.lookup_field}__in": plain})
         return self.ctx.queryset.filter(condition)
+
+    def recheck_condition(self, wanted):
+        """On PostgreSQL, the version condition again on the ``DELETE``'s
+        own rows (``writes.delete_returning``); else ``None``."""
+        if self.versions is None or connections[self.using].vendor != "postgresql":
+            return None
+        versioned = [(value, row.version) for row, value in wanted.items() if row.version is not None]
+        if not versioned:
+            return None
+        sql, params = version_condition_sql(self.versions, self.finder.model_field, versioned, self.using)
+        plain = [value for row, value in wanted.items() if row.version is None]
+        if plain:
+            # Unversioned items of the chunk are not rechecked.
+            connection = connections[self.using]
+            quote = connection.ops.quote_name
+            column = f"{quote(self.model._meta.db_table)}.{quote(self.finder.model_field.column)}"
+            sql = f"({sql} OR {column} = ANY(%s))"
+            params = (*params, [self.finder.model_field.get_db_prep_value(v, connection) for v in plain])
+        return sql, params
 
     def stale_keys(self, wanted, found):
         """Among the versioned items the ``DELETE`` did not remove, the keys

@@ -149,3 +149,16 @@ def version_filter(check, key_field, pairs):
 
     key = "pk" if key_field.primary_key else key_field.attname
     return VersionMatches(F(key), F(check.attname), list(pairs), key_field, check.field)
+
+
+def version_condition_sql(check, key_field, pairs, using):
+    """``version_filter`` as ``(sql, params)`` on the model's table itself,
+    for a statement whose target row must be rechecked: PostgreSQL
+    re-evaluates a ``DELETE``'s own ``WHERE`` on a row a concurrent
+    transaction changed, not a subquery's."""
+    from django.db import connections
+    from django.db.models.sql import Query
+
+    query = Query(check.ctx.model)
+    expression = version_filter(check, key_field, pairs).resolve_expression(query)
+    return expression.as_sql(query.get_compiler(using), connections[using])

@@ -114,7 +114,7 @@ def can_delete_directly(queryset, using):
     return Collector(using=using, origin=queryset).can_fast_delete(queryset)
 
 
-def delete_returning(queryset, lookup_attname, using):
+def delete_returning(queryset, lookup_attname, using, recheck=None):
     """Delete the rows of ``queryset`` in one ``DELETE … RETURNING`` and
     return ``{lookup value: pk}`` of the rows deleted. On PostgreSQL the
     rows are locked in primary-key order first, in the same statement.
@@ -122,7 +122,9 @@ def delete_returning(queryset, lookup_attname, using):
     A queryset over its own table only (the ids, plus a scope on a local
     column) becomes Django's own ``DELETE … WHERE``; one that joins (a scope
     through a relation) becomes ``pk IN (subquery)``, wrapped in a derived
-    table so MariaDB accepts a subquery on the table it deletes from."""
+    table so MariaDB accepts a subquery on the table it deletes from.
+    ``recheck``: ``(sql, params)`` of a condition on the table's own row
+    that PostgreSQL must re-evaluate after a lock wait (a version check)."""
     connection = connections[using]
     quote = connection.ops.quote_name
     meta = queryset.model._meta
@@ -144,6 +146,11 @@ def delete_returning(queryset, lookup_attname, using):
         )
         subquery, params = locking.query.sql_with_params()
         sql = f"DELETE FROM {table} WHERE {pk} IN ({subquery})"
+        if recheck is not None:
+            # The subquery's conditions are not rechecked on a row another
+            # transaction changed while this one waited for its lock; the
+            # DELETE's own are (a version check).
+            sql, params = f"{sql} AND {recheck[0]}", (*params, *recheck[1])
     elif compiler.single_alias and not compiler.contains_self_reference_subquery:
         sql, params = compiler.as_sql()
     else:
