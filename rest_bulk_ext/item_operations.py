@@ -132,7 +132,9 @@ class BulkOperationsMixin(BulkVersionMixin):
         if bulk_input.is_ndjson_upload(request):
             # Options first: checking them is cheap, reading the file is not.
             options = self.get_bulk_options(operation, {})
-            file, count = ndjson_input.read_ndjson_upload(bulk_input.ndjson_upload(request), operation)
+            file, count = ndjson_input.read_ndjson_upload(
+                bulk_input.ndjson_upload(request), operation, delete_objects=bool(self.get_bulk_version_field())
+            )
             return BulkRequest(operation, "ndjson", file=file, options=options, total_items=count)
         if bulk_input.is_multipart(request):
             # Options first: checking them is cheap, reading the file is not.
@@ -141,7 +143,9 @@ class BulkOperationsMixin(BulkVersionMixin):
             return BulkRequest(operation, "csv", file=file, options=options, total_items=info.row_count)
         if not bulk_input.has_body(request):
             raise bulk_input.body_error(_("The request has no body: send a JSON list of items or a CSV file."))
-        items, body_options = bulk_input.read_json_items(operation, request.data)
+        items, body_options = bulk_input.read_json_items(
+            operation, request.data, delete_objects=bool(self.get_bulk_version_field())
+        )
         options = self.get_bulk_options(operation, body_options)
         return BulkRequest(operation, "json", items=items, options=options, total_items=len(items))
 

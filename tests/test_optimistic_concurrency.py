@@ -156,7 +156,12 @@ def test_upsert_updates_only_a_fresh_row_and_creates_new_keys(api_client):
 @pytest.mark.parametrize("prefix", ["docs", "permission-docs"])
 def test_delete_removes_only_rows_with_the_version_read(api_client, prefix):
     docs = make_docs(3, version=2)
-    items = [{"id": docs[0].pk, "version": 2}, {"id": docs[1].pk, "version": 1}, docs[2].pk, {"id": 10**9, "version": 1}]
+    items = [
+        {"id": docs[0].pk, "version": 2},
+        {"id": docs[1].pk, "version": 1},
+        docs[2].pk,
+        {"id": 10**9, "version": 1},
+    ]
 
     response = api_client.delete(f"/version-test/{prefix}/bulk/?atomic=false", items, format="json")
 
@@ -273,7 +278,11 @@ def test_a_dry_run_reports_stale_without_writing(api_client):
     [
         ("patch", "", lambda docs: [{"id": doc.pk, "title": f"n{doc.pk}", "version": 1} for doc in docs]),
         ("put", "", lambda docs: [{"id": doc.pk, "title": f"n{doc.pk}", "version": 1} for doc in docs]),
-        ("patch", "unique_fields=title&", lambda docs: [{"title": doc.title, "body": "n", "version": 1} for doc in docs]),
+        (
+            "patch",
+            "unique_fields=title&",
+            lambda docs: [{"title": doc.title, "body": "n", "version": 1} for doc in docs],
+        ),
         ("delete", "", lambda docs: [{"id": doc.pk, "version": 1} for doc in docs]),
     ],
 )
