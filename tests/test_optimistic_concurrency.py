@@ -284,6 +284,7 @@ def test_a_dry_run_reports_stale_without_writing(api_client):
             lambda docs: [{"title": doc.title, "body": "n", "version": 1} for doc in docs],
         ),
         ("delete", "", lambda docs: [{"id": doc.pk, "version": 1} for doc in docs]),
+        ("delete", "", lambda docs: [doc.pk for doc in docs]),
     ],
 )
 @pytest.mark.parametrize("atomic", ["true", "false"])
@@ -293,8 +294,11 @@ def test_version_checks_add_no_query_per_chunk(api_client, settings, method, que
         VersionedDoc.objects.all().delete()
         docs = make_docs(30)
         with CaptureQueriesContext(connection) as ctx:
+            data = items(docs)
+            if prefix == "plain-docs" and method == "delete":
+                data = [doc.pk for doc in docs]  # a view without versions takes ids only
             response = getattr(api_client, method)(
-                f"/version-test/{prefix}/bulk/?{query}atomic={atomic}", items(docs), format="json"
+                f"/version-test/{prefix}/bulk/?{query}atomic={atomic}", data, format="json"
             )
         assert response.status_code == 200, response.data
         assert response.data["error_count"] == 0
