@@ -304,3 +304,16 @@ def test_version_checks_add_no_query_per_chunk(api_client, settings, method, que
         assert response.data["error_count"] == 0
         counts.append(len(ctx.captured_queries))
     assert counts[0] == counts[1]
+
+
+def test_upsert_update_fields_naming_the_version_still_only_bumps_it(api_client):
+    VersionedDoc.objects.create(title="k1", body="old", version=3)
+
+    response = api_client.patch(
+        "/version-test/writable-docs/bulk/?unique_fields=title&update_fields=body,version",
+        [{"title": "k1", "body": "new", "version": 3}],
+        format="json",
+    )
+
+    assert response.status_code == 200, response.data
+    assert {doc.title: (doc.body, doc.version) for doc in VersionedDoc.objects.all()} == {"k1": ("new", 4)}

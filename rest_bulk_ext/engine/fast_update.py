@@ -130,6 +130,10 @@ def _update_batches(connection, model, fields, pairs, version=None):
 
 def _update_versioned(model, fields, pairs, using, version):
     connection = connections[using]
+    if version.increment:
+        # The statement sets an integer version itself (``update_fields``
+        # naming it must not write the client's value too).
+        fields = [field for field in fields if field is not version.field]
     checked = [(pk, obj) for pk, obj in pairs if pk in version.expected]
     unchecked = [(pk, obj) for pk, obj in pairs if pk not in version.expected]
     touched = {pk for pk, _obj in unchecked}
