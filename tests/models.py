@@ -5,3 +5,4 @@ from .models_queryset import *  # noqa: F401,F403
 from .models_items import *  # noqa: F401,F403
 from .models_jobs import *  # noqa: F401,F403
 from .models_operations import *  # noqa: F401,F403
+from .models_version import *  # noqa: F401,F403

@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("tests.urls_jobs")),
     path("", include("tests.urls_operations")),
     path("", include("tests.urls_security")),
+    path("", include("tests.urls_version")),
 ]

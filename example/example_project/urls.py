@@ -3,11 +3,12 @@ from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 from rest_framework.schemas import get_schema_view
 
-from ledger.views import CustomerViewSet, TxnViewSet
+from ledger.views import CustomerViewSet, DocumentViewSet, TxnViewSet
 
 router = DefaultRouter()
 router.register("customers", CustomerViewSet)
 router.register("txns", TxnViewSet)
+router.register("documents", DocumentViewSet)
 
 urlpatterns = [
     path("admin/", admin.site.urls),

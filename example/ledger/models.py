@@ -21,3 +21,15 @@ class Txn(models.Model):
 
     class Meta:
         ordering = ["id"]
+
+
+class Document(models.Model):
+    """A versioned row: ``/api/documents/bulk/`` writes an item only if its
+    ``version`` is still the one the client read (``bulk_version_field``)."""
+
+    title = models.CharField(max_length=200)
+    body = models.TextField(blank=True, default="")
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["id"]

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from .models import Customer, Txn
+from .models import Customer, Document, Txn
 
 
 class CustomerSerializer(serializers.ModelSerializer):
@@ -18,3 +18,11 @@ class TxnSerializer(serializers.ModelSerializer):
         if value == 0:
             raise serializers.ValidationError("A transaction moves money: amount cannot be 0.")
         return value
+
+
+class DocumentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Document
+        fields = ["id", "title", "body", "version"]
+        # Compared by the bulk endpoint, set by the server: never written.
+        read_only_fields = ["version"]

@@ -2,8 +2,8 @@ from rest_framework import viewsets
 
 from rest_bulk_ext.mixins import BulkOperationsMixin, ListDestroyModelMixin, ListUpdateModelMixin
 
-from .models import Customer, Txn
-from .serializers import CustomerSerializer, TxnSerializer
+from .models import Customer, Document, Txn
+from .serializers import CustomerSerializer, DocumentSerializer, TxnSerializer
 
 
 class CustomerViewSet(ListUpdateModelMixin, ListDestroyModelMixin, BulkOperationsMixin, viewsets.ModelViewSet):
@@ -22,3 +22,13 @@ class TxnViewSet(BulkOperationsMixin, viewsets.ModelViewSet):
     serializer_class = TxnSerializer
     filterset_fields = ["customer", "kind"]
     bulk_upsert_unique_fields = [("ref",)]
+
+
+class DocumentViewSet(ListUpdateModelMixin, BulkOperationsMixin, viewsets.ModelViewSet):
+    """Documents with optimistic concurrency: a bulk update or delete item
+    carrying ``version`` is written only if the row still has it."""
+
+    queryset = Document.objects.order_by("id")
+    serializer_class = DocumentSerializer
+    filterset_fields = ["title"]
+    bulk_version_field = "version"

@@ -18,12 +18,13 @@ from ..object_permissions import needs_object_permission_checks
 from ..request_errors import as_api_exception, guard_parsers
 from ..schemas import BulkSchema
 from ..settings import extensions_api_settings
+from ..versioning import BulkVersionMixin
 from . import ndjson_input, request_input as bulk_input
 from .request import BulkRequest, bulk_retrieve_queryset, run_bulk_request, run_bulk_retrieve
 from .targets import resolve_unique_fields, resolve_update_fields
 
 
-class BulkOperationsMixin:
+class BulkOperationsMixin(BulkVersionMixin):
     """Adds ``{list}/bulk/`` to a ``GenericViewSet``: retrieve (GET), create
     (POST), partial update (PATCH), replace (PUT), upsert (PATCH/PUT with
     ``unique_fields``) and delete (DELETE), from JSON or a CSV upload.
@@ -36,6 +37,8 @@ class BulkOperationsMixin:
     permission checks), ``bulk_delete_through_queryset`` (``True``: DELETE
     calls ``get_queryset()``'s ``delete()``, as for a soft delete; default:
     only when the queryset or default manager overrides ``delete()``).
+    ``bulk_version_field`` / ``bulk_require_version``: per-row optimistic
+    concurrency (``versioning.py``).
     """
 
     schema = BulkSchema()
@@ -127,7 +130,9 @@ class BulkOperationsMixin:
         if bulk_input.is_ndjson_upload(request):
             # Options first: checking them is cheap, reading the file is not.
             options = self.get_bulk_options(operation, {})
-            file, count = ndjson_input.read_ndjson_upload(bulk_input.ndjson_upload(request), operation)
+            file, count = ndjson_input.read_ndjson_upload(
+                bulk_input.ndjson_upload(request), operation, delete_objects=bool(self.get_bulk_version_field())
+            )
             return BulkRequest(operation, "ndjson", file=file, options=options, total_items=count)
         if bulk_input.is_multipart(request):
             # Options first: checking them is cheap, reading the file is not.
@@ -138,7 +143,9 @@ class BulkOperationsMixin:
             )
         if not bulk_input.has_body(request):
             raise bulk_input.body_error(_("The request has no body: send a JSON list of items or a CSV file."))
-        items, body_options = bulk_input.read_json_items(operation, request.data)
+        items, body_options = bulk_input.read_json_items(
+            operation, request.data, delete_objects=bool(self.get_bulk_version_field())
+        )
         options = self.get_bulk_options(operation, body_options)
         return BulkRequest(operation, "json", items=items, options=options, total_items=len(items))
 
@@ -227,6 +234,8 @@ class BulkOperationsMixin:
             check_object_permission=self.get_bulk_object_permission_check(),
             delete_through_queryset=getattr(self, "bulk_delete_through_queryset", None),
             dry_run=bool(options.get("dry_run")),
+            version_field=self.get_bulk_version_field(),
+            require_version=self.get_bulk_require_version(),
         )
 
     def get_bulk_retrieve_queryset(self, options: dict) -> QuerySet:

@@ -102,11 +102,14 @@ def _line_value(number, raw):
         raise ValueError(message.format(line=number, error=getattr(exc, "msg", exc))) from None
 
 
-def _shape_error(operation, number, value):
+def _shape_error(operation, number, value, delete_objects=False):
     if operation == Operation.DELETE:
-        if isinstance(value, (int, str)) and not isinstance(value, bool):
+        shapes = (int, str, dict) if delete_objects else (int, str)
+        if isinstance(value, shapes) and not isinstance(value, bool):
             return None
-        expected = _("an id (a number or a string)")
+        expected = (
+            _("an id (a number or a string) or an object") if delete_objects else _("an id (a number or a string)")
+        )
     else:
         if isinstance(value, dict):
             return None
@@ -118,7 +121,7 @@ def _shape_error(operation, number, value):
     )
 
 
-def inspect_ndjson(file, *, operation, max_rows=None):
+def inspect_ndjson(file, *, operation, max_rows=None, delete_objects=False):
     """Check every line of an NDJSON upload and count them (blank lines
     are skipped). ``ValidationError`` (``{"file": [...]}``) for lines that
     are not JSON, or not an object (an id for a delete), or an empty file;
@@ -131,7 +134,7 @@ def inspect_ndjson(file, *, operation, max_rows=None):
         if len(errors) >= MAX_LINE_ERRORS:
             continue
         try:
-            error = _shape_error(operation, number, _line_value(number, raw))
+            error = _shape_error(operation, number, _line_value(number, raw), delete_objects)
         except ValueError as exc:
             error = str(exc)
         if error:
@@ -151,11 +154,14 @@ def ndjson_items(file):
         yield Item(index=index, data=json.loads(raw), line=number)
 
 
-def read_ndjson_upload(upload, operation):
-    """``(file, count)`` of an NDJSON body or multipart file, checked."""
+def read_ndjson_upload(upload, operation, *, delete_objects=False):
+    """``(file, count)`` of an NDJSON body or multipart file, checked;
+    ``delete_objects``: delete lines may be objects (a versioned view)."""
     limit = extensions_api_settings.BULK_CSV_MAX_FILE_SIZE
     if limit is not None and upload.size is not None and upload.size > limit:
         raise_too_large(limit)
     file = upload.file
-    count = inspect_ndjson(file, operation=operation, max_rows=extensions_api_settings.BULK_MAX_ITEMS)
+    count = inspect_ndjson(
+        file, operation=operation, max_rows=extensions_api_settings.BULK_MAX_ITEMS, delete_objects=delete_objects
+    )
     return file, count

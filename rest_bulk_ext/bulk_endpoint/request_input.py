@@ -135,13 +135,14 @@ def check_item_count(count):
         raise PayloadTooLarge(message.format(count=count, limit=limit))
 
 
-def read_json_items(operation, data):
+def read_json_items(operation, data, *, delete_objects=False):
     """``(items, body_options)`` from a parsed JSON body.
 
     POST takes a list or one object; PATCH/PUT a list or
     ``{"data": [...], "unique_fields": [...], "update_fields": [...]}``, and
     an upsert (``?unique_fields=`` in the query string) also one object;
-    DELETE a list of ids.
+    DELETE a list of ids (or of objects with the id and the version read,
+    ``delete_objects``: a view with ``bulk_version_field``).
     """
     body_options = {}
     items = data
@@ -161,7 +162,7 @@ def read_json_items(operation, data):
     if not items:
         raise body_error(_("The list of items is empty."))
     check_item_count(len(items))
-    check_item_shapes(operation, items)
+    check_item_shapes(operation, items, delete_objects=delete_objects)
     return items, body_options
 
 
@@ -173,14 +174,18 @@ def is_single_upsert_item(operation, data):
     return operation == Operation.UPSERT and not (set(data) & UPSERT_BODY_KEYS)
 
 
-def check_item_shapes(operation, items):
+def check_item_shapes(operation, items, *, delete_objects=False):
     """400 listing the items that are not objects (ids for a delete): such an
     item cannot even be looked at, let alone validated."""
     if operation == Operation.DELETE:
-        expected = _("an id (a number or a string)")
+        # With a version field an object carries the id and the version read.
+        shapes = (int, str, dict) if delete_objects else (int, str)
+        expected = (
+            _("an id (a number or a string) or an object") if delete_objects else _("an id (a number or a string)")
+        )
 
         def well_shaped(item):
-            return isinstance(item, (int, str)) and not isinstance(item, bool)
+            return isinstance(item, shapes) and not isinstance(item, bool)
     else:
         expected = _("an object")
 

@@ -126,11 +126,14 @@ def safe_data(value, depth=0):
     return safe_text(str(value))
 
 
-def item_error(item, errors):
+def item_error(item, errors, code=None):
     """The result entry for a failed item (docs/bulk-endpoint.md); its ``data``
-    is the item's, made safe (``safe_data``)."""
+    is the item's, made safe (``safe_data``). ``code`` (``"stale"``) is
+    added for failures a client handles by kind rather than by message."""
     errors = as_field_errors(errors)
     entry = {"index": item.index, "errors": errors, "error": error_summary(errors), "data": safe_data(item.data)}
+    if code is not None:
+        entry["code"] = code
     if item.line is not None:
         entry["line"] = item.line
     return entry

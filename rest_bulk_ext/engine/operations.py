@@ -16,12 +16,13 @@ from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
 
 from .db.insert_delete import insert_objects, write_narrowed
 from .db.locking import lock_pks
-from .db.update import update_rows
+from .db.update import Versioned, update_rows
 from .lookups import RowFinder
 from .rows import Row
 from .types import ChunkResult
 from .uniqueness import UniquenessChecker
 from .validation import ChunkValidator
+from .versions import VersionCheck
 
 M2M_MESSAGE = "Bulk operations cannot write many-to-many fields; set them with a separate request."
 PK_CHANGE_MESSAGE = "The primary key cannot be changed by a bulk update."
@@ -41,6 +42,7 @@ class Operation:
         self.uniqueness = UniquenessChecker(self.using)
         self._fields = {}
         self._m2m_names = {}
+        self.versions = VersionCheck.for_context(ctx)
 
     def process(self, number, items, write, narrow):
         return self.write_chunk(number, self.prepare_chunk(items, write), write, narrow)
@@ -161,9 +163,14 @@ class Operation:
     def update_instances(self, rows, fields_of):
         """One fast ``UPDATE`` per set of written fields (``auto_now``
         fields included, as ``save()`` would), after locking the rows in
-        key order (``db/locking.py``) and writing them in that order."""
+        key order (``db/locking.py``) and writing them in that order. With
+        a version field, a row the ``UPDATE`` did not touch fails as stale
+        (and is left out of ``rows``' outcomes by the caller)."""
         rows = sorted(rows, key=lambda row: row.old_pk)
-        lock_pks(self.model, [row.old_pk for row in rows], self.using)
+        versions = self.versions
+        locked = lock_pks(
+            self.model, [row.old_pk for row in rows], self.using, read=versions.attname if versions else None
+        )
         auto_now = [f for f in self.model._meta.concrete_fields if getattr(f, "auto_now", False)]
         groups = {}
         for row in rows:
@@ -174,7 +181,14 @@ class Operation:
                     fields.append(field)
             groups.setdefault(tuple(fields), []).append(row)
         for fields, group in groups.items():
-            update_rows(self.model, list(fields), [(row.old_pk, row.instance) for row in group], self.using)
+            pairs = [(row.old_pk, row.instance) for row in group]
+            if versions is None:
+                update_rows(self.model, list(fields), pairs, self.using)
+                continue
+            expected = versions.expected(group)
+            version = Versioned(versions.field, versions.increment, expected, locked)
+            touched = update_rows(self.model, list(fields), pairs, self.using, version=version)
+            versions.fail_untouched(group, touched)
 
 
 class CreateOperation(Operation):
@@ -199,10 +213,15 @@ class UpdateOperation(Operation):
 
     def prepare(self, rows):
         self.finder.attach(rows)
+        if self.versions is not None:
+            self.versions.read(rows)
+            self.versions.check_stored(rows)
         self.validate(rows, partial=self.partial)
         self.written = {}
         for row in rows:
             if row.errors is None:
+                if self.versions is not None:
+                    self.versions.drop_from_attrs(row)
                 fields = self.apply_changes(row)
                 if fields is not None:
                     self.written[row] = fields
@@ -210,7 +229,8 @@ class UpdateOperation(Operation):
     def write(self, rows):
         self.update_instances(rows, self.written.__getitem__)
         for row in rows:
-            row.pk, row.outcome = row.instance.pk, "updated"
+            if row.errors is None:
+                row.pk, row.outcome = row.instance.pk, "updated"
 
 
 class ReplaceOperation(UpdateOperation):

@@ -11,7 +11,7 @@ class Row:
     data; ``errors`` a ``{field: [messages]}`` dict once the item failed.
     """
 
-    __slots__ = ("item", "instance", "attrs", "errors", "pk", "outcome", "old_pk")
+    __slots__ = ("item", "instance", "attrs", "errors", "pk", "outcome", "old_pk", "version", "code")
 
     def __init__(self, item):
         self.item = item
@@ -21,6 +21,10 @@ class Row:
         self.pk = None
         self.outcome = None
         self.old_pk = None
+        # The version value the item carries (engine/versions.py), and the
+        # error code of a failure that has one (``stale``).
+        self.version = None
+        self.code = None
 
     @property
     def data(self):
@@ -30,9 +34,10 @@ class Row:
     def ok(self):
         return self.errors is None
 
-    def fail(self, errors):
+    def fail(self, errors, code=None):
         if self.errors is None:
             self.errors = errors
+            self.code = code
 
     def error_entry(self):
-        return item_error(self.item, self.errors)
+        return item_error(self.item, self.errors, self.code)

@@ -29,7 +29,13 @@ def deletes_through_queryset(ctx):
     return overrides_delete(ctx.queryset)
 
 
-def delete_through_queryset(queryset, pks):
+def delete_through_queryset(queryset, pks, condition=None):
     """Delete ``pks`` with the view's queryset's own ``delete()`` (on the
-    rows of ``get_queryset()`` only)."""
-    queryset.filter(pk__in=pks).delete()
+    rows of ``get_queryset()`` only); ``condition``: a further ``filter()``
+    argument (a version check). Returns ``None``: what an overridden
+    ``delete()`` returns is its own."""
+    queryset = queryset.filter(pk__in=pks)
+    if condition is not None:
+        queryset = queryset.filter(condition)
+    queryset.delete()
+    return None

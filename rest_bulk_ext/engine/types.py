@@ -76,6 +76,11 @@ class BulkContext:
     # Validate only (``?dry_run=true``): check everything, write nothing
     # (engine/dry_run.py).
     dry_run: bool = False
+    # Optimistic concurrency (engine/versions.py): the model field whose
+    # value an item must still match to be written, and whether update and
+    # delete items must carry it.
+    version_field: str | None = None
+    require_version: bool = False
 
     @property
     def model(self):

@@ -67,6 +67,10 @@ class UpsertOperation(Operation):
             keyed[row] = (key, values)
         self.keyed, self.key_sources = keyed, sources
         self.match_existing(keyed, sources)
+        if self.versions is not None:
+            # Only an item that updates a stored row needs the version.
+            self.versions.read(rows, required=lambda row: row.instance is not None)
+            self.versions.check_stored(rows)
         validator.validate(rows)
         # A new key was just looked up over the whole table and an existing
         # one is the row's own: the conflict target needs no second query.
@@ -81,6 +85,8 @@ class UpsertOperation(Operation):
         for row in rows:
             if row.errors is not None:
                 continue
+            if self.versions is not None:
+                self.versions.drop_from_attrs(row)
             if row.instance is None:
                 self.build_new(row)
             else:
@@ -155,7 +161,8 @@ class UpsertOperation(Operation):
         for row in new:
             row.pk, row.outcome = row.instance.pk, "created"
         for row in existing:
-            row.pk, row.outcome = row.instance.pk, "updated"
+            if row.errors is None:
+                row.pk, row.outcome = row.instance.pk, "updated"
 
     # Concurrency --------------------------------------------------------
 

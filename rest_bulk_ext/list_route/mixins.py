@@ -44,6 +44,7 @@ from ..object_permissions import check_each_object, needs_object_permission_chec
 from ..request_errors import as_api_exception, guard_parsers
 from ..schemas import BulkSchema
 from ..settings import extensions_api_settings
+from ..versioning import BulkVersionMixin, version_bump
 from . import headers as bulk_headers
 from .query_params import check_query_params
 from .update_values import add_auto_now_values, validate_update_values
@@ -68,7 +69,7 @@ def write_database(queryset):
     return explicit or router.db_for_write(queryset.model)
 
 
-class BulkOperationBaseMixin:
+class BulkOperationBaseMixin(BulkVersionMixin):
     """What bulk PATCH and DELETE share: the guard header, the row-count
     headers, object permissions, the transaction and the 204 answer."""
 
@@ -236,7 +237,8 @@ class ListUpdateModelMixin(BulkOperationBaseMixin):
         raise ``ValidationError`` for bad input."""
         model = self.get_queryset().model
         values = validate_update_values(serializer, data, model=model)
-        return add_auto_now_values(model, values)
+        # An integer version goes up with every write, whatever the body says.
+        return {**add_auto_now_values(model, values), **version_bump(model, self.get_bulk_version_field())}
 
     def perform_bulk_update(self, queryset: QuerySet, update_bulk_dict: dict) -> int:
         """Write the rows and return how many were written; runs inside the

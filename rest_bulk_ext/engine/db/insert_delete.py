@@ -86,15 +86,18 @@ def _insert_one_by_one(model, objs, using):
         obj._state.db = using
 
 
-def delete_pks(model, pks, using):
+def delete_pks(model, pks, using, condition=None):
     """Delete by primary key: one raw ``DELETE`` when no cascade, ``SET
     NULL`` or delete signal needs Django's collector, else
-    ``QuerySet.delete()`` (which collects, cascades and sends signals)."""
+    ``QuerySet.delete()`` (which collects, cascades and sends signals).
+    ``condition``: a further ``filter()`` argument (a version check).
+    Returns the number of ``model`` rows deleted."""
     queryset = model._base_manager.using(using).filter(pk__in=pks)
+    if condition is not None:
+        queryset = queryset.filter(condition)
     if Collector(using=using, origin=queryset).can_fast_delete(queryset):
-        queryset._raw_delete(using)
-    else:
-        queryset.delete()
+        return queryset._raw_delete(using)
+    return queryset.delete()[1].get(model._meta.label, 0)
 
 
 def supports_delete_returning(connection):
@@ -111,7 +114,7 @@ def can_delete_directly(queryset, using):
     return Collector(using=using, origin=queryset).can_fast_delete(queryset)
 
 
-def delete_returning(queryset, lookup_attname, using):
+def delete_returning(queryset, lookup_attname, using, recheck=None):
     """Delete the rows of ``queryset`` in one ``DELETE … RETURNING`` and
     return ``{lookup value: pk}`` of the rows deleted. On PostgreSQL the
     rows are locked in primary-key order first, in the same statement.
@@ -119,7 +122,9 @@ def delete_returning(queryset, lookup_attname, using):
     A queryset over its own table only (the ids, plus a scope on a local
     column) becomes Django's own ``DELETE … WHERE``; one that joins (a scope
     through a relation) becomes ``pk IN (subquery)``, wrapped in a derived
-    table so MariaDB accepts a subquery on the table it deletes from."""
+    table so MariaDB accepts a subquery on the table it deletes from.
+    ``recheck``: ``(sql, params)`` of a condition on the table's own row
+    that PostgreSQL must re-evaluate after a lock wait (a version check)."""
     connection = connections[using]
     quote = connection.ops.quote_name
     meta = queryset.model._meta
@@ -141,6 +146,11 @@ def delete_returning(queryset, lookup_attname, using):
         )
         subquery, params = locking.query.sql_with_params()
         sql = f"DELETE FROM {table} WHERE {pk} IN ({subquery})"
+        if recheck is not None:
+            # The subquery's conditions are not rechecked on a row another
+            # transaction changed while this one waited for its lock; the
+            # DELETE's own are (a version check).
+            sql, params = f"{sql} AND {recheck[0]}", (*params, *recheck[1])
     elif compiler.single_alias and not compiler.contains_self_reference_subquery:
         sql, params = compiler.as_sql()
     else:

@@ -22,15 +22,21 @@ def needs_row_locks(connection):
     return connection.vendor != "sqlite" and connection.features.has_select_for_update
 
 
-def lock_pks(model, pks, using):
+def lock_pks(model, pks, using, read=None):
     """Lock the rows of ``model`` whose primary key is in ``pks``, in key
-    order; one query, none on SQLite or without ``pks``."""
+    order; one query, none on SQLite or without ``pks``. With ``read`` (a
+    field's attname): return ``{pk: value}`` read under the lock (the
+    version of an optimistic-concurrency write on MySQL/MariaDB), else
+    ``None``."""
     connection = connections[using]
     if not pks or not needs_row_locks(connection):
-        return
+        return None
     rows = model._base_manager.using(using).filter(pk__in=set(pks)).order_by("pk").select_for_update()
+    if read is not None:
+        return dict(rows.values_list("pk", read))
     # The values are not needed: the rows are locked as they are read.
     list(rows.values_list("pk", flat=True))
+    return None
 
 
 def lock_queryset(queryset):

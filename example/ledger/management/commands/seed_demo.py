@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from ledger.models import Customer, Txn
+from ledger.models import Customer, Document, Txn
 
 
 class Command(BaseCommand):
@@ -16,6 +16,11 @@ class Command(BaseCommand):
         User = get_user_model()
         if not User.objects.filter(username="demo").exists():
             User.objects.create_user("demo", password="demo")
+        if not Document.objects.exists():
+            # Document 2 was edited twice since it was created: version 3.
+            Document.objects.bulk_create(
+                [Document(title="Terms", version=1), Document(title="Privacy", version=3), Document(title="FAQ")]
+            )
         if Customer.objects.exists():
             self.stdout.write("seed_demo: data already there")
             return
@@ -28,4 +33,4 @@ class Command(BaseCommand):
             Txn(ref=f"T{i:05d}", customer=customers[i % 20], amount=Decimal(i), occurred_at=now)
             for i in range(1, 51)
         )
-        self.stdout.write("seed_demo: user demo/demo, 20 customers, 50 transactions")
+        self.stdout.write("seed_demo: user demo/demo, 20 customers, 50 transactions, 3 documents")
