@@ -124,6 +124,11 @@ class BulkOperationsMixin:
         model = self.get_queryset().model
         if operation == "bulk_get":
             options = bulk_input.read_retrieve_options(request, model, self.lookup_field)
+            from .jobs.exports import read_export_format
+
+            export_format = read_export_format(request.query_params)
+            if export_format is not None:
+                options["export_format"] = export_format
             total = self.get_bulk_retrieve_queryset(options).count()
             return BulkRequest(operation, "none", options=options, total_items=total)
         if bulk_input.is_ndjson_upload(request):
@@ -239,6 +244,16 @@ class BulkOperationsMixin:
         background worker (on a view rebuilt as the job's owner), so an
         override applies to both."""
         return run_bulk_retrieve(self, bulk_request)
+
+    def perform_bulk_export(self, bulk_request, task_id, **export_kwargs):
+        """Write a background retrieve's rows to a file in the payload
+        storage and return ``(storage name, row count)``; called by the
+        worker on a view rebuilt as the job's owner. ``export_kwargs``:
+        ``should_stop`` and ``progress``, to pass on. Override to export
+        other rows or another format (``jobs.exports.write_export``)."""
+        from .jobs.exports import write_export
+
+        return write_export(self, bulk_request, task_id, **export_kwargs)
 
     def perform_bulk_operation(self, bulk_request, **engine_kwargs):
         """Run a write and return its ``BulkResult``. Called inline and by

@@ -250,13 +250,7 @@ def execute(job, skip, recorder, heartbeat, built):
     try:
         with load_bulk_request(job) as bulk_request:
             if job.operation_type == "bulk_get":
-                # Through the view's hooks, so an override applies in jobs too.
-                body = view.perform_bulk_retrieve(bulk_request)
-                count = body.get("count", 0) if isinstance(body, dict) else 0
-                finish(job, BulkJobState.SUCCESS, result=body, success_count=count, total_items=count)
-                recorder.set_progress(count, count, "Completed", force=True)
-                send_job_finished(view, job)
-                return body
+                return run_export(job, view, bulk_request, recorder, heartbeat)
             # The chunk rows keep every id and error; the run keeps counts.
             with bounded_result_details(1):
                 result = view.perform_bulk_operation(
@@ -279,6 +273,35 @@ def execute(job, skip, recorder, heartbeat, built):
     recorder.set_progress(fields["total_items"], fields["total_items"], "Completed", force=True)
     send_job_finished(view, job)
     return fields["result"]
+
+
+def run_export(job, view, bulk_request, recorder, heartbeat):
+    """A retrieve job: its rows into a file (``exports``), the record
+    pointing at it. A cancel between chunks ends it ``REVOKED`` with no file."""
+    from ..signals import send_job_finished
+    from .exports import export_format_of, export_result
+
+    bulk_request.options.setdefault("export_format", export_format_of(job))
+    # Through the view's hook, so an override applies to every export.
+    name, count = view.perform_bulk_export(
+        bulk_request,
+        job.task_id,
+        should_stop=stop_when_revoked(job),
+        progress=report_progress(recorder, heartbeat),
+    )
+    body = export_result(job.task_id, name, count, bulk_request.options["export_format"])
+    finish(job, BulkJobState.SUCCESS, result=body, success_count=count, total_items=count)
+    if not BulkJob.objects.filter(pk=job.pk, result__file_name=name).exists():
+        # The job was deleted (or already ended) while the file was being
+        # stored: no record points at the file, so nothing else would remove it.
+        delete_payload(name)
+    recorder.set_progress(count, count, "Completed", force=True)
+    send_job_finished(view, job)
+    return public_body(body)
+
+
+def public_body(body):
+    return {key: value for key, value in body.items() if key != "file_name"}
 
 
 def transient_error_text(exc):
