@@ -17,6 +17,7 @@ deletion).
 
 import csv
 import tempfile
+from itertools import islice
 
 from django.core.files import File
 from django.urls import NoReverseMatch, reverse
@@ -28,6 +29,7 @@ from ..engine.errors import BulkCancelled
 from ..settings import extensions_api_settings
 from .csv_exports import FORMULA_STARTS, spreadsheet_safe
 from .payloads import COPY_BUFFER_SIZE, get_payload_storage
+from .plain_rows import plain_row_reader
 
 EXPORT_DIRECTORY = "rest_bulk_ext/exports"
 EXPORT_FORMATS = {"ndjson": "application/x-ndjson", "csv": "text/csv"}
@@ -150,24 +152,32 @@ def export_rows(view, bulk_request, out, export_format, *, should_stop=None, pro
     if encoder.header:
         out.write(encoder.header)
     size = extensions_api_settings.BULK_BATCH_SIZE
-    represent = serializer.to_representation
+    plain = plain_row_reader(serializer, queryset) if getattr(view, "bulk_export_plain_rows", True) else None
+    if plain is None:
+        rows, represent = queryset, _represent_each(serializer.to_representation)
+    else:
+        rows, represent = plain
+    rows = rows.iterator(chunk_size=size)
     count = 0
-    chunk = []
-    for obj in queryset.iterator(chunk_size=size):
-        chunk.append(represent(obj))
-        if len(chunk) < size:
-            continue
-        out.write(encoder.chunk(chunk))
+    while True:
+        chunk = list(islice(rows, size))
+        if not chunk:
+            return count
+        out.write(encoder.chunk(represent(chunk)))
         count += len(chunk)
-        chunk = []
+        if len(chunk) < size:
+            return count
         if should_stop is not None and should_stop():
             raise BulkCancelled()
         if progress is not None:
             progress(count, max(count, bulk_request.total_items))
-    if chunk:
-        out.write(encoder.chunk(chunk))
-        count += len(chunk)
-    return count
+
+
+def _represent_each(to_representation):
+    def represent(chunk):
+        return [to_representation(obj) for obj in chunk]
+
+    return represent
 
 
 def write_export(view, bulk_request, task_id, *, should_stop=None, progress=None):
