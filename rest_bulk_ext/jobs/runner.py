@@ -261,13 +261,22 @@ def execute(job, skip, recorder, heartbeat, built):
                     should_stop=stop_when_revoked(job),
                     progress=report_progress(recorder, heartbeat),
                 )
+        dry_run = getattr(result, "dry_run", False)
         if job.atomic and result.error_count:
+            if dry_run:
+                # A real atomic run would roll back its chunk rows with its
+                # writes; a dry run (no transaction) drops them, so its
+                # record and results.csv show the same: the failed items only.
+                BulkJobChunk.objects.filter(job_id=job.pk, number__gte=0).delete()
             uncommitted.store(job)
     finally:
         uncommitted.close()
-    fields = result_fields(job, aggregate_chunks(job, result.total_items))
-    if getattr(result, "dry_run", False):
+    totals = aggregate_chunks(job, result.total_items)
+    fields = result_fields(job, totals)
+    if dry_run:
+        # The inline dry run's keys (engine/dry_run.py), capped as the id lists.
         fields["result"]["dry_run"] = True
+        fields["result"]["would_create"] = totals.would_create
     state = BulkJobState.FAILURE if fields["success_count"] == 0 and fields["error_count"] else BulkJobState.SUCCESS
     finish(job, state, **fields)
     recorder.set_progress(fields["total_items"], fields["total_items"], "Completed", force=True)
