@@ -40,7 +40,9 @@ class BulkOperationsMixin:
     ``bulk_check_object_permissions`` (``False`` skips per-row object
     permission checks), ``bulk_delete_through_queryset`` (``True``: DELETE
     calls ``get_queryset()``'s ``delete()``, as for a soft delete; default:
-    only when the queryset or default manager overrides ``delete()``).
+    only when the queryset or default manager overrides ``delete()``),
+    ``bulk_export_plain_rows`` (``False``: an export job serializes model
+    instances even when the serializer is plain; see ``jobs.plain_rows``).
     """
 
     schema = BulkSchema()
