@@ -72,3 +72,44 @@ def test_ndjson_lines_are_compact_utf8_json():
     lines = NDJSONRows(["a"]).chunk([{"a": "naïve"}, {"a": None}]).splitlines()
     assert lines == ['{"a":"naïve"}', '{"a":null}']
     assert json.loads(lines[0]) == {"a": "naïve"}
+
+
+def txn_view():
+    from rest_framework.test import APIRequestFactory
+
+    from tests.views_items import TxnViewSet
+
+    view = TxnViewSet(action_map={"get": "bulk"}, format_kwarg=None, args=(), kwargs={})
+    view.request = view.initialize_request(APIRequestFactory().get("/items/txns/bulk/"))
+    return view
+
+
+def exported_files():
+    from rest_bulk_ext.jobs.exports import EXPORT_DIRECTORY
+    from rest_bulk_ext.jobs.payloads import get_payload_storage
+
+    storage = get_payload_storage()
+    return storage.listdir(EXPORT_DIRECTORY)[1] if storage.exists(EXPORT_DIRECTORY) else []
+
+
+@override_settings(REST_FRAMEWORK_EXTENSIONS={"BULK_BATCH_SIZE": 2})
+def test_an_export_reports_progress_per_chunk_and_a_cancel_leaves_no_file():
+    from rest_bulk_ext.bulk_request import BulkRequest
+    from rest_bulk_ext.engine.errors import BulkCancelled
+    from rest_bulk_ext.jobs.exports import write_export
+    from rest_bulk_ext.jobs.payloads import get_payload_storage
+
+    make_txns(make_account(), 5)
+    before = exported_files()
+    calls = []
+    request = BulkRequest("bulk_get", "none", options={"export_format": "csv"}, total_items=5)
+    name, count = write_export(txn_view(), request, "t-1", progress=lambda *args: calls.append(args))
+    assert (count, calls) == (5, [(2, 5), (4, 5)])
+    with get_payload_storage().open(name) as handle:
+        assert len(handle.read().decode().splitlines()) == 6
+    get_payload_storage().delete(name)
+
+    stops = iter([False, True])
+    with pytest.raises(BulkCancelled):
+        write_export(txn_view(), request, "t-2", should_stop=lambda: next(stops))
+    assert exported_files() == before
