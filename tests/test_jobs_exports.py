@@ -83,7 +83,7 @@ def test_a_csv_export_escapes_formulas_and_matches_the_inline_rows(client, recor
     inline = client.get(RECORDS_URL).data["results"]
     job = export(client, celery_worker, "&export_format=csv")
 
-    response = client.get(f"/api/bulk-operations/{job.task_id}/download")
+    response = client.get(f"/api/bulk-operations/{job.task_id}/download", HTTP_ACCEPT="application/octet-stream")
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
     assert f'filename="{job.task_id}.csv"' in response["Content-Disposition"]

@@ -168,6 +168,11 @@ class BulkJobDownloadView(BulkJobViewMixin, generics.GenericAPIView):
     renderer_classes = [JSONRenderer, CSVRenderer, NDJSONDownloadRenderer]
     serializer_class = ExportFileSerializer
 
+    def perform_content_negotiation(self, request, force=False):
+        # The file has one type whatever the Accept header says (an
+        # ``application/octet-stream`` download client must not get a 406).
+        return super().perform_content_negotiation(request, force=True)
+
     def get(self, request, *args, **kwargs):
         job = self.get_object()
         if job.operation_type != "bulk_get":
