@@ -244,18 +244,24 @@ class BulkOperationsMixin:
     def perform_bulk_retrieve(self, bulk_request):
         """Run a retrieve and return its body. Called inline and by the
         background worker (on a view rebuilt as the job's owner), so an
-        override applies to both."""
+        override applies to both. In a job (``self.bulk_export`` is set)
+        the rows go to a file (``perform_bulk_export``) and the body is
+        the job's result: ``{"operation_type", "count", "export_format",
+        "download_url"}``."""
+        export = getattr(self, "bulk_export", None)
+        if export is not None:
+            return self.perform_bulk_export(bulk_request, export)
         return run_bulk_retrieve(self, bulk_request)
 
-    def perform_bulk_export(self, bulk_request, task_id, **export_kwargs):
+    def perform_bulk_export(self, bulk_request, export):
         """Write a background retrieve's rows to a file in the payload
-        storage and return ``(storage name, row count)``; called by the
-        worker on a view rebuilt as the job's owner. ``export_kwargs``:
-        ``should_stop`` and ``progress``, to pass on. Override to export
-        other rows or another format (``jobs.exports.write_export``)."""
+        storage and return the job's result (``jobs.exports.export_result``);
+        ``export`` is the job's ``jobs.exports.ExportTarget`` (``task_id``,
+        ``should_stop``, ``progress``). Override to export other rows or
+        another format (see ``jobs.exports.write_export``)."""
         from .jobs.exports import write_export
 
-        return write_export(self, bulk_request, task_id, **export_kwargs)
+        return write_export(self, bulk_request, export)
 
     def perform_bulk_operation(self, bulk_request, **engine_kwargs):
         """Run a write and return its ``BulkResult``. Called inline and by

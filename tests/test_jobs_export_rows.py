@@ -96,20 +96,21 @@ def exported_files():
 def test_an_export_reports_progress_per_chunk_and_a_cancel_leaves_no_file():
     from rest_bulk_ext.bulk_request import BulkRequest
     from rest_bulk_ext.engine.errors import BulkCancelled
-    from rest_bulk_ext.jobs.exports import write_export
+    from rest_bulk_ext.jobs.exports import ExportTarget, write_export
     from rest_bulk_ext.jobs.payloads import get_payload_storage
 
     make_txns(make_account(), 5)
     before = exported_files()
     calls = []
     request = BulkRequest("bulk_get", "none", options={"export_format": "csv"}, total_items=5)
-    name, count = write_export(txn_view(), request, "t-1", progress=lambda *args: calls.append(args))
-    assert (count, calls) == (5, [(2, 5), (4, 5)])
+    result = write_export(txn_view(), request, ExportTarget("t-1", progress=lambda *args: calls.append(args)))
+    name = result["file_name"]
+    assert (result["count"], calls) == (5, [(2, 5), (4, 5)])
     with get_payload_storage().open(name) as handle:
         assert len(handle.read().decode().splitlines()) == 6
     get_payload_storage().delete(name)
 
     stops = iter([False, True])
     with pytest.raises(BulkCancelled):
-        write_export(txn_view(), request, "t-2", should_stop=lambda: next(stops))
+        write_export(txn_view(), request, ExportTarget("t-2", should_stop=lambda: next(stops)))
     assert exported_files() == before

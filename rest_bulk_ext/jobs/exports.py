@@ -17,6 +17,8 @@ deletion).
 
 import csv
 import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from itertools import islice
 
 from django.core.files import File
@@ -180,8 +182,19 @@ def _represent_each(to_representation):
     return represent
 
 
-def write_export(view, bulk_request, task_id, *, should_stop=None, progress=None):
-    """Export the retrieve's rows to the payload storage; ``(name, count)``.
+@dataclass
+class ExportTarget:
+    """What the worker gives an export: the job's ``task_id`` (names the
+    file) and its ``should_stop``/``progress`` callbacks."""
+
+    task_id: str
+    should_stop: Callable[[], bool] | None = None
+    progress: Callable[..., None] | None = None
+
+
+def write_export(view, bulk_request, export: ExportTarget) -> dict:
+    """Export the retrieve's rows to the payload storage; the job's result
+    (``export_result``).
 
     The rows go to a local temporary file first, then to the storage in one
     ``save`` (read back in ``COPY_BUFFER_SIZE`` pieces), so a cancelled or
@@ -192,12 +205,12 @@ def write_export(view, bulk_request, task_id, *, should_stop=None, progress=None
         text = open(local.fileno(), "w", encoding="utf-8", newline="", buffering=COPY_BUFFER_SIZE, closefd=False)
         with text:
             count = export_rows(
-                view, bulk_request, text, export_format, should_stop=should_stop, progress=progress
+                view, bulk_request, text, export_format, should_stop=export.should_stop, progress=export.progress
             )
         local.seek(0)
-        filename = f"{task_id}.{export_format}"
+        filename = f"{export.task_id}.{export_format}"
         name = get_payload_storage().save(f"{EXPORT_DIRECTORY}/{filename}", File(local, name=filename))
-    return name, count
+    return export_result(export.task_id, name, count, export_format)
 
 
 def export_result(task_id, name, count, export_format):

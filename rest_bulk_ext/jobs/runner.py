@@ -288,25 +288,22 @@ def run_export(job, view, bulk_request, recorder, heartbeat):
     """A retrieve job: its rows into a file (``exports``), the record
     pointing at it. A cancel between chunks ends it ``REVOKED`` with no file."""
     from ..signals import send_job_finished
-    from .exports import export_format_of, export_result
+    from .exports import ExportTarget, export_format_of
 
     bulk_request.options.setdefault("export_format", export_format_of(job))
-    # Through the view's hook, so an override applies to every export.
-    name, count = view.perform_bulk_export(
-        bulk_request,
-        job.task_id,
-        should_stop=stop_when_revoked(job),
-        progress=report_progress(recorder, heartbeat),
-    )
-    body = export_result(job.task_id, name, count, bulk_request.options["export_format"])
+    # Through the view's retrieve hook, so an override applies in jobs too.
+    view.bulk_export = ExportTarget(job.task_id, stop_when_revoked(job), report_progress(recorder, heartbeat))
+    body = view.perform_bulk_retrieve(bulk_request)
+    count = body.get("count", 0) if isinstance(body, dict) else 0
     finish(job, BulkJobState.SUCCESS, result=body, success_count=count, total_items=count)
-    if not BulkJob.objects.filter(pk=job.pk, result__file_name=name).exists():
+    name = body.get("file_name") if isinstance(body, dict) else None
+    if name and not BulkJob.objects.filter(pk=job.pk, result__file_name=name).exists():
         # The job was deleted (or already ended) while the file was being
         # stored: no record points at the file, so nothing else would remove it.
         delete_payload(name)
     recorder.set_progress(count, count, "Completed", force=True)
     send_job_finished(view, job)
-    return public_body(body)
+    return public_body(body) if isinstance(body, dict) else body
 
 
 def public_body(body):
