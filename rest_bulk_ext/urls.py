@@ -25,4 +25,9 @@ urlpatterns = [
         views.BulkJobResultsCSVView.as_view(),
         name="bulk-operation-results",
     ),
+    path(
+        "bulk-operations/<str:task_id>/download",
+        views.BulkJobDownloadView.as_view(),
+        name="bulk-operation-download",
+    ),
 ]

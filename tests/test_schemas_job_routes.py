@@ -13,6 +13,7 @@ EXPECTED = {
     ("/api/bulk-operations/{task_id}/status/", "get"): {"200", "401", "403", "404"},
     ("/api/bulk-operations/{task_id}/errors.csv", "get"): {"200", "401", "403", "404"},
     ("/api/bulk-operations/{task_id}/results.csv", "get"): {"200", "401", "403", "404"},
+    ("/api/bulk-operations/{task_id}/download", "get"): {"200", "401", "403", "404", "409"},
 }
 
 
@@ -38,3 +39,10 @@ def test_the_job_routes_document_their_real_status_codes(settings, generator):
     cancel = schema["paths"]["/api/bulk-operations/{task_id}/"]["delete"]["responses"]["202"]
     assert cancel["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/BulkJobStatus"}
     assert "204" not in schema["paths"]["/api/bulk-operations/{task_id}/"]["delete"]["responses"]
+
+
+@pytest.mark.parametrize("generator", ["drf", "spectacular"])
+def test_the_export_download_is_documented_with_its_file_types(settings, generator):
+    schema = drf_schema() if generator == "drf" else spectacular_schema(settings)
+    success = schema["paths"]["/api/bulk-operations/{task_id}/download"]["get"]["responses"]["200"]
+    assert {"text/csv", "application/x-ndjson"} <= set(success["content"])

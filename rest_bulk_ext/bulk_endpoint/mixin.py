@@ -36,7 +36,9 @@ class BulkOperationsMixin(BulkVersionMixin):
     ``bulk_check_object_permissions`` (``False`` skips per-row object
     permission checks), ``bulk_delete_through_queryset`` (``True``: DELETE
     calls ``get_queryset()``'s ``delete()``, as for a soft delete; default:
-    only when the queryset or default manager overrides ``delete()``).
+    only when the queryset or default manager overrides ``delete()``),
+    ``bulk_export_plain_rows`` (``False``: an export job serializes model
+    instances even when the serializer is plain; see ``jobs.plain_rows``).
     ``bulk_version_field`` / ``bulk_require_version``: per-row optimistic
     concurrency (``versioning.py``).
     """
@@ -125,6 +127,11 @@ class BulkOperationsMixin(BulkVersionMixin):
         model = self.get_queryset().model
         if operation == Operation.GET:
             options = bulk_input.read_retrieve_options(request, model, self.lookup_field)
+            from ..jobs.exports import read_export_format
+
+            export_format = read_export_format(request.query_params)
+            if export_format is not None:
+                options["export_format"] = export_format
             total = self.get_bulk_retrieve_queryset(options).count()
             return BulkRequest(operation, "none", options=options, total_items=total)
         if bulk_input.is_ndjson_upload(request):
@@ -246,8 +253,24 @@ class BulkOperationsMixin(BulkVersionMixin):
     def perform_bulk_retrieve(self, bulk_request: BulkRequest) -> dict:
         """Run a retrieve and return its body. Called inline and by the
         background worker (on a view rebuilt as the job's owner), so an
-        override applies to both."""
+        override applies to both. In a job (``self.bulk_export`` is set)
+        the rows go to a file (``perform_bulk_export``) and the body is
+        the job's result: ``{"operation_type", "count", "export_format",
+        "download_url"}``."""
+        export = getattr(self, "bulk_export", None)
+        if export is not None:
+            return self.perform_bulk_export(bulk_request, export)
         return run_bulk_retrieve(self, bulk_request)
+
+    def perform_bulk_export(self, bulk_request: BulkRequest, export: Any) -> dict:
+        """Write a background retrieve's rows to a file in the payload
+        storage and return the job's result (``jobs.exports.export_result``);
+        ``export`` is the job's ``jobs.exports.ExportTarget`` (``task_id``,
+        ``should_stop``, ``progress``). Override to export other rows or
+        another format (see ``jobs.exports.write_export``)."""
+        from ..jobs.exports import write_export
+
+        return write_export(self, bulk_request, export)
 
     def perform_bulk_operation(self, bulk_request: BulkRequest, **engine_kwargs: Any) -> BulkResult:
         """Run a write and return its ``BulkResult``. Called inline and by

@@ -92,9 +92,17 @@ def _lines(file):
             yield number, raw
 
 
+def _loads(raw):
+    # Decoding first spares ``json.loads`` its per-call encoding detection
+    # (a third of the parse time of a short line); a BOM is skipped as
+    # that detection did.
+    text = raw.decode("utf-8")
+    return json.loads(text[1:] if text.startswith("\ufeff") else text)
+
+
 def _line_value(number, raw):
     try:
-        return json.loads(raw)
+        return _loads(raw)
     except UnicodeDecodeError:
         raise ValueError(_("Line {line} is not UTF-8 text.").format(line=number)) from None
     except (ValueError, RecursionError) as exc:
@@ -151,7 +159,7 @@ def ndjson_items(file):
     """``Item``s of an NDJSON file ``inspect_ndjson`` accepted; ``line`` is
     the item's 1-based line in the file."""
     for index, (number, raw) in enumerate(_lines(file)):
-        yield Item(index=index, data=json.loads(raw), line=number)
+        yield Item(index=index, data=_loads(raw), line=number)
 
 
 def read_ndjson_upload(upload, operation, *, delete_objects=False):

@@ -35,6 +35,8 @@ class JobTotals:
         self.errors = []
         self.ids = {name: [] for name in ID_LISTS.values()}
         self.ids_truncated = False
+        # A dry run's would-be created items (indexes: they have no id yet).
+        self.would_create = []
         self.max_errors = extensions_api_settings.BULK_RESULT_MAX_ERRORS
         self.max_ids = extensions_api_settings.BULK_RESULT_MAX_IDS
 
@@ -45,11 +47,15 @@ class JobTotals:
             self.committed_items += len(outcomes)
         room = len(errors) if self.max_errors is None else max(0, self.max_errors - len(self.errors))
         self.errors.extend(errors[:room])
-        for _index, pk, outcome in outcomes:
+        for index, pk, outcome in outcomes:
             name = ID_LISTS.get(outcome)
-            if name is None or pk is None:  # a dry run's would-be created row has no id
+            if name is None:
                 continue
             ids = self.ids[name]
+            if pk is None:  # a dry run's would-be created row has no id
+                if name != "created_ids":
+                    continue
+                ids, pk = self.would_create, index
             if self.max_ids is not None and len(ids) >= self.max_ids:
                 self.ids_truncated = True
             else:

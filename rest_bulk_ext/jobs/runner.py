@@ -249,13 +249,7 @@ def execute(job, skip, recorder, heartbeat, built):
     try:
         with load_bulk_request(job, view) as bulk_request:
             if job.operation_type == Operation.GET:
-                # Through the view's hooks, so an override applies in jobs too.
-                body = view.perform_bulk_retrieve(bulk_request)
-                count = body.get("count", 0) if isinstance(body, dict) else 0
-                finish(job, BulkJobState.SUCCESS, result=body, success_count=count, total_items=count)
-                recorder.set_progress(count, count, "Completed", force=True)
-                send_job_finished(view, job)
-                return body
+                return run_export(job, view, bulk_request, recorder, heartbeat)
             # The chunk rows keep every id and error; the run keeps counts.
             with bounded_result_details(1):
                 result = view.perform_bulk_operation(
@@ -266,18 +260,53 @@ def execute(job, skip, recorder, heartbeat, built):
                     should_stop=stop_when_revoked(job),
                     progress=report_progress(recorder, heartbeat),
                 )
+        dry_run = getattr(result, "dry_run", False)
         if job.atomic and result.error_count:
+            if dry_run:
+                # A real atomic run would roll back its chunk rows with its
+                # writes; a dry run (no transaction) drops them, so its
+                # record and results.csv show the same: the failed items only.
+                BulkJobChunk.objects.filter(job_id=job.pk, number__gte=0).delete()
             uncommitted.store(job)
     finally:
         uncommitted.close()
-    fields = result_fields(job, aggregate_chunks(job, result.total_items))
-    if getattr(result, "dry_run", False):
+    totals = aggregate_chunks(job, result.total_items)
+    fields = result_fields(job, totals)
+    if dry_run:
+        # The inline dry run's keys (engine/dry_run.py), capped as the id lists.
         fields["result"]["dry_run"] = True
+        fields["result"]["would_create"] = totals.would_create
     state = BulkJobState.FAILURE if fields["success_count"] == 0 and fields["error_count"] else BulkJobState.SUCCESS
     finish(job, state, **fields)
     recorder.set_progress(fields["total_items"], fields["total_items"], "Completed", force=True)
     send_job_finished(view, job)
     return fields["result"]
+
+
+def run_export(job, view, bulk_request, recorder, heartbeat):
+    """A retrieve job: its rows into a file (``exports``), the record
+    pointing at it. A cancel between chunks ends it ``REVOKED`` with no file."""
+    from ..signals import send_job_finished
+    from .exports import ExportTarget, export_format_of
+
+    bulk_request.options.setdefault("export_format", export_format_of(job))
+    # Through the view's retrieve hook, so an override applies in jobs too.
+    view.bulk_export = ExportTarget(job.task_id, stop_when_revoked(job), report_progress(recorder, heartbeat))
+    body = view.perform_bulk_retrieve(bulk_request)
+    count = body.get("count", 0) if isinstance(body, dict) else 0
+    finish(job, BulkJobState.SUCCESS, result=body, success_count=count, total_items=count)
+    name = body.get("file_name") if isinstance(body, dict) else None
+    if name and not BulkJob.objects.filter(pk=job.pk, result__file_name=name).exists():
+        # The job was deleted (or already ended) while the file was being
+        # stored: no record points at the file, so nothing else would remove it.
+        delete_payload(name)
+    recorder.set_progress(count, count, "Completed", force=True)
+    send_job_finished(view, job)
+    return public_body(body) if isinstance(body, dict) else body
+
+
+def public_body(body):
+    return {key: value for key, value in body.items() if key != "file_name"}
 
 
 def transient_error_text(exc):

@@ -1,5 +1,6 @@
 """The status body of a job: its database record merged with live progress."""
 
+from .exports import public_result
 from .models import BulkJobState
 from .progress import read_progress
 
@@ -44,5 +45,5 @@ def job_status(job):
         "state": job.state,
         "status": STATUS_TEXT[job.state],
         "progress": job_progress(job),
-        "result": job.result,
+        "result": public_result(job),
     }

@@ -7,8 +7,9 @@ job did not exist.
 
 import json
 
-from django.http import StreamingHttpResponse
-from rest_framework import generics, serializers, status
+from django.http import FileResponse, Http404, StreamingHttpResponse
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, generics, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import BaseRenderer, JSONRenderer
@@ -17,7 +18,9 @@ from rest_framework.response import Response
 from ..schemas import BulkSchema
 from .cancel import cancel_job
 from .csv_exports import iter_errors_csv, iter_results_csv
-from .models import BulkJob
+from .exports import EXPORT_FORMATS, export_format_of
+from .models import BulkJob, BulkJobState
+from .payloads import get_payload_storage
 from .serializers import BulkJobSerializer, BulkJobStatusSerializer
 from .status import job_status
 
@@ -133,3 +136,58 @@ class BulkJobResultsCSVView(BulkJobCSVView):
     filename = "results.csv"
     rows = staticmethod(iter_results_csv)
     serializer_class = ResultsCSVSerializer
+
+
+class NDJSONDownloadRenderer(CSVRenderer):
+    """Lets clients ask for ``application/x-ndjson``; error bodies are JSON."""
+
+    media_type = "application/x-ndjson"
+    format = "ndjson"
+
+
+class ExportFileSerializer(serializers.Serializer):
+    """The rows of an export job, as NDJSON or CSV."""
+
+
+class BulkExportNotReady(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = _("The export is {state}; its file is there once the job has succeeded.")
+    default_code = "bulk_export_not_ready"
+
+    def __init__(self, state):
+        super().__init__(self.default_detail.format(state=state.lower()))
+
+
+class BulkJobDownloadView(BulkJobViewMixin, generics.GenericAPIView):
+    """The file of an export job (a background retrieve), streamed.
+
+    404: not the user's job, not an export, or its file is gone (purged);
+    409: the export has not succeeded (waiting, running, failed, cancelled).
+    """
+
+    renderer_classes = [JSONRenderer, CSVRenderer, NDJSONDownloadRenderer]
+    serializer_class = ExportFileSerializer
+
+    def perform_content_negotiation(self, request, force=False):
+        # The file has one type whatever the Accept header says (an
+        # ``application/octet-stream`` download client must not get a 406).
+        return super().perform_content_negotiation(request, force=True)
+
+    def get(self, request, *args, **kwargs):
+        job = self.get_object()
+        if job.operation_type != "bulk_get":
+            raise Http404(_("This job is not an export; it has no file."))
+        if job.state != BulkJobState.SUCCESS:
+            raise BulkExportNotReady(job.state)
+        name = (job.result or {}).get("file_name")
+        storage = get_payload_storage()
+        if not name or not storage.exists(name):
+            raise Http404(_("The export file is gone."))
+        export_format = export_format_of(job)
+        response = FileResponse(
+            storage.open(name, "rb"),
+            as_attachment=True,
+            filename=f"{job.task_id}.{export_format}",
+            content_type=f"{EXPORT_FORMATS[export_format]}; charset=utf-8",
+        )
+        return response

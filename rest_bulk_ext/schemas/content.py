@@ -240,6 +240,11 @@ def item_route_parameters(method):
         parameters.insert(0, query_parameter(
             "ids", "Comma-separated identifiers of the rows to return.", {"type": "string"}
         ))
+        parameters.append(query_parameter(
+            "export_format", "A background retrieve (an export) writes its rows to a file of this format "
+            "(default `ndjson`), served by `bulk-operations/{task_id}/download`.",
+            {"type": "string", "enum": ["ndjson", "csv"]},
+        ))
         return parameters
     parameters.append(query_parameter(
         "atomic", "`false`: write valid items chunk by chunk and report the invalid ones.", {"type": "boolean"}
@@ -323,12 +328,14 @@ def bulk_route(view):
 
 
 def job_route(view):
-    """``"list"`` or ``"job"`` for the job endpoints of ``rest_bulk_ext.urls``
+    """``"list"``, ``"download"`` or ``"job"`` for the job endpoints of ``rest_bulk_ext.urls``
     (section 5 of the contract), ``None`` for any other view."""
-    from ..jobs.views import BulkJobListView, BulkJobViewMixin
+    from ..jobs.views import BulkJobDownloadView, BulkJobListView, BulkJobViewMixin
 
     if not isinstance(view, BulkJobViewMixin):
         return None
+    if isinstance(view, BulkJobDownloadView):
+        return "download"
     return "list" if isinstance(view, BulkJobListView) else "job"
 
 
@@ -349,7 +356,14 @@ def job_route_responses(route, method):
     responses["404"] = JOB_NOT_FOUND
     if method == "DELETE":
         responses["409"] = ("The job already ended (SUCCESS, FAILURE or REVOKED); nothing changed.", DETAIL_SCHEMA, {})
+    if route == "download":
+        responses["404"] = (
+            "No such job or not yours, not an export (a background retrieve), or its file was purged.",
+            DETAIL_SCHEMA, {},
+        )
+        responses["409"] = ("The export has not succeeded (waiting, running, failed or cancelled).", DETAIL_SCHEMA, {})
     return responses
 
 
+EXPORT_DESCRIPTION = "The export's rows: NDJSON (`application/x-ndjson`) or CSV (`text/csv`), as an attachment."
 CANCELLED_DESCRIPTION = "Cancelled: the job's status, state REVOKED. Committed chunks stay in non-atomic mode."

@@ -10,6 +10,7 @@ This module is imported only then, so drf-spectacular stays optional.
 import copy
 
 from drf_spectacular.settings import spectacular_settings
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
@@ -104,7 +105,7 @@ class BulkSpectacularMixin:
 
     def get_response_serializers(self):
         job_route = content.job_route(self.view)
-        if job_route == "job":
+        if job_route in ("job", "download"):
             return self.job_response_serializers(job_route)
         if self.bulk_route() is None:
             return super().get_response_serializers()
@@ -130,6 +131,9 @@ class BulkSpectacularMixin:
         serializer = super().get_response_serializers()
         if self.method == "DELETE":
             responses = {"202": OpenApiResponse(response=serializer, description=content.CANCELLED_DESCRIPTION)}
+        elif job_route == "download":
+            # The file itself, in the media type the renderers list (CSV or NDJSON).
+            responses = {"200": OpenApiResponse(response=OpenApiTypes.BINARY, description=content.EXPORT_DESCRIPTION)}
         else:
             responses = {"200": OpenApiResponse(response=serializer)}
         for code, (description, schema, _headers) in content.job_route_responses(job_route, self.method).items():

@@ -1,0 +1,234 @@
+"""
+Exports: a background bulk retrieve writes its rows to a file.
+
+The rows are the inline retrieve's (``view.get_bulk_retrieve_queryset``:
+``get_queryset()``, the filter backends, ``ids`` and ``filters``), each
+serialized by the view's serializer, written as NDJSON (one JSON object a
+line) or CSV into the payload storage (``BULK_PAYLOAD_STORAGE``). Memory
+stays flat whatever the row count: the queryset is read with
+``.iterator(chunk_size=...)``, serialized and written one chunk at a time
+to a local temporary file, which is then copied to the storage (any Django
+storage can take a finished file; not all can be appended to).
+
+The job's ``result`` names the file (``file_name``, kept out of the status
+body) and the URL serving it; the file goes with the job (retention, job
+deletion).
+"""
+
+import csv
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from itertools import islice
+
+from django.core.files import File
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
+from rest_framework import serializers
+from rest_framework.utils.encoders import JSONEncoder
+
+from ..engine.errors import BulkCancelled
+from ..settings import extensions_api_settings
+from .csv_exports import FORMULA_STARTS, spreadsheet_safe
+from .payloads import COPY_BUFFER_SIZE, get_payload_storage
+from .plain_rows import plain_row_reader
+
+EXPORT_DIRECTORY = "rest_bulk_ext/exports"
+EXPORT_FORMATS = {"ndjson": "application/x-ndjson", "csv": "text/csv"}
+DEFAULT_EXPORT_FORMAT = "ndjson"
+DOWNLOAD_URL_NAME = "bulk-operation-download"
+# Keys of a job's ``result`` that are for the library, not for its owner.
+PRIVATE_RESULT_KEYS = ("file_name",)
+
+
+def read_export_format(query_params) -> str | None:
+    """``?export_format=`` checked (``csv`` or ``ndjson``), or ``None`` when
+    absent; anything else is a 400 naming the parameter."""
+    value = query_params.get("export_format")
+    if value is None:
+        return None
+    value = value.strip().lower()
+    if value not in EXPORT_FORMATS:
+        message = _("Unknown export format {value!r}: use one of {choices}.")
+        raise serializers.ValidationError(
+            {"export_format": [message.format(value=value, choices=", ".join(sorted(EXPORT_FORMATS)))]}
+        )
+    return value
+
+
+def export_format_of(job) -> str:
+    return (job.options or {}).get("export_format") or DEFAULT_EXPORT_FORMAT
+
+
+def download_url(task_id: str) -> str | None:
+    """The path of a job's download, or ``None`` when the job URLs are not
+    routed under their names."""
+    try:
+        return reverse(DOWNLOAD_URL_NAME, kwargs={"task_id": task_id})
+    except NoReverseMatch:
+        return None
+
+
+def public_result(job):
+    """The ``result`` of ``job`` as its owner sees it."""
+    result = job.result
+    if isinstance(result, dict) and any(key in result for key in PRIVATE_RESULT_KEYS):
+        return {key: value for key, value in result.items() if key not in PRIVATE_RESULT_KEYS}
+    return result
+
+
+class NDJSONRows:
+    """Encodes representations as JSON lines, DRF's renderer style (compact,
+    UTF-8, its encoder for dates, decimals, UUIDs, ...)."""
+
+    header = None
+
+    def __init__(self, fields):
+        self.encode = JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+    def chunk(self, rows):
+        encode = self.encode
+        return "".join([encode(row) + "\n" for row in rows])
+
+
+class _Lines:
+    """A ``csv.writer`` target collecting what it is given."""
+
+    def __init__(self):
+        self.parts = []
+
+    def write(self, text):
+        self.parts.append(text)
+
+
+class CSVRows:
+    """Encodes representations as CSV rows: one column per readable field of
+    the serializer, in its order; ``None`` is an empty cell, a nested value
+    (dict or list) its JSON text, and a cell a spreadsheet would run as a
+    formula is escaped by ``spreadsheet_safe`` (``BULK_CSV_ESCAPE_FORMULAS``)."""
+
+    def __init__(self, fields):
+        self.columns = list(fields)
+        self.lines = _Lines()
+        self.writer = csv.writer(self.lines)
+        self.encode = JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+        self.header = self.text([self.columns])
+
+    def text(self, records):
+        self.writer.writerows(records)
+        text = "".join(self.lines.parts)
+        self.lines.parts.clear()
+        return text
+
+    def cell(self, value):
+        if value is None:
+            return ""
+        if isinstance(value, (dict, list)):
+            value = self.encode(value)
+        elif not isinstance(value, str):
+            return value
+        return spreadsheet_safe(value) if value.startswith(FORMULA_STARTS) else value
+
+    def chunk(self, rows):
+        cell, columns = self.cell, self.columns
+        return self.text([[cell(row.get(name)) for name in columns] for row in rows])
+
+
+ENCODERS = {"ndjson": NDJSONRows, "csv": CSVRows}
+
+
+def readable_fields(serializer):
+    """The keys of the serializer's representation, in order."""
+    return [name for name, field in serializer.fields.items() if not field.write_only]
+
+
+def export_rows(view, bulk_request, out, export_format, *, should_stop=None, progress=None):
+    """Write the retrieve's rows to the text file ``out``; the row count.
+
+    Reads ``BULK_BATCH_SIZE`` rows at a time; between chunks, ``should_stop``
+    (a cancelled job raises ``BulkCancelled``) and ``progress(done, total)``.
+    """
+    queryset = view.get_bulk_retrieve_queryset(bulk_request.options)
+    serializer = view.get_serializer()
+    encoder = ENCODERS[export_format](readable_fields(serializer))
+    if encoder.header:
+        out.write(encoder.header)
+    size = extensions_api_settings.BULK_BATCH_SIZE
+    plain = plain_row_reader(serializer, queryset) if getattr(view, "bulk_export_plain_rows", True) else None
+    if plain is None:
+        rows, represent = queryset, _represent_each(serializer.to_representation)
+    else:
+        rows, represent = plain
+    rows = rows.iterator(chunk_size=size)
+    count = 0
+    while True:
+        chunk = list(islice(rows, size))
+        if not chunk:
+            return count
+        out.write(encoder.chunk(represent(chunk)))
+        count += len(chunk)
+        if len(chunk) < size:
+            return count
+        if should_stop is not None and should_stop():
+            raise BulkCancelled()
+        if progress is not None:
+            progress(count, max(count, bulk_request.total_items))
+
+
+def _represent_each(to_representation):
+    def represent(chunk):
+        return [to_representation(obj) for obj in chunk]
+
+    return represent
+
+
+@dataclass
+class ExportTarget:
+    """What the worker gives an export: the job's ``task_id`` (names the
+    file) and its ``should_stop``/``progress`` callbacks."""
+
+    task_id: str
+    should_stop: Callable[[], bool] | None = None
+    progress: Callable[..., None] | None = None
+
+
+def write_export(view, bulk_request, export: ExportTarget) -> dict:
+    """Export the retrieve's rows to the payload storage; the job's result
+    (``export_result``).
+
+    The rows go to a local temporary file first, then to the storage in one
+    ``save`` (read back in ``COPY_BUFFER_SIZE`` pieces), so a cancelled or
+    failed export leaves nothing in the storage.
+    """
+    export_format = bulk_request.options.get("export_format") or DEFAULT_EXPORT_FORMAT
+    with tempfile.TemporaryFile() as local:
+        text = open(local.fileno(), "w", encoding="utf-8", newline="", buffering=COPY_BUFFER_SIZE, closefd=False)
+        with text:
+            count = export_rows(
+                view, bulk_request, text, export_format, should_stop=export.should_stop, progress=export.progress
+            )
+        local.seek(0)
+        filename = f"{export.task_id}.{export_format}"
+        name = get_payload_storage().save(f"{EXPORT_DIRECTORY}/{filename}", File(local, name=filename))
+    return export_result(export.task_id, name, count, export_format)
+
+
+def export_result(task_id, name, count, export_format):
+    """The job's ``result`` for a finished export."""
+    return {
+        "operation_type": "bulk_get",
+        "count": count,
+        "export_format": export_format,
+        "download_url": download_url(task_id),
+        "file_name": name,
+    }
+
+
+def remove_export_file(sender, instance, **kwargs):
+    """``post_delete`` of ``BulkJob``: a deleted job (admin, shell, purge)
+    takes its export file along."""
+    from .payloads import delete_payload
+
+    result = instance.result
+    if isinstance(result, dict) and isinstance(result.get("file_name"), str):
+        delete_payload(result["file_name"])
