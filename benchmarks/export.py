@@ -63,7 +63,7 @@ def profile(n):
 
     from rest_framework.test import APIRequestFactory
 
-    from rest_bulk_ext.bulk_request import BulkRequest
+    from rest_bulk_ext.bulk_endpoint.request import BulkRequest
     from rest_bulk_ext.jobs.exports import export_rows
     from tests.views_items import TxnViewSet
 

@@ -5,8 +5,8 @@ The rows are the inline retrieve's (``view.get_bulk_retrieve_queryset``:
 ``get_queryset()``, the filter backends, ``ids`` and ``filters``), each
 serialized by the view's serializer, written as NDJSON (one JSON object a
 line) or CSV into the payload storage (``BULK_PAYLOAD_STORAGE``). Memory
-stays flat whatever the row count: the queryset is read with
-``.iterator(chunk_size=...)``, serialized and written one chunk at a time
+stays flat whatever the row count: the queryset is read in chunks
+(``read_in_chunks``), serialized and written one chunk at a time
 to a local temporary file, which is then copied to the storage (any Django
 storage can take a finished file; not all can be appended to).
 
@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from itertools import islice
 
 from django.core.files import File
+from django.db import connections, transaction
+from django.db.models.query import ModelIterable
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from rest_framework import serializers
@@ -159,20 +161,48 @@ def export_rows(view, bulk_request, out, export_format, *, should_stop=None, pro
         rows, represent = queryset, _represent_each(serializer.to_representation)
     else:
         rows, represent = plain
-    rows = rows.iterator(chunk_size=size)
     count = 0
-    while True:
-        chunk = list(islice(rows, size))
-        if not chunk:
-            return count
+    for chunk in read_in_chunks(rows, size):
         out.write(encoder.chunk(represent(chunk)))
         count += len(chunk)
         if len(chunk) < size:
-            return count
+            break
         if should_stop is not None and should_stop():
             raise BulkCancelled()
         if progress is not None:
             progress(count, max(count, bulk_request.total_items))
+    return count
+
+
+def read_in_chunks(rows, size):
+    """Lists of at most ``size`` rows of the queryset ``rows`` (model
+    instances or ``values_list`` tuples).
+
+    PostgreSQL (a server-side cursor) and SQLite stream ``.iterator()``.
+    mysqlclient buffers a whole result set in the client whatever the
+    chunk size, so on MySQL/MariaDB the rows are read in primary-key pages
+    (``pk > last ORDER BY pk LIMIT size``) inside one transaction, whose
+    first read fixes InnoDB's snapshot: every page sees the same data, and
+    the export comes in key order there. A sliced queryset cannot be
+    filtered further and is read as it is."""
+    if connections[rows.db].vendor != "mysql" or rows.query.is_sliced:
+        iterator = rows.iterator(chunk_size=size)
+        while chunk := list(islice(iterator, size)):
+            yield chunk
+        return
+    # A plain reader's tuples end with the pk (plain_rows.plain_row_reader).
+    tuples = rows._iterable_class is not ModelIterable
+    with transaction.atomic(using=rows.db):
+        last = None
+        while True:
+            page = rows.order_by("pk") if last is None else rows.filter(pk__gt=last).order_by("pk")
+            chunk = list(page[:size])
+            if not chunk:
+                return
+            last = chunk[-1][-1] if tuples else chunk[-1].pk
+            yield chunk
+            if len(chunk) < size:
+                return
 
 
 def _represent_each(to_representation):

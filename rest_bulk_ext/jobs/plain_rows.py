@@ -125,4 +125,6 @@ def plain_row_reader(serializer, queryset):
             for values in chunk
         ]
 
-    return queryset.values_list(*columns), represent
+    # The pk last, for pages by key (exports.read_in_chunks); ``represent``
+    # zips the serializer's columns and never reaches it.
+    return queryset.values_list(*columns, "pk"), represent

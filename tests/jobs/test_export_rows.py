@@ -94,7 +94,7 @@ def exported_files():
 
 @override_settings(REST_FRAMEWORK_EXTENSIONS={"BULK_BATCH_SIZE": 2})
 def test_an_export_reports_progress_per_chunk_and_a_cancel_leaves_no_file():
-    from rest_bulk_ext.bulk_request import BulkRequest
+    from rest_bulk_ext.bulk_endpoint.request import BulkRequest
     from rest_bulk_ext.engine.errors import BulkCancelled
     from rest_bulk_ext.jobs.exports import ExportTarget, write_export
     from rest_bulk_ext.jobs.payloads import get_payload_storage
@@ -114,3 +114,21 @@ def test_an_export_reports_progress_per_chunk_and_a_cancel_leaves_no_file():
     with pytest.raises(BulkCancelled):
         write_export(txn_view(), request, ExportTarget("t-2", should_stop=lambda: next(stops)))
     assert exported_files() == before
+
+
+@pytest.mark.parametrize("plain_reader", [True, False], ids=["tuples", "instances"])
+def test_an_export_reads_every_row_once_in_pages(plain_reader):
+    # On MariaDB the rows come in primary-key pages (mysqlclient would
+    # buffer the whole result); elsewhere from a streaming iterator. Either
+    # way every row of the queryset arrives exactly once, in chunks of at
+    # most the batch size.
+    from rest_bulk_ext.jobs.exports import read_in_chunks
+
+    make_txns(make_account(), 7)
+    queryset = Txn.objects.order_by("-pk")
+    rows = plain_row_reader(TxnSerializer(), queryset)[0] if plain_reader else queryset
+    chunks = list(read_in_chunks(rows, 3))
+    assert [len(chunk) for chunk in chunks] == [3, 3, 1]
+    pks = [row[-1] if plain_reader else row.pk for chunk in chunks for row in chunk]
+    assert sorted(pks) == sorted(Txn.objects.values_list("pk", flat=True))
+    assert len(set(pks)) == 7
