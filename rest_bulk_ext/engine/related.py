@@ -108,13 +108,25 @@ def prefetch_related(fields, datas):
             normalize = _slug_normalizer(model_field)
         keys = set()
         name = field.field_name
+        using = queryset.db
+        # A chunk names few distinct rows (ten accounts for a thousand
+        # items): normalize each distinct value once. Keyed with its type,
+        # as 1, 1.0 and True are equal but do not normalize alike.
+        done = set()
         for data in datas:
             if isinstance(data, dict):
                 value = data.get(name)
                 if value is not None and value != "":
+                    try:
+                        marker = (type(value), value)
+                        if marker in done:
+                            continue
+                        done.add(marker)
+                    except TypeError:  # unhashable (a list or dict): normalized alone
+                        pass
                     key = normalize(value)
                     # A key beyond the column's range names no row (and some drivers raise).
-                    if key is not _MISSING and fits_column(model_field, key, queryset.db):
+                    if key is not _MISSING and fits_column(model_field, key, using):
                         keys.add(key)
         found = {}
         if keys:
