@@ -122,7 +122,7 @@ BORROWED: tuple[Borrowed, ...] = (
 def _drf_originals() -> dict[str, Callable[..., Any]]:
     """The DRF originals of what ``engine/fast_validation.py`` and
     ``engine/validation.py`` copy or rely on, by dotted name."""
-    from rest_framework.fields import DateTimeField, Field
+    from rest_framework.fields import CharField, DateTimeField, DecimalField, Field
     from rest_framework.serializers import Serializer
     from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
@@ -134,6 +134,11 @@ def _drf_originals() -> dict[str, Callable[..., Any]]:
         "rest_framework.serializers.Serializer.fields": Serializer.fields.func,
         "rest_framework.fields.Field.run_validators": Field.run_validators,
         "rest_framework.fields.Field.get_value": Field.get_value,
+        "rest_framework.fields.Field.run_validation": Field.run_validation,
+        "rest_framework.fields.Field.validate_empty_values": Field.validate_empty_values,
+        "rest_framework.fields.CharField.run_validation": CharField.run_validation,
+        "rest_framework.fields.CharField.to_internal_value": CharField.to_internal_value,
+        "rest_framework.fields.DecimalField.validate_empty_values": DecimalField.validate_empty_values,
         "rest_framework.fields.DateTimeField.default_timezone": DateTimeField.default_timezone,
         "rest_framework.validators.ProhibitSurrogateCharactersValidator.__call__": (
             ProhibitSurrogateCharactersValidator.__call__
@@ -161,6 +166,11 @@ _DRF_3_18 = {
     "rest_framework.serializers.Serializer.fields": "e832d4f5c4beb23b",
     "rest_framework.fields.Field.run_validators": "fc19a07474e0f3ee",
     "rest_framework.fields.Field.get_value": "331d308773fef0c6",
+    "rest_framework.fields.Field.run_validation": "32143b1372bc0f50",
+    "rest_framework.fields.Field.validate_empty_values": "57a118ce0fbe7eed",
+    "rest_framework.fields.CharField.run_validation": "2fde04349a04eb6e",
+    "rest_framework.fields.CharField.to_internal_value": "c09b1ca8b30cba17",
+    "rest_framework.fields.DecimalField.validate_empty_values": "1b68ba3f29e49cfb",
     "rest_framework.fields.DateTimeField.default_timezone": "722fffc5b3f84617",
     "rest_framework.validators.ProhibitSurrogateCharactersValidator.__call__": "8eab39ac427f780b",
 }

@@ -165,6 +165,9 @@ def csv_items(file, *, operation, lookup_key, fields=None, header=None):
 
 def row_to_data(header, row, fields, *, partial):
     """The item dict for one CSV row, applying the empty-cell rule."""
+    if "" not in row:
+        # No empty cell (the usual row): the rule has nothing to decide.
+        return dict(zip(header, row))
     data = {}
     for name, value in zip(header, row):
         if value == "":

@@ -18,6 +18,12 @@ steps in the same order, with the same exceptions and messages:
   ``ProhibitSurrogateCharactersValidator`` (one regex search instead of a
   Python loop over every character), Django's ``MaxLengthValidator`` and
   ``EmailValidator`` (see ``_email_check``);
+- ``field.run_validation`` of a field inheriting ``Field``'s or
+  ``CharField``'s (and ``DecimalField``'s empty-value check when it does not
+  allow null): for a value that is present, not null and, for a
+  ``CharField``, a string that is not blank, DRF's steps reduce to
+  ``to_internal_value`` then ``run_validators``, called directly; any other
+  value goes to DRF's own method;
 - ``serializer.run_validators``: skipped when no serializer-level validator
   is left (the engine checks the unique ones per chunk).
 
@@ -28,9 +34,14 @@ or field that overrides one keeps its own, so custom behaviour always wins.
 import re
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.validators import DomainNameValidator, EmailValidator, MaxLengthValidator
+from django.core.validators import (
+    DomainNameValidator,
+    EmailValidator,
+    MaxLengthValidator,
+    ProhibitNullCharactersValidator,
+)
 from rest_framework.exceptions import ValidationError
-from rest_framework.fields import Field, SkipField, empty, get_error_detail
+from rest_framework.fields import CharField, DecimalField, Field, SkipField, empty, get_error_detail
 from rest_framework.serializers import Serializer
 from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
@@ -127,6 +138,29 @@ def _checks(field):
     return tuple(checks)
 
 
+def _text_checks(field):
+    """``(limit, nul, surrogates, rest)``: what a plain string must satisfy
+    for the text validators every ``CharField`` carries (max length, no NUL,
+    no surrogate) to pass, and the checks of the other validators, in order.
+    ``None`` when the field has none of those text validators."""
+    limit, nul, surrogates, rest = None, False, False, []
+    for validator, check in zip(field.validators, _checks(field)):
+        kind = type(validator)
+        if getattr(validator, "requires_context", False):
+            rest.append(check)
+        elif kind is ProhibitSurrogateCharactersValidator:
+            surrogates = True
+        elif kind is ProhibitNullCharactersValidator:
+            nul = True
+        elif kind is MaxLengthValidator and isinstance(validator.limit_value, int):
+            limit = validator.limit_value if limit is None else min(limit, validator.limit_value)
+        else:
+            rest.append(check)
+    if limit is None and not nul and not surrogates:
+        return None
+    return limit, nul, surrogates, tuple(rest)
+
+
 def _no_validators(value):
     return None
 
@@ -152,13 +186,101 @@ def _run_validators(checks):
     return run_validators
 
 
+def _run_text_validators(checks, text_checks):
+    """``_run_validators`` that decides the text validators of a plain
+    string with one test: a string within the length limit, without NUL or
+    surrogate, passes all of them, so only the other checks run (in their
+    order, so the errors are the same). Anything else runs every check."""
+    run_all = _run_validators(checks)
+    limit, nul, surrogates, rest = text_checks
+    run_rest = _run_validators(rest) if rest else _no_validators
+    if limit is None:
+        limit = float("inf")
+    search = _SURROGATES.search
+
+    def run_validators(value):
+        if (
+            type(value) is str
+            and len(value) <= limit
+            and not (nul and "\x00" in value)
+            and not (surrogates and search(value) is not None)
+        ):
+            run_rest(value)
+        else:
+            run_all(value)
+
+    return run_validators
+
+
 def fix_field_validators(field):
     """Give ``field`` a ``run_validators`` that walks its validators as
     DRF does, looked up once. Call after the validator list is final."""
     if not _inherits(field, "run_validators", Field):
         return
     checks = _checks(field)
-    field.run_validators = _run_validators(checks) if checks else _no_validators
+    text_checks = _text_checks(field)
+    if not checks:
+        field.run_validators = _no_validators
+    elif text_checks is not None:
+        field.run_validators = _run_text_validators(checks, text_checks)
+    else:
+        field.run_validators = _run_validators(checks)
+
+
+def _plain_empty_values(field):
+    """Whether ``field.validate_empty_values(data)`` is ``(False, data)`` for
+    every value that is neither ``empty`` nor ``None`` (DRF's own check)."""
+    method = type(field).validate_empty_values
+    if method is Field.validate_empty_values:
+        return True
+    # DecimalField reads blank text as null, but only when null is allowed.
+    return method is DecimalField.validate_empty_values and not field.allow_null
+
+
+def fast_run_validation(field):
+    """``field.run_validation`` with DRF's per-value empty checks skipped for
+    a value they would pass unchanged. Anything else (a missing or null
+    value, blank text, a non-string for a ``CharField``, a field overriding
+    these methods) is DRF's own call. ``to_internal_value`` and
+    ``run_validators`` are looked up per call: the engine replaces them on
+    the chunk's fields (``related.py``) after this is built."""
+    drf_run_validation = field.run_validation
+    method = type(field).run_validation
+    if field.read_only or not _plain_empty_values(field):
+        return drf_run_validation
+    if method is Field.run_validation:
+
+        def run_validation(data=empty):
+            if data is empty or data is None:
+                return drf_run_validation(data)
+            value = field.to_internal_value(data)
+            field.run_validators(value)
+            return value
+
+        return run_validation
+    if method is CharField.run_validation:
+        trim = field.trim_whitespace
+
+        plain_text = _inherits(field, "to_internal_value", CharField)
+
+        def run_char_validation(data=empty):
+            # CharField's own test: ``data == ''`` or, trimming, blank text.
+            if type(data) is not str:
+                return drf_run_validation(data)
+            stripped = data.strip() if trim else data
+            if not stripped:
+                return drf_run_validation(data)
+            # ``CharField.to_internal_value`` of a string: itself, stripped
+            # when trimming.
+            if plain_text and "to_internal_value" not in vars(field):
+                value = stripped
+            else:
+                value = field.to_internal_value(data)
+            field.run_validators(value)
+            return value
+
+        return run_char_validation
+    return drf_run_validation
 
 
 def _to_internal_value(serializer, plan):
@@ -208,7 +330,7 @@ def _plan(serializer):
         validate_method = getattr(serializer, "validate_" + field.field_name, None)
         source_attrs = field.source_attrs
         key = source_attrs[0] if plain_set_value and len(source_attrs) == 1 else None
-        plan.append((field.field_name, field.run_validation, get_value, validate_method, key, source_attrs))
+        plan.append((field.field_name, fast_run_validation(field), get_value, validate_method, key, source_attrs))
     return tuple(plan)
 
 

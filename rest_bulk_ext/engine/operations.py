@@ -66,14 +66,18 @@ class Operation:
 
     def chunk_result(self, number, rows):
         result = ChunkResult(number=number)
+        ids = {"created": result.created_ids, "updated": result.updated_ids, "deleted": result.deleted_ids}
+        errors, outcomes = result.errors, result.outcomes
+        succeeded = 0
         for row in rows:
             if row.errors is not None:
-                result.errors.append(row.error_entry())
-                result.outcomes.append((row.item.index, row.pk, "failed"))
+                errors.append(row.error_entry())
+                outcomes.append((row.item.index, row.pk, "failed"))
             elif row.outcome is not None:
-                result.success_count += 1
-                getattr(result, f"{row.outcome}_ids").append(row.pk)
-                result.outcomes.append((row.item.index, row.pk, row.outcome))
+                succeeded += 1
+                ids[row.outcome].append(row.pk)
+                outcomes.append((row.item.index, row.pk, row.outcome))
+        result.success_count = succeeded
         return result
 
     def prepare(self, rows):

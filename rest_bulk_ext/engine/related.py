@@ -108,13 +108,24 @@ def prefetch_related(fields, datas):
             normalize = _slug_normalizer(model_field)
         keys = set()
         name = field.field_name
+        using = queryset.db
+        # A chunk names few distinct rows (ten accounts for a thousand
+        # items): normalize each distinct value once. Keyed with its type,
+        # as 1, 1.0 and True are equal but do not normalize alike.
+        normalized = {}
         for data in datas:
             if isinstance(data, dict):
                 value = data.get(name)
                 if value is not None and value != "":
-                    key = normalize(value)
+                    try:
+                        marker = (type(value), value)
+                        if marker in normalized:
+                            continue
+                        key = normalized[marker] = normalize(value)
+                    except TypeError:  # unhashable (a list or dict): normalized alone
+                        key = normalize(value)
                     # A key beyond the column's range names no row (and some drivers raise).
-                    if key is not _MISSING and fits_column(model_field, key, queryset.db):
+                    if key is not _MISSING and fits_column(model_field, key, using):
                         keys.add(key)
         found = {}
         if keys:
@@ -125,7 +136,22 @@ def prefetch_related(fields, datas):
                     key = getattr(obj, field.slug_field)
                     # Two rows with one slug: DRF's get() would fail too.
                     found[key] = None if key in found else obj
+        # Validation reads the chunk's values again: normalized already.
+        normalize = _remembered(normalized, normalize)
         if kind == "pk":
             field.to_internal_value = _pk_to_internal_value(field, found, normalize)
         else:
             field.to_internal_value = _slug_to_internal_value(field, found, normalize)
+
+
+def _remembered(normalized, normalize):
+    """``normalize`` answering from ``normalized`` (keyed by type and value)
+    for the values prefetching saw."""
+
+    def remembered(value):
+        try:
+            return normalized[(type(value), value)]
+        except (KeyError, TypeError):
+            return normalize(value)
+
+    return remembered

@@ -4,7 +4,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 
 class Operation(StrEnum):
@@ -34,14 +34,16 @@ METHOD_OPERATIONS = {
 }
 
 
-@dataclass(frozen=True)
-class Item:
+class Item(NamedTuple):
     """One item of a bulk request.
 
     ``index`` is the 0-based position among the data items; ``line`` the
     1-based file line for CSV input (header on line 1), else ``None``.
     ``data`` is a dict for create/update/replace/upsert and the raw lookup
     value for delete.
+
+    A named tuple (immutable, like the frozen dataclass it was): one is
+    made per item, and a tuple is made several times faster.
     """
 
     index: int

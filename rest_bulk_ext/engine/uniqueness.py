@@ -106,9 +106,19 @@ class _UniqueSet:
                 if not self.changed(row):
                     continue
                 values = self.values(row)
-            if None in values:
+            # ``key_value`` inlined: this runs for every row and set.
+            key = []
+            for value in values:
+                if value is None:
+                    break
+                if isinstance(value, Model):
+                    value = value.pk
+                elif fold_case and isinstance(value, str):
+                    value = value.casefold()
+                key.append(value)
+            if len(key) != len(values):  # a None value: nothing to check
                 continue
-            key = tuple([key_value(value, fold_case) for value in values])
+            key = tuple(key)
             first = seen.get(key)
             if first is not None:
                 row.fail({self.error_key: [duplicate_message(first)]})

@@ -54,11 +54,12 @@ class UpsertOperation(Operation):
         names = tuple(self.ctx.unique_fields)
         sources = self.sources(validator.serializer, names)
         keyed = {}
+        field_value, fold = validator.field_value, self.fold
         for row in rows:
-            values = [validator.field_value(name, row.item.data) for name in names]
-            if any(value is None for value in values):
+            values = [field_value(name, row.item.data) for name in names]
+            if any([value is None for value in values]):
                 continue  # full validation reports the missing or invalid value
-            key = tuple(key_value(value, self.fold) for value in values)
+            key = tuple([key_value(value, fold) for value in values])
             first = self.seen.get(key)
             if first is not None:
                 row.fail({non_field_key(): [duplicate_message(first)]})
@@ -169,7 +170,7 @@ class UpsertOperation(Operation):
     def key_order(self, row):
         """Rows are inserted in key order, so two requests inserting the
         same keys wait for each other in one order (never in a cycle)."""
-        return tuple((type(part).__name__, part) for part in self.keyed[row][0])
+        return tuple([(type(part).__name__, part) for part in self.keyed[row][0]])
 
     def settle_clashes(self, deferred):
         """A new row whose other unique values are stored already: when the

@@ -18,7 +18,7 @@ from rest_framework.fields import DateTimeField
 
 from ..compat import drf_copies_match
 from ..settings import extensions_api_settings
-from .fast_validation import speed_up
+from .fast_validation import fast_run_validation, speed_up
 from .related import batchable_related_fields, prefetch_related
 from .uniqueness import take_unique_validators
 
@@ -68,8 +68,10 @@ class ChunkValidator:
         self.serializer = build_chunk_serializer(ctx, partial)
         self.unique_sets = take_unique_validators(self.serializer)
         self.related_fields = batchable_related_fields(self.serializer)
-        if fast_validation_enabled():
+        self.fast = fast_validation_enabled()
+        if self.fast:
             speed_up(self.serializer)
+        self._run_validation = {}
 
     def prefetch(self, rows):
         prefetch_related(self.related_fields, [row.item.data for row in rows if row.errors is None])
@@ -79,8 +81,13 @@ class ChunkValidator:
         field = self.serializer.fields.get(name)
         if field is None or not isinstance(data, dict) or field.field_name not in data:
             return None
+        run_validation = self._run_validation.get(name)
+        if run_validation is None:
+            run_validation = self._run_validation[name] = (
+                fast_run_validation(field) if self.fast else field.run_validation
+            )
         try:
-            return field.run_validation(data[field.field_name])
+            return run_validation(data[field.field_name])
         except ValidationError:
             return None
 
