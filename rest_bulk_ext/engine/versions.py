@@ -4,7 +4,7 @@ An update, replace, upsert-update or delete item may carry the version
 field with the value the client read. The row is written only if its
 stored value is still that one, and the check is part of the write
 statement itself (``… WHERE pk = … AND version = …``, joined on pk and
-version in ``fast_update.py``, ``(pk, version) IN (…)`` for deletes), so no
+version in ``engine/db/update.py``, ``(pk, version) IN (…)`` for deletes), so no
 concurrent writer slips between check and write. Rows the statement did
 not touch fail with code ``stale``.
 

@@ -1,6 +1,6 @@
 """A dry run reads what the real run reads, chunk by chunk, and writes
 nothing: upsert and delete (create, update and replace are in
-test_item_operations_dry_run.py), atomic and not, on every database."""
+test_dry_run.py), atomic and not, on every database."""
 
 import pytest
 from django.db import connection
