@@ -28,7 +28,7 @@ The drf-extensions names (``partial_update_bulk``, ``destroy_bulk`` and the
 the package.
 """
 
-from django.db import router
+from django.db import connections, router
 from django.utils.decorators import classonlymethod
 from rest_framework import status
 from rest_framework.response import Response
@@ -142,14 +142,18 @@ class BulkOperationBaseMixin:
 
         def attempt():
             with write_transaction(queryset.db):
-                locked = None if dry_run else self.lock_bulk_rows(queryset)
-                if dry_run or expected is not None or max_rows is not None:
+                counted = dry_run or expected is not None or max_rows is not None
+                target = None if dry_run or counted else self.get_bulk_locking_queryset(queryset)
+                # Without a folded lock, a statement of its own locks the
+                # rows (and its keys give the count for free).
+                locked = None if dry_run or target is not None else self.lock_bulk_rows(queryset)
+                if counted:
                     count = queryset.count() if locked is None else len(locked)
                     self.check_bulk_row_count(count, expected, max_rows)
                 self.check_bulk_object_permissions(request, queryset)
                 if dry_run:
                     return Response({"affected_rows": count}, status=status.HTTP_200_OK)
-                affected = write(queryset)
+                affected = write(queryset if target is None else target)
                 self.check_bulk_row_count(affected, expected, max_rows)
             return self.get_bulk_success_response(affected)
 
@@ -168,6 +172,21 @@ class BulkOperationBaseMixin:
         from .engine.db.locking import lock_queryset
 
         return lock_queryset(queryset)
+
+    def get_bulk_locking_queryset(self, queryset):
+        """The queryset the write runs on when its own statement can lock
+        the rows in primary-key order (PostgreSQL: ``… WHERE pk IN (SELECT
+        pk … ORDER BY pk FOR UPDATE)``), saving the separate lock statement
+        of ``lock_bulk_rows``; ``None`` to lock with ``lock_bulk_rows``
+        instead (other databases, or when the view overrides it). Override
+        to return ``None`` to always take the separate lock."""
+        from .engine.db.locking import folds_lock_into_write, locking_queryset
+
+        if type(self).lock_bulk_rows is not BulkOperationBaseMixin.lock_bulk_rows:
+            return None  # the view decides how (or whether) rows are locked
+        if not folds_lock_into_write(connections[queryset.db]):
+            return None
+        return locking_queryset(queryset)
 
     def get_bulk_success_response(self, affected):
         """The answer to a successful write: 204 with ``X-Bulk-Affected-Rows``."""

@@ -66,3 +66,33 @@ def lock_before_delete(queryset):
     PostgreSQL statement locks in a subquery, SQLite needs no row locks)."""
     if connections[queryset.db].vendor == "mysql":
         lock_queryset(queryset)
+
+
+def folds_lock_into_write(connection):
+    """True where a write statement can lock its rows in key order itself,
+    through a ``pk IN (SELECT … ORDER BY pk FOR UPDATE)`` subquery
+    (PostgreSQL). MariaDB refuses a subquery on the table a statement
+    updates (error 1093), and one wrapped in a derived table is read before
+    the write without locks, so there the lock stays a statement of its own."""
+    return connection.vendor == "postgresql"
+
+
+def locking_queryset(queryset):
+    """``queryset`` as a queryset over its model's table only, whose rows a
+    write (``update()``, ``delete()``) locks in primary-key order in its own
+    statement: ``WHERE pk IN (SELECT pk … ORDER BY pk FOR UPDATE)``. Only
+    for ``folds_lock_into_write`` databases."""
+    from django.db.models.expressions import RawSQL
+
+    model = queryset.model
+    rows = (
+        model._base_manager.using(queryset.db)
+        .filter(pk__in=queryset.order_by().values("pk"))
+        .order_by("pk")
+        .select_for_update()
+        .values("pk")
+    )
+    # A raw subquery: Django drops the ORDER BY of an ``__in`` queryset,
+    # and the order is the point.
+    sql, params = rows.query.sql_with_params()
+    return model._base_manager.using(queryset.db).filter(pk__in=RawSQL(sql, params))
