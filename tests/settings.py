@@ -162,11 +162,3 @@ if os.environ.get("RBE_BULK_REDIS_URL"):
         **globals().get("REST_FRAMEWORK_EXTENSIONS", {}),
         "BULK_REDIS_URL": os.environ["RBE_BULK_REDIS_URL"],
     }
-# RBE_POSTGRES_COPY_MIN_ROWS=1 runs every create/upsert insert on
-# PostgreSQL through COPY (engine/db/copy.py); "none" turns COPY off.
-if os.environ.get("RBE_POSTGRES_COPY_MIN_ROWS"):
-    _copy_min = os.environ["RBE_POSTGRES_COPY_MIN_ROWS"]
-    REST_FRAMEWORK_EXTENSIONS = {
-        **globals().get("REST_FRAMEWORK_EXTENSIONS", {}),
-        "BULK_POSTGRES_COPY_MIN_ROWS": None if _copy_min.lower() == "none" else int(_copy_min),
-    }
