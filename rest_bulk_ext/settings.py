@@ -37,7 +37,7 @@ DEFAULTS: dict[str, Any] = {
     # inserts of an upsert) is streamed with COPY into a temporary table
     # and moved into the table by one INSERT … SELECT (engine/db/copy.py).
     # None: always the multi-row INSERT.
-    "BULK_POSTGRES_COPY_MIN_ROWS": 200,
+    "BULK_POSTGRES_COPY_MIN_ROWS": 100,
     # Background jobs.
     "BULK_REDIS_URL": None,
     "BULK_RESULT_TTL": 86400,
