@@ -15,7 +15,7 @@ unique values are already stored, and says which rows it inserted:
 - MariaDB ≥ 10.5::
 
       INSERT … VALUES … ON DUPLICATE KEY UPDATE pk = IF((@rbe_dup := pk) IS NULL, pk, pk)
-      RETURNING pk, key…, (@rbe_dup <=> pk)
+      RETURNING pk, key…, (CAST(@rbe_dup AS BINARY) <=> CAST(pk AS BINARY))
 
   The update clause changes nothing; it only records, per row, the primary
   key of the stored row it met, so the last returned column is true for a
@@ -168,5 +168,8 @@ def _mariadb_sql(connection, sql, params, meta):
         raise RuntimeError("The MariaDB insert has no RETURNING clause.")
     update = f" ON DUPLICATE KEY UPDATE {pk} = IF(({MARIADB_FLAG} := {pk}) IS NULL, {pk}, {pk})"
     table = connection.ops.quote_name(meta.db_table)
-    flag = f", ({MARIADB_FLAG} <=> {table}.{pk})"
+    # Compared as bytes: the variable keeps the type of an earlier
+    # statement's key on the same connection (an integer, say), and a text
+    # key compared with it as a number is an error in strict mode.
+    flag = f", (CAST({MARIADB_FLAG} AS BINARY) <=> CAST({table}.{pk} AS BINARY))"
     return f"{head}{update}{marker}{returning}{flag}", params
