@@ -184,6 +184,11 @@ class BulkOperationBaseMixin:
 
         if type(self).lock_bulk_rows is not BulkOperationBaseMixin.lock_bulk_rows:
             return None  # the view decides how (or whether) rows are locked
+        if any(
+            isinstance(self, owner) and getattr(type(self), name) is not getattr(owner, name)
+            for owner, name in LOCK_FIRST_HOOKS
+        ):
+            return None  # an overridden hook may rely on holding the rows before the write
         if not folds_lock_into_write(connections[queryset.db]):
             return None
         return locking_queryset(queryset)
@@ -315,3 +320,14 @@ class ListDestroyModelMixin(BulkOperationBaseMixin):
         the deleted rows (empty now); their primary keys are in
         ``self.bulk_pinned_pks``, e.g. to clear caches or files. An exception
         rolls the delete back. Overriding it costs one query."""
+
+
+# Hooks that run inside the transaction before the write: a view overriding
+# one gets its rows locked first (``lock_bulk_rows``), as before the lock
+# was folded into the write statement.
+LOCK_FIRST_HOOKS = (
+    (ListUpdateModelMixin, "pre_save_bulk"),
+    (ListUpdateModelMixin, "perform_bulk_update"),
+    (ListDestroyModelMixin, "pre_delete_bulk"),
+    (ListDestroyModelMixin, "perform_bulk_destroy"),
+)

@@ -99,7 +99,12 @@ def locking_queryset(queryset):
     # A raw subquery: Django drops the ORDER BY of an ``__in`` queryset,
     # and the order is the point.
     sql, params = rows.query.sql_with_params()
-    return model._base_manager.using(queryset.db).filter(pk__in=RawSQL(sql, params))
+    locked = model._base_manager.using(queryset.db).filter(pk__in=RawSQL(sql, params))
+    # The view's queryset class stays: its own update()/delete() (a soft
+    # delete, say) must run, over the locked rows.
+    target = queryset.all()
+    target.query = locked.query
+    return target
 
 
 def _single_table(queryset):
