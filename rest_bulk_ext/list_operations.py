@@ -178,8 +178,9 @@ class BulkOperationBaseMixin:
         the rows in primary-key order (PostgreSQL: ``… WHERE pk IN (SELECT
         pk … ORDER BY pk FOR UPDATE)``), saving the separate lock statement
         of ``lock_bulk_rows``; ``None`` to lock with ``lock_bulk_rows``
-        instead (other databases, or when the view overrides it). Override
-        to return ``None`` to always take the separate lock."""
+        instead (other databases, or when the view overrides it or a hook
+        that runs before the write). The view's queryset class is kept.
+        Override to return ``None`` to always take the separate lock."""
         from .engine.db.locking import folds_lock_into_write, locking_queryset
 
         if type(self).lock_bulk_rows is not BulkOperationBaseMixin.lock_bulk_rows:
