@@ -4,7 +4,7 @@ A chunk of at least ``BULK_POSTGRES_COPY_MIN_ROWS`` rows is streamed with
 ``COPY … FROM STDIN`` into a temporary table shaped like the written
 columns, then moved into the model's table by one statement::
 
-    CREATE TEMP TABLE IF NOT EXISTS rbe_copy_… ON COMMIT DROP AS
+    CREATE TEMP TABLE IF NOT EXISTS rbe_copy_… ON COMMIT DELETE ROWS AS
         SELECT 0::bigint AS rbe_ord, <columns> FROM <table> WITH NO DATA;
     TRUNCATE rbe_copy_…                      -- one query, both statements
     COPY rbe_copy_… (rbe_ord, <columns>) FROM STDIN
@@ -22,9 +22,10 @@ order for an upsert, docs/concurrency.md), ``ON CONFLICT DO NOTHING`` skips
 a key stored meanwhile, and ``RETURNING`` gives the keys in insert order.
 A refused row fails the whole statement, which is narrowed like any failed
 write (``writes.write_narrowed``); halves smaller than the threshold go
-back to the multi-row insert. The temporary table lives until the end of
-the transaction (it is emptied, not re-created, per chunk, so a long atomic
-job holds one table and no dead rows).
+back to the multi-row insert. The temporary table lives as long as the
+session (created once, re-created only if a rolled-back savepoint took it)
+and is emptied per chunk and at commit, so a long atomic job holds one
+table and no dead rows.
 """
 
 import datetime
