@@ -45,8 +45,13 @@ def redis_hset_calls(client):
 def start_worker(settings, queue, log):
     env = dict(os.environ, RBE_WORKER_USES_TEST_DB="1", RBE_BULK_REDIS_URL=settings.JOBS_PROGRESS_REDIS_URL,
                PYTHONPATH=str(ROOT))
+    # RBE_BENCH_WORKER_PROFILE=<file>: the worker runs under cProfile and
+    # writes its stats there when it stops (profiles stay meaningful on a
+    # loaded machine, timings do not).
+    profile = os.environ.get("RBE_BENCH_WORKER_PROFILE")
+    profiler = ["-m", "cProfile", "-o", profile] if profile else []
     return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "tests.celery_app", "worker", "--pool=solo", "-c", "1",
+        [sys.executable, *profiler, "-m", "celery", "-A", "tests.celery_app", "worker", "--pool=solo", "-c", "1",
          "-Q", queue, "-l", "warning", "--without-heartbeat", "--without-mingle", "--without-gossip"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )

@@ -46,6 +46,10 @@ def main(workload_name, n, side):
         "BULK_MAX_ITEMS": 10**7,
         "BULK_CSV_MAX_FILE_SIZE": 10**10,
     }
+    # RBE_POSTGRES_COPY_MIN_ROWS=none measures the multi-row INSERT path.
+    if os.environ.get("RBE_POSTGRES_COPY_MIN_ROWS"):
+        value = os.environ["RBE_POSTGRES_COPY_MIN_ROWS"]
+        settings.REST_FRAMEWORK_EXTENSIONS["BULK_POSTGRES_COPY_MIN_ROWS"] = None if value == "none" else int(value)
     from django.db import connection
     from django.test.utils import setup_test_environment
     from rest_framework.test import APIClient

@@ -71,6 +71,8 @@ def main():
     for db in args.db:
         for n in args.n:
             for workload in args.workload:
+                if db != "postgres" and getattr(WORKLOADS[workload], "postgres_only", False):
+                    continue
                 ours = measure(db, n, workload, "ours")
                 floor = measure(db, n, workload, "floor")
                 row = {"db": db, "n": n, "workload": workload, "ours": ours, "floor": floor,

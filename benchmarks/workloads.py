@@ -237,12 +237,35 @@ class QuerysetDelete:
         assert Txn.objects.count() == n // 2
 
 
+class CreateVsCopy(Create):
+    """The create workload against a second, lower floor (PostgreSQL only):
+    psycopg's ``COPY`` of the same rows straight into the table, no ORM,
+    no returned keys."""
+
+    name = "create_vs_copy"
+    postgres_only = True
+
+    def floor(self, n, state):
+        from django.db import connection, transaction
+
+        accounts = state["accounts"]
+        columns = ("ref", "account_id", "amount", "occurred_at", "email", "kind", "description")
+        with transaction.atomic(), connection.cursor() as cursor:
+            with cursor.cursor.copy(f"COPY tests_txn ({', '.join(columns)}) FROM STDIN") as copy:
+                for i in range(n):
+                    copy.write_row((
+                        f"R{i:07d}", accounts[i % len(accounts)].pk, Decimal(f"{(i % 5000) + 1}.25"),
+                        BASE_TIME + timedelta(seconds=i), f"user{i}@example.com", KINDS[i % 2], f"row {i}",
+                    ))
+
+
 WORKLOADS = {w.name: w for w in (Create(), PartialUpdate(), Replace(), Upsert(), DeleteByIds(),
-                                 QuerysetPatch(), QuerysetDelete(), CsvCreate())}
+                                 QuerysetPatch(), QuerysetDelete(), CsvCreate(), CreateVsCopy())}
 
 # The raw-ORM floor each workload is compared with, as named in the table.
 FLOOR_NAMES = {
     "create": "bulk_create",
+    "create_vs_copy": "raw psycopg COPY",
     "csv_create": "bulk_create",
     "partial_update": "bulk_update",
     "replace": "bulk_update",

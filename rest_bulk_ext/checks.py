@@ -112,6 +112,7 @@ SETTING_VALIDATORS = {
     "BULK_CSV_MAX_FILE_SIZE": integer(1),
     "BULK_ATOMIC": boolean,
     "BULK_PAUSE_GC": boolean,
+    "BULK_POSTGRES_COPY_MIN_ROWS": integer(1, optional=True),
     "BULK_REDIS_URL": redis_url,
     "BULK_RESULT_TTL": integer(1),
     "BULK_RESULT_MAX_IDS": integer(0),

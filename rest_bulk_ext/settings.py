@@ -33,6 +33,11 @@ DEFAULTS: dict[str, Any] = {
     # Pause Python's garbage collector (process-wide) while a chunk is
     # validated and written: 10-15 % faster, opt-in (engine/gc_pause.py).
     "BULK_PAUSE_GC": False,
+    # PostgreSQL: a chunk inserting at least this many new rows (create, the
+    # inserts of an upsert) is streamed with COPY into a temporary table
+    # and moved into the table by one INSERT … SELECT (engine/db/copy.py).
+    # None: always the multi-row INSERT.
+    "BULK_POSTGRES_COPY_MIN_ROWS": 100,
     # Background jobs.
     "BULK_REDIS_URL": None,
     "BULK_RESULT_TTL": 86400,

@@ -30,7 +30,7 @@ the package.
 
 from typing import Any
 
-from django.db import router
+from django.db import connections, router
 from django.db.models import QuerySet
 from django.utils.decorators import classonlymethod
 from rest_framework import status
@@ -148,14 +148,18 @@ class BulkOperationBaseMixin(BulkVersionMixin):
 
         def attempt():
             with write_transaction(queryset.db):
-                locked = None if dry_run else self.lock_bulk_rows(queryset)
-                if dry_run or expected is not None or max_rows is not None:
+                counted = dry_run or expected is not None or max_rows is not None
+                target = None if dry_run or counted else self.get_bulk_locking_queryset(queryset)
+                # Without a folded lock, a statement of its own locks the
+                # rows (and its keys give the count for free).
+                locked = None if dry_run or target is not None else self.lock_bulk_rows(queryset)
+                if counted:
                     count = queryset.count() if locked is None else len(locked)
                     self.check_bulk_row_count(count, expected, max_rows)
                 self.check_bulk_object_permissions(request, queryset)
                 if dry_run:
                     return Response({"affected_rows": count}, status=status.HTTP_200_OK)
-                affected = write(queryset)
+                affected = write(queryset if target is None else target)
                 self.check_bulk_row_count(affected, expected, max_rows)
             return self.get_bulk_success_response(affected)
 
@@ -174,6 +178,27 @@ class BulkOperationBaseMixin(BulkVersionMixin):
         from ..engine.db.locking import lock_queryset
 
         return lock_queryset(queryset)
+
+    def get_bulk_locking_queryset(self, queryset: QuerySet) -> QuerySet | None:
+        """The queryset the write runs on when its own statement can lock
+        the rows in primary-key order (PostgreSQL: ``… WHERE pk IN (SELECT
+        pk … ORDER BY pk FOR UPDATE)``), saving the separate lock statement
+        of ``lock_bulk_rows``; ``None`` to lock with ``lock_bulk_rows``
+        instead (other databases, or when the view overrides it or a hook
+        that runs before the write). The view's queryset class is kept.
+        Override to return ``None`` to always take the separate lock."""
+        from ..engine.db.locking import folds_lock_into_write, locking_queryset
+
+        if type(self).lock_bulk_rows is not BulkOperationBaseMixin.lock_bulk_rows:
+            return None  # the view decides how (or whether) rows are locked
+        if any(
+            isinstance(self, owner) and getattr(type(self), name) is not getattr(owner, name)
+            for owner, name in LOCK_FIRST_HOOKS
+        ):
+            return None  # an overridden hook may rely on holding the rows before the write
+        if not folds_lock_into_write(connections[queryset.db]):
+            return None
+        return locking_queryset(queryset)
 
     def get_bulk_success_response(self, affected: int) -> Response:
         """The answer to a successful write: 204 with ``X-Bulk-Affected-Rows``."""
@@ -303,3 +328,14 @@ class ListDestroyModelMixin(BulkOperationBaseMixin):
         the deleted rows (empty now); their primary keys are in
         ``self.bulk_pinned_pks``, e.g. to clear caches or files. An exception
         rolls the delete back. Overriding it costs one query."""
+
+
+# Hooks that run inside the transaction before the write: a view overriding
+# one gets its rows locked first (``lock_bulk_rows``), as before the lock
+# was folded into the write statement.
+LOCK_FIRST_HOOKS = (
+    (ListUpdateModelMixin, "pre_save_bulk"),
+    (ListUpdateModelMixin, "perform_bulk_update"),
+    (ListDestroyModelMixin, "pre_delete_bulk"),
+    (ListDestroyModelMixin, "perform_bulk_destroy"),
+)

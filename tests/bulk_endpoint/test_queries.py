@@ -59,10 +59,12 @@ def run(api_client, method, count, payload):
     return len(queries)
 
 
+@pytest.mark.parametrize("copy_min_rows", [None, 1])  # the multi-row INSERT, and COPY on PostgreSQL
 @pytest.mark.parametrize("payload", ["json", "csv"])
 @pytest.mark.parametrize("method", ["POST", "PATCH", "PUT", "UPSERT", "DELETE"])
-def test_the_query_count_does_not_depend_on_the_number_of_items(api_client, method, payload):
-    counts = [run(api_client, method, size, payload) for size in SIZES]
+def test_the_query_count_does_not_depend_on_the_number_of_items(api_client, method, payload, copy_min_rows):
+    with override_settings(REST_FRAMEWORK_EXTENSIONS={**INLINE, "BULK_POSTGRES_COPY_MIN_ROWS": copy_min_rows}):
+        counts = [run(api_client, method, size, payload) for size in SIZES]
     assert counts[0] == counts[1], counts
 
 

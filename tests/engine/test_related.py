@@ -4,6 +4,7 @@ from types import SimpleNamespace
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.test import override_settings
 from rest_framework import serializers
 
 from rest_bulk_ext.engine import run_bulk_operation
@@ -50,6 +51,8 @@ def test_slug_related_values_resolve_in_one_query_per_chunk_inside_the_fields_qu
     assert result.errors[1]["errors"] == {"account": ["Invalid value."]}
 
 
+# One insert path for both sizes (COPY's own counts: test_copy_path.py).
+@override_settings(REST_FRAMEWORK_EXTENSIONS={"BULK_POSTGRES_COPY_MIN_ROWS": None})
 def test_related_queries_do_not_grow_with_distinct_related_values(tenant):
     accounts = Account.objects.bulk_create(
         [Account(tenant=tenant, name=f"a{i}", number=f"N-{i}") for i in range(50)]

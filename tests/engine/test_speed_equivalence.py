@@ -14,11 +14,11 @@ import random
 import pytest
 from rest_framework import serializers
 
+from rest_bulk_ext.bulk_endpoint.csv_input import csv_items, empty_cell_value, inspect_csv, row_to_data
 from rest_bulk_ext.engine.errors import plain_errors
 from rest_bulk_ext.engine.rows import Row
 from rest_bulk_ext.engine.types import BulkContext, Item
 from rest_bulk_ext.engine.validation import ChunkValidator
-from rest_bulk_ext.bulk_endpoint.csv_input import csv_items, empty_cell_value, inspect_csv, row_to_data
 from tests.builders import txn_data
 from tests.models_items import Txn
 from tests.serializers_items import TxnSerializer

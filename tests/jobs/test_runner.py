@@ -28,6 +28,8 @@ def records(count, start=0):
 
 
 def test_a_job_takes_the_same_queries_for_10_and_200_items(client, django_capture_on_commit_callbacks, jobs_settings):
+    # One insert path for both sizes (COPY's own counts: test_copy_path.py).
+    jobs_settings.REST_FRAMEWORK_EXTENSIONS = {**jobs_settings.REST_FRAMEWORK_EXTENSIONS, "BULK_POSTGRES_COPY_MIN_ROWS": None}
     small = start(client, "/jobs-test/records/bulk/?async=true", records(10), django_capture_on_commit_callbacks)
     large = start(client, "/jobs-test/records/bulk/?async=true", records(200, 10), django_capture_on_commit_callbacks)
 

@@ -15,7 +15,7 @@ unique values are already stored, and says which rows it inserted:
 - MariaDB ≥ 10.5::
 
       INSERT … VALUES … ON DUPLICATE KEY UPDATE pk = IF((@rbe_dup := pk) IS NULL, pk, pk)
-      RETURNING pk, key…, (@rbe_dup <=> pk)
+      RETURNING pk, key…, (CAST(@rbe_dup AS BINARY) <=> CAST(pk AS BINARY))
 
   The update clause changes nothing; it only records, per row, the primary
   key of the stored row it met, so the last returned column is true for a
@@ -36,6 +36,7 @@ from django.db.models.constants import OnConflict
 from django.db.models.sql import InsertQuery
 
 from ..uniqueness import key_value
+from .copy import copy_insert, db_rows, uses_copy
 
 MARIADB_FLAG = "@rbe_dup"
 
@@ -75,18 +76,29 @@ def insert_new_rows(model, objs, key_fields, fold, using):
     ):
         if not group:
             continue
+        if uses_copy(connection, len(group)):
+            values = db_rows(connection, group_fields, group)
+            if values is not None:
+                returning = _returning(meta, key_fields)
+                rows = copy_insert(connection, model, group_fields, values, returning, skip_conflicts=True)
+                skipped += _match(connection, model, group, returning, key_fields, fold, rows)
+                continue
         batch = max(1, connection.ops.bulk_batch_size(group_fields, group))
         for start in range(0, len(group), batch):
             skipped += _insert_batch(connection, model, group[start : start + batch], group_fields, key_fields, fold)
     return skipped
 
 
-def _insert_batch(connection, model, objs, fields, key_fields, fold):
-    meta = model._meta
+def _returning(meta, key_fields):
     returning = list(meta.db_returning_fields)
     if meta.pk not in returning:
         returning.insert(0, meta.pk)
-    returning += [field for field in key_fields if field not in returning]
+    return returning + [field for field in key_fields if field not in returning]
+
+
+def _insert_batch(connection, model, objs, fields, key_fields, fold):
+    meta = model._meta
+    returning = _returning(meta, key_fields)
     mariadb = connection.vendor == "mysql"
     query = InsertQuery(model, on_conflict=None if mariadb else OnConflict.IGNORE)
     query.insert_values(fields, objs, raw=False)
@@ -100,6 +112,14 @@ def _insert_batch(connection, model, objs, fields, key_fields, fold):
             cursor.execute(f"SET {MARIADB_FLAG} = NULL")
         cursor.execute(sql, params)
         rows = cursor.fetchall()
+    return _match(connection, model, objs, returning, key_fields, fold, rows)
+
+
+def _match(connection, model, objs, returning, key_fields, fold, rows):
+    """Give each inserted object its returned values (matched by key);
+    return the objects the insert skipped."""
+    meta = model._meta
+    mariadb = connection.vendor == "mysql"
     columns = [field.get_col(meta.db_table) for field in returning]
     converters = [
         connection.ops.get_db_converters(column) + column.get_db_converters(connection) for column in columns
@@ -148,5 +168,8 @@ def _mariadb_sql(connection, sql, params, meta):
         raise RuntimeError("The MariaDB insert has no RETURNING clause.")
     update = f" ON DUPLICATE KEY UPDATE {pk} = IF(({MARIADB_FLAG} := {pk}) IS NULL, {pk}, {pk})"
     table = connection.ops.quote_name(meta.db_table)
-    flag = f", ({MARIADB_FLAG} <=> {table}.{pk})"
+    # Compared as bytes: the variable keeps the type of an earlier
+    # statement's key on the same connection (an integer, say), and a text
+    # key compared with it as a number is an error in strict mode.
+    flag = f", (CAST({MARIADB_FLAG} AS BINARY) <=> CAST({table}.{pk} AS BINARY))"
     return f"{head}{update}{marker}{returning}{flag}", params

@@ -3,7 +3,8 @@
 ``insert_objects`` makes sure every new object has its primary key:
 
 - PostgreSQL, SQLite ≥ 3.35 and MariaDB ≥ 10.5 return the keys from the
-  ``INSERT … RETURNING`` that ``bulk_create`` runs;
+  ``INSERT … RETURNING`` that ``bulk_create`` runs (on PostgreSQL a large
+  chunk is copied in instead, ``db/copy.py``, and returns them too);
 - keys set before the insert (UUID defaults, natural keys) are known anyway;
 - elsewhere (MySQL) the rows are re-selected by a unique field of the model
   whose values the chunk sets, in one query; a model without such a field is
@@ -24,6 +25,7 @@ from django.db.models.sql import DeleteQuery
 
 from ..errors import non_field_key
 from ..uniqueness import key_value
+from .copy import copy_create, uses_copy
 from .errors import api_error_for, transient_error_kind
 
 NARROWABLE_ERRORS = (IntegrityError, DataError, OperationalError, ValueError, TypeError, OverflowError, ValidationError)
@@ -54,6 +56,8 @@ def insert_objects(model, objs, using):
             # rolled-back attempt.
             obj.pk = None
             obj._state.adding = True
+    if uses_copy(connection, len(objs)) and copy_create(connection, model, objs):
+        return
     if not auto or connection.features.can_return_rows_from_bulk_insert:
         manager.bulk_create(objs)
         return

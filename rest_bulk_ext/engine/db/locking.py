@@ -72,3 +72,57 @@ def lock_before_delete(queryset):
     PostgreSQL statement locks in a subquery, SQLite needs no row locks)."""
     if connections[queryset.db].vendor == "mysql":
         lock_queryset(queryset)
+
+
+def folds_lock_into_write(connection):
+    """True where a write statement can lock its rows in key order itself,
+    through a ``pk IN (SELECT … ORDER BY pk FOR UPDATE)`` subquery
+    (PostgreSQL). MariaDB refuses a subquery on the table a statement
+    updates (error 1093), and one wrapped in a derived table is read before
+    the write without locks, so there the lock stays a statement of its own."""
+    return connection.vendor == "postgresql"
+
+
+def locking_queryset(queryset):
+    """``queryset`` as a queryset over its model's table only, whose rows a
+    write (``update()``, ``delete()``) locks in primary-key order in its own
+    statement: ``WHERE pk IN (SELECT pk … ORDER BY pk FOR UPDATE)``. Only
+    for ``folds_lock_into_write`` databases."""
+    from django.db.models.expressions import RawSQL
+
+    model = queryset.model
+    if _single_table(queryset):
+        # Its filter read once: no second scan of the table to join with.
+        rows = queryset.order_by("pk").select_for_update().values("pk")
+    else:
+        rows = (
+            model._base_manager.using(queryset.db)
+            .filter(pk__in=queryset.order_by().values("pk"))
+            .order_by("pk")
+            .select_for_update()
+            .values("pk")
+        )
+    # A raw subquery: Django drops the ORDER BY of an ``__in`` queryset,
+    # and the order is the point.
+    sql, params = rows.query.sql_with_params()
+    locked = model._base_manager.using(queryset.db).filter(pk__in=RawSQL(sql, params))
+    # The view's queryset class stays: its own update()/delete() (a soft
+    # delete, say) must run, over the locked rows.
+    target = queryset.all()
+    target.query = locked.query
+    return target
+
+
+def _single_table(queryset):
+    """True when ``queryset`` reads its model's table alone, plainly: then
+    ``FOR UPDATE`` on it locks exactly its rows."""
+    query = queryset.query
+    return (
+        len(query.alias_map) <= 1
+        and not query.distinct
+        and not query.combinator
+        and not query.annotations
+        and query.group_by is None
+        and not query.is_sliced
+        and not query.extra
+    )
