@@ -72,6 +72,22 @@ BORROWED: tuple[Borrowed, ...] = (
         "connection.ops.get_db_converters, .integer_field_range", "engine/db/insert_delete.py, engine/db/update.py, "
         "bulk_endpoint/filters.py", "per-database batch sizes, RETURNING support, value conversion and range checks",
     ),
+    Borrowed(
+        "Django", "QuerySet._prepare_for_bulk_create(objs), Model._is_pk_set() (5.2+), Model._state.adding/.db",
+        "engine/db/copy.py, engine/db/insert.py, engine/db/insert_delete.py",
+        "prepare objects and mark them saved exactly as bulk_create does when the row is written by COPY or "
+        "INSERT ... ON CONFLICT ... RETURNING instead",
+    ),
+    Borrowed(
+        "Django", "CursorDebugWrapper.debug_sql(sql), BaseDatabaseWrapper.wrap_database_errors, the raw "
+        "psycopg cursor (cursor.cursor.copy)", "engine/db/copy.py",
+        "run psycopg's COPY, which Django's cursor wrapper lacks, with Django's error translation and query log",
+    ),
+    Borrowed(
+        "Django", "QuerySet._iterable_class, Query.is_sliced, Query.combinator", "jobs/plain_rows.py, jobs/exports.py",
+        "read an export as values_list tuples only when the queryset would yield plain model instances, and "
+        "page it by key only when it can still be filtered",
+    ),
     # DRF
     Borrowed(
         "DRF", "Serializer.to_internal_value, Field.run_validators, Serializer.run_validators (copied)",

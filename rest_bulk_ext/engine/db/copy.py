@@ -46,6 +46,12 @@ def uses_copy(connection, count: int) -> bool:
     minimum = extensions_api_settings.BULK_POSTGRES_COPY_MIN_ROWS
     if minimum is None or count < max(minimum, 1) or connection.vendor != "postgresql":
         return False
+    if not connection.in_atomic_block:
+        # In autocommit each statement commits, and ON COMMIT DELETE ROWS
+        # would empty the temporary table between the COPY and the INSERT.
+        # The engine writes every chunk in a transaction; a direct caller
+        # outside one gets the multi-row insert.
+        return False
     from django.db.backends.postgresql.psycopg_any import is_psycopg3
 
     return is_psycopg3  # psycopg2's copy_expert would need text encoding by hand
