@@ -19,7 +19,7 @@ from ..request_errors import as_api_exception, guard_parsers
 from ..schemas import BulkSchema
 from ..settings import extensions_api_settings
 from ..versioning import BulkVersionMixin
-from . import ndjson_input, request_input as bulk_input
+from . import ndjson_input, request_input
 from .request import BulkRequest, bulk_retrieve_queryset, run_bulk_request, run_bulk_retrieve
 from .targets import resolve_unique_fields, resolve_update_fields
 
@@ -60,10 +60,10 @@ class BulkOperationsMixin(BulkVersionMixin):
         parser_classes=[JSONParser, MultiPartParser, ndjson_input.NDJSONParser, ndjson_input.JSONLinesParser],
     )
     def bulk(self, request, *args, **kwargs):
-        bulk_input.check_upload_length(request)
+        request_input.check_upload_length(request)
         # A dry run writes nothing and may be repeated: it neither uses nor
         # spends an Idempotency-Key, so the real request can send the same key.
-        if request.method in SAFE_METHODS or bulk_input.read_dry_run(request):
+        if request.method in SAFE_METHODS or request_input.read_dry_run(request):
             return self.handle_bulk_request()
         return self.run_bulk_idempotently(self.handle_bulk_request)
 
@@ -111,7 +111,7 @@ class BulkOperationsMixin(BulkVersionMixin):
         request = self.request
         if "unique_fields" in request.query_params:
             return True
-        data = request.data if bulk_input.has_body(request) else {}
+        data = request.data if request_input.has_body(request) else {}
         return hasattr(data, "keys") and "unique_fields" in data
 
     def get_bulk_lookup_key(self, model: type[Model]) -> str:
@@ -126,7 +126,7 @@ class BulkOperationsMixin(BulkVersionMixin):
         request = self.request
         model = self.get_queryset().model
         if operation == Operation.GET:
-            options = bulk_input.read_retrieve_options(request, model, self.lookup_field)
+            options = request_input.read_retrieve_options(request, model, self.lookup_field)
             from ..jobs.exports import read_export_format
 
             export_format = read_export_format(request.query_params)
@@ -134,23 +134,23 @@ class BulkOperationsMixin(BulkVersionMixin):
                 options["export_format"] = export_format
             total = self.get_bulk_retrieve_queryset(options).count()
             return BulkRequest(operation, "none", options=options, total_items=total)
-        if bulk_input.is_ndjson_upload(request):
+        if request_input.is_ndjson_upload(request):
             # Options first: checking them is cheap, reading the file is not.
             options = self.get_bulk_options(operation, {})
             file, count = ndjson_input.read_ndjson_upload(
-                bulk_input.ndjson_upload(request), operation, delete_objects=bool(self.get_bulk_version_field())
+                request_input.ndjson_upload(request), operation, delete_objects=bool(self.get_bulk_version_field())
             )
             return BulkRequest(operation, "ndjson", file=file, options=options, total_items=count)
-        if bulk_input.is_multipart(request):
+        if request_input.is_multipart(request):
             # Options first: checking them is cheap, reading the file is not.
             options = self.get_bulk_options(operation, {})
-            file, info = bulk_input.read_csv_upload(request, operation, self.get_bulk_lookup_key(model))
+            file, info = request_input.read_csv_upload(request, operation, self.get_bulk_lookup_key(model))
             return BulkRequest(
                 operation, "csv", file=file, options=options, total_items=info.row_count, csv_header=info.header
             )
-        if not bulk_input.has_body(request):
-            raise bulk_input.body_error(_("The request has no body: send a JSON list of items or a CSV file."))
-        items, body_options = bulk_input.read_json_items(
+        if not request_input.has_body(request):
+            raise request_input.body_error(_("The request has no body: send a JSON list of items or a CSV file."))
+        items, body_options = request_input.read_json_items(
             operation, request.data, delete_objects=bool(self.get_bulk_version_field())
         )
         options = self.get_bulk_options(operation, body_options)
@@ -162,14 +162,14 @@ class BulkOperationsMixin(BulkVersionMixin):
         ``unique_fields`` and ``update_fields``."""
         request = self.request
         options = {
-            "atomic": bulk_input.read_bool_param(
+            "atomic": request_input.read_bool_param(
                 request.query_params, "atomic", extensions_api_settings.BULK_ATOMIC
             )
         }
-        if bulk_input.read_dry_run(request):
+        if request_input.read_dry_run(request):
             options["dry_run"] = True
-        unique = bulk_input.option_values(request, "unique_fields", body_options)
-        update = bulk_input.option_values(request, "update_fields", body_options)
+        unique = request_input.option_values(request, "unique_fields", body_options)
+        update = request_input.option_values(request, "update_fields", body_options)
         if operation != Operation.UPSERT:
             if unique is not None:
                 message = _("unique_fields makes a PATCH or PUT an upsert; {method} does not take it.")
@@ -293,7 +293,7 @@ class BulkOperationsMixin(BulkVersionMixin):
         """True to run as a background job: at least ``BULK_ASYNC_THRESHOLD``
         items, or ``?async=true``."""
         threshold = extensions_api_settings.BULK_ASYNC_THRESHOLD
-        if bulk_input.read_bool_param(self.request.query_params, "async", False):
+        if request_input.read_bool_param(self.request.query_params, "async", False):
             return True
         return threshold is not None and bulk_request.total_items >= threshold
 

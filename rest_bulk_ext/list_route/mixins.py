@@ -45,7 +45,7 @@ from ..request_errors import as_api_exception, guard_parsers
 from ..schemas import BulkSchema
 from ..settings import extensions_api_settings
 from ..versioning import BulkVersionMixin, version_bump
-from . import headers as bulk_headers
+from . import headers
 from .query_params import check_query_params
 from .update_values import add_auto_now_values, validate_update_values
 
@@ -96,7 +96,7 @@ class BulkOperationBaseMixin(BulkVersionMixin):
         """Raise unless the request may run a bulk operation (by default: the
         guard header, and every query parameter narrowing the rows). Override
         to add conditions; call ``super()``."""
-        bulk_headers.check_bulk_guard_header(request)
+        headers.check_bulk_guard_header(request)
         self.check_bulk_query_params(request)
 
     def check_bulk_query_params(self, request: Request) -> None:
@@ -136,8 +136,8 @@ class BulkOperationBaseMixin(BulkVersionMixin):
         and the number of rows actually written is checked again before commit,
         so a concurrent insert cannot slip past the checks.
         """
-        dry_run = bulk_headers.is_dry_run(request)
-        expected = bulk_headers.expected_rows(request)
+        dry_run = headers.is_dry_run(request)
+        expected = headers.expected_rows(request)
         max_rows = self.get_bulk_max_rows()
         # Count, check and write on the write database, in one transaction (a
         # read replica chosen by a router would see other rows).
@@ -204,7 +204,7 @@ class BulkOperationBaseMixin(BulkVersionMixin):
         """The answer to a successful write: 204 with ``X-Bulk-Affected-Rows``."""
         return Response(
             status=status.HTTP_204_NO_CONTENT,
-            headers={bulk_headers.AFFECTED_ROWS_HEADER: str(affected)},
+            headers={headers.AFFECTED_ROWS_HEADER: str(affected)},
         )
 
     def pin_bulk_rows(self, queryset, hook_name, default_hook):
