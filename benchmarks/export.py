@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
 os.environ.setdefault("RBE_TEST_DB_SUFFIX", "_xbench")
 
-from benchmarks.jobs_e2e import start_worker  # noqa: E402
+from benchmarks.jobs_e2e import peak_rss_kb, start_worker, wait_for_job  # noqa: E402
 
 URL = "/items/txns/bulk/?async=true&export_format={format}"
 FIELDS = ("id", "ref", "account_id", "amount", "occurred_at", "email", "kind", "description")
@@ -118,16 +118,9 @@ def main(n, export_format="ndjson", do_profile=False):
         response = client.get(URL.format(format=export_format))
         if response.status_code != 202:
             raise SystemExit(f"expected 202, got {response.status_code}: {response.data}")
-        task_id = response.data["task_id"]
-        deadline = time.monotonic() + 900
-        while time.monotonic() < deadline:
-            job = BulkJob.objects.get(task_id=task_id)
-            if job.state in ("SUCCESS", "FAILURE", "REVOKED"):
-                break
-            time.sleep(0.05)
+        job = wait_for_job(BulkJob, response.data["task_id"])
         total = time.perf_counter() - start
-        with open(f"/proc/{worker.pid}/status") as status:
-            peak_kb = next(int(line.split()[1]) for line in status if line.startswith("VmHWM"))
+        peak_kb = peak_rss_kb(worker)
         if job.state != "SUCCESS" or job.result["count"] != n:
             log.seek(0)
             raise SystemExit(f"job ended {job.state}: {job.failure_detail}\n{log.read()[-3000:].decode()}")

@@ -67,6 +67,23 @@ JOB_WORKLOADS = {
 }
 
 
+def wait_for_job(job_model, task_id, timeout=900):
+    """The job once it has ended (or after ``timeout`` seconds), polled
+    every 50 ms."""
+    deadline = time.monotonic() + timeout
+    while True:
+        job = job_model.objects.get(task_id=task_id)
+        if job.state in ("SUCCESS", "FAILURE", "REVOKED") or time.monotonic() >= deadline:
+            return job
+        time.sleep(0.05)
+
+
+def peak_rss_kb(process):
+    """The peak resident memory of a child process so far (VmHWM)."""
+    with open(f"/proc/{process.pid}/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmHWM"))
+
+
 def make_invalid(items):
     """Every row refused: an amount that is not a number (the row's data is
     kept in its error, so errors cost memory if held)."""
@@ -147,16 +164,9 @@ def main(n, kind="upsert"):
         accepted = time.perf_counter() - start
         if response.status_code != 202:
             raise SystemExit(f"expected 202, got {response.status_code}: {response.data}")
-        task_id = response.data["task_id"]
-        deadline = time.monotonic() + 900
-        while time.monotonic() < deadline:
-            job = BulkJob.objects.get(task_id=task_id)
-            if job.state in ("SUCCESS", "FAILURE", "REVOKED"):
-                break
-            time.sleep(0.05)
+        job = wait_for_job(BulkJob, response.data["task_id"])
         total = time.perf_counter() - start
-        with open(f"/proc/{worker.pid}/status") as status:
-            peak_kb = next(int(line.split()[1]) for line in status if line.startswith("VmHWM"))
+        peak_kb = peak_rss_kb(worker)
         hset_writes = redis_hset_calls(r) - hset_before
         if kind == "invalid":
             if (job.state, job.success_count, job.error_count) != ("FAILURE", 0, n):
