@@ -17,6 +17,7 @@ from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
 from .db.insert_delete import insert_objects, write_narrowed
 from .db.locking import lock_pks
 from .db.update import Versioned, update_rows
+from .instances import build_instance, instance_plan
 from .lookups import RowFinder
 from .rows import Row
 from .types import ChunkResult
@@ -42,6 +43,7 @@ class Operation:
         self.uniqueness = UniquenessChecker(self.using)
         self._fields = {}
         self._m2m_names = {}
+        self._instance_plans = {}
         self.versions = VersionCheck.for_context(ctx)
 
     def process(self, number, items, write, narrow):
@@ -145,8 +147,15 @@ class Operation:
         return False
 
     def build_new(self, row):
-        if not self.m2m_errors(row):
-            row.instance = self.model(**row.attrs)
+        if self.m2m_errors(row):
+            return
+        attrs = row.attrs
+        names = tuple(attrs)
+        try:
+            plan = self._instance_plans[names]
+        except KeyError:
+            plan = self._instance_plans[names] = instance_plan(self.model, names)
+        row.instance = self.model(**attrs) if plan is None else build_instance(self.model, plan, attrs)
 
     def apply_changes(self, row):
         """Set the validated values on the existing row; the written fields."""
