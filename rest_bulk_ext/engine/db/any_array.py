@@ -22,6 +22,7 @@ from django.db import connections
 from django.db.models import (
     BooleanField,
     CharField,
+    DateTimeField,
     EmailField,
     Expression,
     F,
@@ -89,8 +90,13 @@ def prepared_array(model_field, values, connection):
     ``ARRAY_TYPES`` (a custom field's own adapter keeps Django's path)."""
     if connection.vendor != "postgresql" or len(values) < MIN_VALUES:
         return None
-    if type(model_field) in UNCHANGED_STR and all(type(value) is str for value in values):
+    field_class = type(model_field)
+    if field_class in UNCHANGED_STR and all(type(value) is str for value in values):
         prepared = list(values)  # validated strings: what Django would send
+    elif field_class is DateTimeField and all(type(value) is datetime.datetime and value.tzinfo for value in values):
+        # An aware datetime is prepared as itself on PostgreSQL (a naive one
+        # may be made aware, with Django's warning: that path stays).
+        prepared = list(values)
     else:
         prepared = [model_field.get_db_prep_value(value, connection, prepared=False) for value in values]
     kind = type(prepared[0])
