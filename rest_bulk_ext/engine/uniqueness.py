@@ -10,10 +10,10 @@ the same request: the same value twice is an error on the later item.
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db import connections
-from django.db.models import F, Model
+from django.db.models import Model
 from rest_framework.validators import UniqueTogetherValidator, UniqueValidator
 
-from .db.any_array import EqualsAny, prepared_array
+from .db.any_array import filter_values
 from .errors import non_field_key
 from .seen_keys import SeenKeys
 
@@ -156,7 +156,8 @@ class _UniqueSet:
             keys = [key for _row, key, _values in candidates]
         queryset = self.queryset
         for position, source in enumerate(self.sources):
-            queryset = self.filter_source(queryset, source, {key[position] for key in keys})
+            # On PostgreSQL one array parameter, not 1,000 placeholders.
+            queryset = filter_values(queryset, source, {key[position] for key in keys})
         wanted = {key for _row, key, _values in candidates}
         found = {}
         for pk, *values in queryset.order_by().values_list("pk", *self.sources):
@@ -164,21 +165,6 @@ class _UniqueSet:
             if key in wanted:
                 found.setdefault(key, []).append(pk)
         return found
-
-    def filter_source(self, queryset, source, values):
-        """``source__in=values``, or on PostgreSQL one ``= ANY(array)``
-        parameter: a chunk's 1,000 values then cost one preparation each
-        instead of Django's ``In`` lookup, psycopg splitting 1,000
-        placeholders and the server parsing 1,000 constants."""
-        try:
-            model_field = queryset.model._meta.get_field(source)
-        except FieldDoesNotExist:
-            model_field = None
-        if model_field is not None and model_field.concrete:
-            array = prepared_array(model_field, values, connections[queryset.db])
-            if array is not None:
-                return queryset.filter(EqualsAny(F(source), array))
-        return queryset.filter(**{f"{source}__in": values})
 
 
 class _TogetherSet(_UniqueSet):

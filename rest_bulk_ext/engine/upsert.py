@@ -10,6 +10,7 @@ concurrent upserts of one new key create it once. See docs/concurrency.md.
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, connections
 
+from .db.any_array import filter_values
 from .db.insert import insert_new_rows, supports_converging_insert
 from .db.insert_delete import insert_objects
 from .errors import non_field_key
@@ -111,26 +112,18 @@ class UpsertOperation(Operation):
         table to tell new keys from rows of another scope."""
         if not keyed:
             return
-        filters = {
-            f"{source}__in": {key_value(values[i], False) for _key, values in keyed.values()}
-            for i, source in enumerate(sources)
-        }
-
         def key_of(obj_values):
             return tuple(key_value(value, self.fold) for value in obj_values)
 
         inside = {}
-        for obj in self.ctx.queryset.filter(**filters).order_by():
+        for obj in filter_keys(self.ctx.queryset, sources, keyed.values()).order_by():
             inside[key_of(instance_value(obj, source) for source in sources)] = obj
         missing = [(key, values) for key, values in keyed.values() if key not in inside]
         outside = set()
         # An unfiltered queryset is the whole table: a key it lacks is new.
         if missing and self.ctx.queryset.query.where:
-            filters = {
-                f"{source}__in": {key_value(values[i], False) for _key, values in missing}
-                for i, source in enumerate(sources)
-            }
-            base = self.model._base_manager.using(self.using).filter(**filters).order_by().values_list(*sources)
+            base = filter_keys(self.model._base_manager.using(self.using), sources, missing)
+            base = base.order_by().values_list(*sources)
             outside = {key_of(values) for values in base} & {key for key, _values in missing}
         check = self.ctx.check_object_permission
         for row, (key, _values) in keyed.items():
@@ -232,3 +225,12 @@ class UpsertOperation(Operation):
                 row.instance = new_instances[row]
             raise IntegrityError(self.RACED_CONFLICT_MESSAGE)
         return adopted
+
+
+def filter_keys(queryset, sources, keyed):
+    """Rows whose every source is among the values ``keyed`` (``(key,
+    values)`` pairs) give it: ``source__in`` per source, one array each on
+    PostgreSQL (``db/any_array.py``); matched exactly by the caller."""
+    for i, source in enumerate(sources):
+        queryset = filter_values(queryset, source, {key_value(values[i], False) for _key, values in keyed})
+    return queryset

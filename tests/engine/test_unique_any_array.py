@@ -129,3 +129,29 @@ def test_a_custom_field_adapts_its_values_before_they_are_sent():
         assert result == [value.upper() for value in values]
     else:
         assert result is None
+
+
+@pytest.mark.parametrize("unique_fields", [("ref",), ("account", "occurred_at")])
+def test_a_many_key_upsert_matches_stored_keys_and_refuses_rows_outside_its_scope(account, other_account, unique_fields):
+    mine = make_bare_txns(account, N // 2)
+    theirs = make_bare_txns(other_account, 2, start=5000)
+    datas = [txn_data(account, i, description=f"up {i}") for i in range(N)]
+    # a key that only another tenant's row holds
+    datas[-1].update(ref=theirs[0].ref, account=other_account.pk, occurred_at=theirs[0].occurred_at.isoformat())
+    ctx = make_ctx(
+        "bulk_upsert", Txn.objects.filter(account__tenant=account.tenant), unique_fields=unique_fields, atomic=False
+    )
+
+    with CaptureQueriesContext(connection) as captured:
+        result = run_bulk_operation(ctx, items_of(datas))
+
+    assert [(e["index"], e["errors"]) for e in result.errors] == [
+        (N - 1, {"non_field_errors": ["A row with these values exists but cannot be updated through this endpoint."]})
+    ]
+    assert sorted(result.updated_ids) == [t.pk for t in mine]
+    assert len(result.created_ids) == N - len(mine) - 1
+    assert Txn.objects.filter(account=account, description__startswith="up ").count() == N - 1
+    assert Txn.objects.get(pk=theirs[0].pk).description == ""
+    if connection.vendor == "postgresql":
+        selects = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("SELECT")]
+        assert any("= ANY(" in sql for sql in selects)

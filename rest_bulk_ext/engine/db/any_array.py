@@ -18,6 +18,7 @@ rows, the collation and the index used are the same.
 import datetime
 import uuid
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db import connections
 from django.db.models import (
     BooleanField,
@@ -106,3 +107,19 @@ def prepared_array(model_field, values, connection):
         if type(value) is not kind:
             return None
     return prepared
+
+
+def filter_values(queryset, name, values):
+    """``queryset.filter(<name>__in=values)``, as one ``= ANY(array)`` on
+    PostgreSQL where ``prepared_array`` allows (``name`` a concrete field of
+    the queryset's model, or ``"pk"``)."""
+    meta = queryset.model._meta
+    try:
+        model_field = meta.pk if name == "pk" else meta.get_field(name)
+    except FieldDoesNotExist:
+        model_field = None
+    if model_field is not None and model_field.concrete:
+        array = prepared_array(model_field, values, connections[queryset.db])
+        if array is not None:
+            return queryset.filter(EqualsAny(F(name), array))
+    return queryset.filter(**{f"{name}__in": values})
