@@ -13,7 +13,7 @@ from django.db import connections
 from django.db.models import Model
 from rest_framework.validators import UniqueTogetherValidator, UniqueValidator
 
-from .db.any_array import filter_values
+from .db.key_arrays import filter_tuples
 from .errors import non_field_key
 from .seen_keys import SeenKeys
 
@@ -146,7 +146,8 @@ class _UniqueSet:
 
     def existing(self, candidates, fold_case):
         """``{key: [pk, ...]}`` of stored rows sharing a key with a candidate,
-        in one query (``source__in`` per source, then matched exactly). The
+        in one query (``db/key_arrays.py``: the tuples, or ``source__in``
+        per source, then matched exactly). The
         model's default ordering is dropped: it can steer the planner away
         from the unique index to the primary key."""
         if fold_case:
@@ -154,10 +155,8 @@ class _UniqueSet:
             keys = [tuple([key_value(value, False) for value in values]) for _row, _key, values in candidates]
         else:
             keys = [key for _row, key, _values in candidates]
-        queryset = self.queryset
-        for position, source in enumerate(self.sources):
-            # On PostgreSQL one array parameter, not 1,000 placeholders.
-            queryset = filter_values(queryset, source, {key[position] for key in keys})
+        # On PostgreSQL one array parameter per source, not 1,000 placeholders.
+        queryset = filter_tuples(self.queryset, self.sources, keys)
         wanted = {key for _row, key, _values in candidates}
         found = {}
         for pk, *values in queryset.order_by().values_list("pk", *self.sources):

@@ -10,9 +10,9 @@ concurrent upserts of one new key create it once. See docs/concurrency.md.
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, connections
 
-from .db.any_array import filter_values
 from .db.insert import insert_new_rows, supports_converging_insert
 from .db.insert_delete import insert_objects
+from .db.key_arrays import filter_tuples
 from .errors import non_field_key
 from .lookups import permission_error
 from .operations import Operation
@@ -228,9 +228,8 @@ class UpsertOperation(Operation):
 
 
 def filter_keys(queryset, sources, keyed):
-    """Rows whose every source is among the values ``keyed`` (``(key,
-    values)`` pairs) give it: ``source__in`` per source, one array each on
-    PostgreSQL (``db/any_array.py``); matched exactly by the caller."""
-    for i, source in enumerate(sources):
-        queryset = filter_values(queryset, source, {key_value(values[i], False) for _key, values in keyed})
-    return queryset
+    """Rows that may hold a key of ``keyed`` (``(key, values)`` pairs), one
+    array per source on PostgreSQL (``db/key_arrays.py``); the caller
+    matches exactly."""
+    tuples = [tuple(key_value(value, False) for value in values) for _key, values in keyed]
+    return filter_tuples(queryset, sources, tuples)

@@ -1,6 +1,7 @@
-"""The per-chunk unique checks with each set's keys as one array parameter
-(PostgreSQL, ``engine/db/any_array.py::prepared_array``): the same errors as
-the short ``IN`` lists everywhere else, at chunk sizes above ``MIN_VALUES``."""
+"""The per-chunk unique checks and upsert key lookups with each column's
+values as one typed array (PostgreSQL, ``engine/db/key_arrays.py``): the
+same errors as the ``IN`` lists everywhere else, at chunk sizes above
+``MIN_VALUES``."""
 
 import datetime
 import uuid
@@ -11,7 +12,7 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
 from rest_bulk_ext.engine import run_bulk_operation
-from rest_bulk_ext.engine.db.any_array import MIN_VALUES, prepared_array
+from rest_bulk_ext.engine.db.key_arrays import MIN_VALUES, filter_values, typed_array
 from tests.builders import BASE_TIME, make_bare_txns, txn_data
 from tests.engine.support import items_of, make_ctx
 from tests.models_items import Txn, UUIDItem
@@ -42,10 +43,11 @@ def test_many_new_rows_clashing_with_stored_ones_are_refused_the_others_written(
     assert Txn.objects.count() == 3 + N - 3
     assert not Txn.objects.filter(occurred_at=BASE_TIME + datetime.timedelta(minutes=9)).exists()
     if connection.vendor == "postgresql":
-        arrays = [q for q in captured.captured_queries if q["sql"].startswith("SELECT") and "= ANY(" in q["sql"]]
-        # ref = ANY(…) for the ref set, occurred_at = ANY(…) for the pair (its
-        # one account stays a short IN list)
-        assert len(arrays) == 2
+        selects = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("SELECT")]
+        # ref = ANY(…) for the ref set, the candidates' exact (account,
+        # occurred_at) tuples for the pair
+        assert sum("= ANY(" in sql and "text[]" in sql for sql in selects) == 1
+        assert sum("IN (SELECT * FROM unnest(" in sql for sql in selects) == 1
 
 
 @override_settings(TIME_ZONE="Asia/Kolkata")
@@ -100,58 +102,47 @@ class _ShoutingCharField(models.CharField):
 
 
 @pytest.mark.parametrize(
-    ("field", "values", "array"),
+    ("field", "values", "cast"),
     [
-        (models.CharField(max_length=10), [f"v{i}" for i in range(MIN_VALUES)], True),
-        (models.DateTimeField(), [BASE_TIME + datetime.timedelta(seconds=i) for i in range(MIN_VALUES)], True),
-        (models.UUIDField(), [uuid.uuid4() for _ in range(MIN_VALUES)], True),
-        (models.CharField(max_length=10), [f"v{i}" for i in range(MIN_VALUES - 1)], False),  # too few
-        (models.BooleanField(), [True, False] * MIN_VALUES, False),  # bool is not an int to PostgreSQL
-        (models.DecimalField(max_digits=5, decimal_places=2), list(range(MIN_VALUES)), False),
-        (models.JSONField(), [{"a": i} for i in range(MIN_VALUES)], False),
+        (models.CharField(max_length=10), ["v1", "it's \"quoted\", {braced}"], "text[]"),
+        (models.EmailField(), ["a@example.com"], "text[]"),
+        (models.DateTimeField(), [BASE_TIME, BASE_TIME.astimezone(datetime.timezone(datetime.timedelta(hours=5)))], "timestamptz[]"),
+        (models.DateField(), [datetime.date(2026, 1, 2)], "date[]"),
+        (models.UUIDField(), [uuid.uuid4()], "uuid[]"),
+        (models.BigIntegerField(), [1, 2**63 - 1], "bigint[]"),
+        (Txn._meta.get_field("account"), [1, 2], "bigint[]"),
+        (models.BigIntegerField(), [2**63], None),  # beyond the column: Django's path decides
+        (models.DateTimeField(), [datetime.datetime(2026, 1, 1)], None),  # naive: Django makes it aware
+        (models.BooleanField(), [True, False], None),
+        (models.DecimalField(max_digits=5, decimal_places=2), [1, 2], None),
+        (models.GenericIPAddressField(), ["10.0.0.1"], None),  # an inet column, not text
+        (models.JSONField(), [{"a": 1}], None),
+        (_ShoutingCharField(max_length=10), ["v"], None),  # adapts values its own way
     ],
 )
-def test_only_plain_types_become_arrays_and_only_on_postgresql(field, values, array):
-    result = prepared_array(field, values, connection)
+def test_only_plain_columns_become_typed_arrays_and_only_on_postgresql(field, values, cast):
+    result = typed_array(field, values, connection)
 
-    if connection.vendor != "postgresql" or not array:
+    if connection.vendor != "postgresql" or cast is None:
         assert result is None
     else:
-        assert result is not None and len(result) == len(values)
+        assert result.cast == cast
 
 
-def test_a_custom_field_adapts_its_values_before_they_are_sent():
-    values = [f"v{i}" for i in range(MIN_VALUES)]
-
-    result = prepared_array(_ShoutingCharField(max_length=10), values, connection)
-
-    if connection.vendor == "postgresql":
-        assert result == [value.upper() for value in values]
-    else:
-        assert result is None
+def test_few_values_keep_the_in_list():
+    sql = str(filter_values(Txn.objects.all(), "ref", {f"r{i}" for i in range(MIN_VALUES - 1)}).query)
+    assert "= ANY(" not in sql and " IN (" in sql
 
 
-@pytest.mark.parametrize("unique_fields", [("ref",), ("account", "occurred_at")])
-def test_a_many_key_upsert_matches_stored_keys_and_refuses_rows_outside_its_scope(account, other_account, unique_fields):
-    mine = make_bare_txns(account, N // 2)
-    theirs = make_bare_txns(other_account, 2, start=5000)
-    datas = [txn_data(account, i, description=f"up {i}") for i in range(N)]
-    # a key that only another tenant's row holds
-    datas[-1].update(ref=theirs[0].ref, account=other_account.pk, occurred_at=theirs[0].occurred_at.isoformat())
-    ctx = make_ctx(
-        "bulk_upsert", Txn.objects.filter(account__tenant=account.tenant), unique_fields=unique_fields, atomic=False
-    )
+def test_a_stored_string_with_array_syntax_in_it_is_found(account):
+    tricky = ['a"b', "c,d", "{e}", "f\\g", "h i", "NULL", ""]
+    datas = [txn_data(account, i) for i in range(N)]
+    for i, ref in enumerate(tricky):
+        make_bare_txns(account, 1, start=2000 + i)
+        Txn.objects.filter(ref=f"ref-{2000 + i}").update(ref=ref)
+        datas[i]["ref"] = ref
 
-    with CaptureQueriesContext(connection) as captured:
-        result = run_bulk_operation(ctx, items_of(datas))
+    result = run_bulk_operation(make_ctx("bulk_create", atomic=False), items_of(datas))
 
-    assert [(e["index"], e["errors"]) for e in result.errors] == [
-        (N - 1, {"non_field_errors": ["A row with these values exists but cannot be updated through this endpoint."]})
-    ]
-    assert sorted(result.updated_ids) == [t.pk for t in mine]
-    assert len(result.created_ids) == N - len(mine) - 1
-    assert Txn.objects.filter(account=account, description__startswith="up ").count() == N - 1
-    assert Txn.objects.get(pk=theirs[0].pk).description == ""
-    if connection.vendor == "postgresql":
-        selects = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("SELECT")]
-        assert any("= ANY(" in sql for sql in selects)
+    refused = {e["index"] for e in result.errors if e["errors"] == UNIQUE_REF}
+    assert refused == {i for i, ref in enumerate(tricky) if ref}  # "" is refused by the field itself
