@@ -4,16 +4,23 @@ The unique checks and the upsert's key lookups filter a chunk's 1,000 keys.
 As ``source__in=[…]`` that costs, per value, Django's ``In`` lookup
 preparing it, psycopg splitting 1,000 placeholders and dumping each value,
 and PostgreSQL parsing 1,000 constants. Here each value is prepared once by
-its model field and a column's values travel as one array parameter:
+its model field and a column's values travel as one array parameter,
+joined through ``unnest``:
 
-- one source: ``col = ANY(%s::type[])``. PostgreSQL itself rewrites
-  ``col IN (a, b)`` to ``col = ANY(ARRAY[a, b])``, so the rows, the
-  collation and the index are the same;
+- one source: ``(col) IN (SELECT * FROM unnest(%s::type[]))``, the same
+  rows as ``col IN (a, b, …)``. Not ``col = ANY(%s)``: PostgreSQL turns an
+  ``IN`` list into exactly that, and on a table that has grown since it was
+  last analyzed (every table during a large job's transaction: its new rows
+  are not committed, so autovacuum cannot count them) the planner costs
+  ``= ANY`` of 1,000 values as a hashed filter over a sequential scan:
+  measured on a never-analyzed ``Txn`` table, 12 ms a query at 100,000
+  rows and 51 ms at 300,000, against 1.3 ms and 1.8 ms for the ``unnest``
+  join, which it runs as 1,000 index probes (docs/benchmarks.md);
 - several sources (a unique-together set): ``(a, b) IN (SELECT * FROM
   unnest(%s::t1[], %s::t2[]))``, the candidates' exact tuples. A filter per
   column matches their cross product: 10 accounts times 1,000 datetimes is
-  10,000 index probes where the tuples need 1,000 (8.5 ms → 2-3 ms a chunk,
-  measured in docs/benchmarks.md). The caller still matches keys exactly.
+  10,000 index probes where the tuples need 1,000. The caller still
+  matches keys exactly.
 
 Only plain prepared types of one kind per column become arrays (``int``,
 ``str``, ``date``, aware ``datetime`` with ``USE_TZ``, ``UUID``); anything
@@ -112,27 +119,6 @@ def _all_aware(values):
     return True
 
 
-class EqualsAny(Expression):
-    """``<lhs> = ANY(%s::<cast>)``."""
-
-    output_field = BooleanField()
-    conditional = True
-
-    def __init__(self, lhs, array):
-        super().__init__()
-        self.lhs, self.array = lhs, array
-
-    def get_source_expressions(self):
-        return [self.lhs]
-
-    def set_source_expressions(self, exprs):
-        (self.lhs,) = exprs
-
-    def as_sql(self, compiler, connection):
-        sql, params = compiler.compile(self.lhs)
-        return f"{sql} = ANY(%s::{self.array.cast})", (*params, self.array.param)
-
-
 class RowsIn(Expression):
     """``(<lhs>, …) IN (SELECT * FROM unnest(%s::<cast>, …))``."""
 
@@ -170,14 +156,14 @@ def _model_field(queryset, name):
 
 
 def filter_values(queryset, name, values):
-    """``queryset.filter(<name>__in=values)``, as one ``= ANY(array)`` on
-    PostgreSQL from ``MIN_VALUES`` values (``name`` a concrete field of the
-    queryset's model, or ``"pk"``)."""
+    """``queryset.filter(<name>__in=values)``, as ``(col) IN (SELECT * FROM
+    unnest(array))`` on PostgreSQL from ``MIN_VALUES`` values (``name`` a
+    concrete field of the queryset's model, or ``"pk"``)."""
     model_field = _model_field(queryset, name)
     if model_field is not None and len(values) >= MIN_VALUES:
         array = typed_array(model_field, values, connections[queryset.db])
         if array is not None:
-            return queryset.filter(EqualsAny(F(name), array))
+            return queryset.filter(RowsIn([F(name)], [array]))
     return queryset.filter(**{f"{name}__in": values})
 
 
