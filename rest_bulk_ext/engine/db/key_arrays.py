@@ -38,6 +38,9 @@ from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
 from django.db import connections
 from django.db.models import (
+    AutoField,
+    BigAutoField,
+    BigIntegerField,
     BooleanField,
     CharField,
     DateField,
@@ -45,8 +48,15 @@ from django.db.models import (
     EmailField,
     Expression,
     F,
+    ForeignKey,
     IntegerField,
+    OneToOneField,
+    PositiveBigIntegerField,
+    PositiveIntegerField,
+    PositiveSmallIntegerField,
     SlugField,
+    SmallAutoField,
+    SmallIntegerField,
     TextField,
     URLField,
     UUIDField,
@@ -58,6 +68,23 @@ MIN_VALUES = 50
 # Exactly these classes (not subclasses, which may adapt values their own
 # way) prepare a ``str`` as itself.
 UNCHANGED_STR = frozenset({CharField, EmailField, SlugField, TextField, URLField})
+
+# Django's own integer and auto fields (exact classes: a subclass may adapt).
+PLAIN_INTEGERS = frozenset(
+    {
+        AutoField,
+        BigAutoField,
+        SmallAutoField,
+        IntegerField,
+        BigIntegerField,
+        SmallIntegerField,
+        PositiveIntegerField,
+        PositiveBigIntegerField,
+        PositiveSmallIntegerField,
+    }
+)
+
+PLAIN_KEYS = frozenset({ForeignKey, OneToOneField})
 
 BIGINT = (-(2**63), 2**63 - 1)
 
@@ -81,7 +108,8 @@ def typed_array(model_field, values, connection):
         return None
     # A foreign key compares its target's column.
     column_field = model_field.target_field if model_field.is_relation else model_field
-    column_class = type(column_field)
+    # Only Django's own classes are known to prepare these values as themselves.
+    column_class = type(column_field) if type(model_field) in PLAIN_KEYS or model_field is column_field else None
     values = list(values)
     if column_class is DateTimeField and settings.USE_TZ and _all_aware(values):
         # An aware datetime is prepared as itself on PostgreSQL.
@@ -98,7 +126,10 @@ def typed_array(model_field, values, connection):
         cast, kind = "date[]", datetime.date
     else:
         return None
-    prepared = [model_field.get_db_prep_value(value, connection, prepared=False) for value in values]
+    if kind is int and column_class in PLAIN_INTEGERS and all(type(value) is int for value in values):
+        prepared = values  # what Django's integer fields prepare a plain int to (psycopg's IntN wrapper aside)
+    else:
+        prepared = [model_field.get_db_prep_value(value, connection, prepared=False) for value in values]
     if kind is int:
         # Django's PostgreSQL backend wraps integers in psycopg's Int2/4/8.
         low, high = BIGINT
