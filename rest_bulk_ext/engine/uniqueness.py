@@ -146,10 +146,10 @@ class _UniqueSet:
 
     def existing(self, candidates, fold_case):
         """``{key: [pk, ...]}`` of stored rows sharing a key with a candidate,
-        in one query (``db/key_arrays.py``: the tuples, or ``source__in``
-        per source, then matched exactly). The
-        model's default ordering is dropped: it can steer the planner away
-        from the unique index to the primary key."""
+        in one query (``db/key_arrays.py``: the candidates' tuples, or
+        ``source__in`` per source; matched exactly here). The model's
+        default ordering is dropped: it can steer the planner away from the
+        unique index to the primary key."""
         if fold_case:
             # The query needs the values as sent, not case-folded.
             keys = [tuple([key_value(value, False) for value in values]) for _row, _key, values in candidates]

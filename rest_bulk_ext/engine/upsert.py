@@ -112,6 +112,7 @@ class UpsertOperation(Operation):
         table to tell new keys from rows of another scope."""
         if not keyed:
             return
+
         def key_of(obj_values):
             return tuple(key_value(value, self.fold) for value in obj_values)
 
