@@ -202,6 +202,22 @@ def plain_row_reader(serializer, queryset):
     """``(rows, represent)`` reading ``queryset`` as tuples, where
     ``represent(chunk)`` turns a list of tuples into the serializer's
     representations; ``None`` when the serializer is not plain."""
+    reader = plain_column_reader(serializer, queryset)
+    if reader is None:
+        return None
+    rows, names, convert = reader
+
+    def represent(chunk):
+        return [dict(zip(names, values)) for values in zip(*convert(chunk))]
+
+    return rows, represent
+
+
+def plain_column_reader(serializer, queryset):
+    """``(rows, names, convert)`` reading ``queryset`` as tuples, where
+    ``convert(chunk)`` turns a list of tuples into the columns of the
+    serializer's representations (one list per name of ``names``, in
+    order); ``None`` when the serializer is not plain."""
     if type(serializer).to_representation is not serializers.Serializer.to_representation:
         return None
     if queryset._iterable_class is not ModelIterable or queryset.query.combinator:
@@ -218,14 +234,13 @@ def plain_row_reader(serializer, queryset):
         columns.append(column[0])
         converters.append(column_converter(column[1], column[2]))
 
-    def represent(chunk):
-        # zip(*chunk) transposes the tuples (the pk, last, is left out by
-        # the zip with the converters); zip(*converted) turns them back.
-        converted = [convert(values) for convert, values in zip(converters, zip(*chunk))]
-        return [dict(zip(names, values)) for values in zip(*converted)]
+    def convert(chunk):
+        # zip(*chunk) transposes the tuples; the pk, last, is left out by
+        # the zip with the converters.
+        return [convert(values) for convert, values in zip(converters, zip(*chunk))]
 
     # The pk last, for pages by key (exports.read_in_chunks).
-    return queryset.values_list(*columns, "pk"), represent
+    return queryset.values_list(*columns, "pk"), names, convert
 
 
 def _as_read(values):

@@ -12,8 +12,14 @@ from django.db import connection
 from django.test import override_settings
 from rest_framework import serializers
 
-from rest_bulk_ext.jobs.exports import NDJSONRows
-from rest_bulk_ext.jobs.plain_rows import UTCISOText, choice_value, decimal_text, plain_row_reader
+from rest_bulk_ext.jobs.exports import CSVRows, NDJSONRows
+from rest_bulk_ext.jobs.plain_rows import (
+    UTCISOText,
+    choice_value,
+    decimal_text,
+    plain_column_reader,
+    plain_row_reader,
+)
 from tests.builders import make_account, make_txns
 from tests.models_items import Txn
 from tests.models_operations import SoftNote
@@ -117,6 +123,8 @@ def test_edge_rows_equal_the_serializer_data_and_its_json(zone):
         assert [list(row) for row in rows] == [list(row) for row in expected]  # the key order
         assert NDJSONRows(None).chunk(rows) == NDJSONRows(None).chunk(expected)
         assert {row["occurred_at"].endswith("Z") for row in rows} == {zone == "UTC"}
+        tuples, names, convert = plain_column_reader(TxnSerializer(), queryset)
+        assert CSVRows(names).column_chunk(convert(list(tuples))) == CSVRows(names).chunk(expected)
 
 
 class SoftNoteSerializer(serializers.ModelSerializer):
@@ -138,3 +146,19 @@ def test_a_null_datetime_stays_null(zone):
         expected = [dict(row) for row in SoftNoteSerializer(queryset, many=True).data]
         assert plain(SoftNoteSerializer(), queryset) == expected
     assert expected[0]["deleted_at"] is None
+
+
+def test_csv_cells_from_columns_equal_cells_from_rows():
+    records = [
+        {"n": 1, "text": "=1+1", "maybe": None, "nested": {"k": [1, None]}, "mixed": "@x"},
+        {"n": None, "text": "-25.75", "maybe": True, "nested": [1, "x"], "mixed": 3},
+        {"n": 2.5, "text": "", "maybe": Decimal("-1.50"), "nested": None, "mixed": None},
+        {"n": False, "text": None, "maybe": "\tcmd", "nested": "+1", "mixed": datetime.date(2026, 1, 2)},
+        {"n": Decimal("0.00"), "text": 'naïve, "quoted"', "maybe": "", "nested": "", "mixed": ""},
+    ]
+    names = list(records[0])
+    columns = [[record[name] for record in records] for name in names]
+    for escape in (True, False):
+        with override_settings(REST_FRAMEWORK_EXTENSIONS={"BULK_CSV_ESCAPE_FORMULAS": escape}):
+            assert CSVRows(names).column_chunk(columns) == CSVRows(names).chunk(records)
+    assert CSVRows(["a"]).column_chunk([[None]]) == CSVRows(["a"]).chunk([{"a": None}]) == '""\r\n'
