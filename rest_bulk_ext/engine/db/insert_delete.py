@@ -27,6 +27,7 @@ from ..errors import non_field_key
 from ..uniqueness import key_value
 from .copy import copy_create, uses_copy
 from .errors import api_error_for, transient_error_kind
+from .locking import locking_subquery
 
 NARROWABLE_ERRORS = (IntegrityError, DataError, OperationalError, ValueError, TypeError, OverflowError, ValidationError)
 
@@ -141,15 +142,10 @@ def delete_returning(queryset, lookup_attname, using, recheck=None):
         # The rows are locked in key order by the subquery before the
         # DELETE removes them (its own order is the plan's): one statement,
         # and two deletes over overlapping ids cannot deadlock.
-        locking = (
-            queryset.model._base_manager.using(using)
-            .filter(pk__in=queryset.order_by().values("pk"))
-            .order_by("pk")
-            .select_for_update()
-            .values("pk")
-        )
-        subquery, params = locking.query.sql_with_params()
-        sql = f"DELETE FROM {table} WHERE {pk} IN ({subquery})"
+        # ``= ANY(ARRAY(…))``: the locks are all taken first, then the rows
+        # are found by key (``locking.InLockedRows``).
+        subquery, params = locking_subquery(queryset)
+        sql = f"DELETE FROM {table} WHERE {pk} = ANY(ARRAY({subquery}))"
         if recheck is not None:
             # The subquery's conditions are not rechecked on a row another
             # transaction changed while this one waited for its lock; the
@@ -171,6 +167,8 @@ def delete_returning(queryset, lookup_attname, using, recheck=None):
     converters = [
         (column, connection.ops.get_db_converters(column) + column.get_db_converters(connection)) for column in columns
     ]
+    if not any(column_converters for _column, column_converters in converters):
+        return {lookup: pk for pk, lookup in rows}  # integer keys, say: nothing to convert
     found = {}
     for row in rows:
         values = []
