@@ -10,7 +10,8 @@ from django.core.exceptions import (
 from django.db.models import IntegerField
 from rest_framework.exceptions import NotAuthenticated, PermissionDenied
 
-from .column_ranges import fits_column
+from .column_ranges import fitting_values
+from .db.any_array import filter_in
 from .errors import non_field_key
 from .seen_keys import SeenKeys
 from .uniqueness import duplicate_message
@@ -132,10 +133,10 @@ class RowFinder:
         keys are needed (a delete without object permissions)."""
         field = self.ctx.lookup_field
         # An id beyond the column's range names no row (and some drivers raise).
-        values = [value for value in values if fits_column(self.model_field, value, self.ctx.queryset.db)]
+        values = fitting_values(self.model_field, values, self.ctx.queryset.db)
         if not values:
             return {}
-        queryset = self.ctx.queryset.filter(**{f"{field}__in": values}).order_by()
+        queryset = filter_in(self.ctx.queryset, field, self.model_field, values, self.ctx.queryset.db).order_by()
         name = "pk" if field == "pk" else self.model_field.attname
         if keys_only:
             return dict(queryset.values_list(name, "pk"))

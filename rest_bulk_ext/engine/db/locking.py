@@ -17,6 +17,8 @@ lock from ``BEGIN IMMEDIATE`` (``sqlite_mode.py``) to its end.
 from django.db import connections
 from django.db.models import BooleanField, Expression, F
 
+from .any_array import filter_in
+
 
 def needs_row_locks(connection):
     """True where rows are locked one by one (PostgreSQL, MySQL/MariaDB)."""
@@ -32,7 +34,10 @@ def lock_pks(model, pks, using, read=None):
     connection = connections[using]
     if not pks or not needs_row_locks(connection):
         return None
-    rows = model._base_manager.using(using).filter(pk__in=set(pks)).order_by("pk").select_for_update()
+    # An integer key list goes as one array (PostgreSQL) or plain values
+    # (``any_array.filter_in``): no per-key preparation by Django.
+    rows = filter_in(model._base_manager.using(using), "pk", model._meta.pk, set(pks), using)
+    rows = rows.order_by("pk").select_for_update()
     if read is not None:
         return dict(rows.values_list("pk", read))
     # The values are not needed: the rows are locked as they are read.
