@@ -4,7 +4,8 @@
 
 - PostgreSQL, SQLite ≥ 3.35 and MariaDB ≥ 10.5 return the keys from the
   ``INSERT … RETURNING`` that ``bulk_create`` runs (on PostgreSQL a large
-  chunk is copied in instead, ``db/copy.py``, and returns them too);
+  chunk is copied in instead, ``db/copy.py``, and SQLite writes its own
+  ``INSERT … RETURNING`` with prepared values, ``db/sqlite_insert.py``);
 - keys set before the insert (UUID defaults, natural keys) are known anyway;
 - elsewhere (MySQL) the rows are re-selected by a unique field of the model
   whose values the chunk sets, in one query; a model without such a field is
@@ -28,6 +29,7 @@ from ..uniqueness import key_value
 from .copy import copy_create, uses_copy
 from .errors import api_error_for, transient_error_kind
 from .locking import locking_subquery
+from .sqlite_insert import sqlite_create, uses_sqlite_insert
 
 NARROWABLE_ERRORS = (IntegrityError, DataError, OperationalError, ValueError, TypeError, OverflowError, ValidationError)
 
@@ -58,6 +60,8 @@ def insert_objects(model, objs, using):
             obj.pk = None
             obj._state.adding = True
     if uses_copy(connection, len(objs)) and copy_create(connection, model, objs):
+        return
+    if uses_sqlite_insert(connection, model) and sqlite_create(connection, model, objs):
         return
     if not auto or connection.features.can_return_rows_from_bulk_insert:
         manager.bulk_create(objs)
