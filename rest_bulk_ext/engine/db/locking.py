@@ -82,7 +82,7 @@ def lock_before_delete(queryset):
 
 def folds_lock_into_write(connection):
     """True where a write statement can lock its rows in key order itself,
-    through a ``pk IN (SELECT … ORDER BY pk FOR UPDATE)`` subquery
+    through a ``pk = ANY(ARRAY(SELECT … ORDER BY pk FOR UPDATE))`` subquery
     (PostgreSQL). MariaDB refuses a subquery on the table a statement
     updates (error 1093), and one wrapped in a derived table is read before
     the write without locks, so there the lock stays a statement of its own."""
