@@ -145,15 +145,16 @@ def delete_returning(queryset, lookup_attname, using, recheck=None):
     if connection.vendor == "postgresql":
         # The rows are locked in key order by the subquery before the
         # DELETE removes them (its own order is the plan's): one statement,
-        # and two deletes over overlapping ids cannot deadlock.
-        # ``= ANY(ARRAY(…))``: the locks are all taken first, then the rows
-        # are found by key (``locking.InLockedRows``).
+        # and two deletes over overlapping ids cannot deadlock. ``=
+        # ANY(ARRAY(…))``: every lock is taken first, then the rows are found
+        # by key (``locking.InLockedRows``).
         subquery, params = locking_subquery(queryset)
         sql = f"DELETE FROM {table} WHERE {pk} = ANY(ARRAY({subquery}))"
         if recheck is not None:
-            # The subquery's conditions are not rechecked on a row another
-            # transaction changed while this one waited for its lock; the
-            # DELETE's own are (a version check).
+            # A subquery that selects by key (a scope through a relation)
+            # does not recheck its conditions on a row another transaction
+            # changed while this one waited for its lock; the DELETE's own
+            # are (a version check).
             sql, params = f"{sql} AND {recheck[0]}", (*params, *recheck[1])
     elif compiler.single_alias and not compiler.contains_self_reference_subquery:
         sql, params = compiler.as_sql()
