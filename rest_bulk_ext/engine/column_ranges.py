@@ -32,3 +32,14 @@ def fits_column(model_field, value, using=None):
     except KeyError:  # not an integer column
         return True
     return (low is None or value >= low) and (high is None or value <= high)
+
+
+def fitting_values(model_field, values, using=None):
+    """The ``values`` that ``fits_column``, in their order; the column's
+    range is looked up once when every value is an integer (the usual list
+    of ids), not once a value."""
+    values = list(values)
+    if values and all(type(value) is int for value in values):
+        if fits_column(model_field, min(values), using) and fits_column(model_field, max(values), using):
+            return values
+    return [value for value in values if fits_column(model_field, value, using)]

@@ -70,10 +70,12 @@ class DeleteOperation(Operation):
                     return self.chunk_result(number, rows)
             else:
                 found = delete_returning(queryset, attname, self.using, recheck)
-            found = {key_value(value, self.fold): pk for value, pk in found.items()}
+            if self.fold:
+                found = {key_value(value, True): pk for value, pk in found.items()}
             stale = self.stale_keys(wanted, found)
             for row, value in wanted.items():
-                key = key_value(value, self.fold)
+                # Unfolded, a key is the value itself (never a model instance here).
+                key = key_value(value, True) if self.fold else value
                 pk = found.get(key)
                 if pk is not None:
                     row.pk, row.outcome = pk, "deleted"

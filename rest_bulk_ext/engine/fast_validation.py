@@ -260,6 +260,7 @@ def fast_run_validation(field):
             field.run_validators(value)
             return value
 
+        run_validation.plain_empty_checks = True
         return run_validation
     if method is CharField.run_validation:
         trim = field.trim_whitespace
@@ -282,6 +283,7 @@ def fast_run_validation(field):
             field.run_validators(value)
             return value
 
+        run_char_validation.plain_empty_checks = True
         return run_char_validation
     return drf_run_validation
 
@@ -334,8 +336,10 @@ def _to_internal_value(serializer, plan):
             return drf_to_internal_value(data)
         ret = {}
         errors = {}
-        for field_name, run_validation, get_value, validate_method, key, source_attrs in plan:
+        for field_name, run_validation, get_value, validate_method, key, source_attrs, skip_missing in plan:
             primitive_value = data.get(field_name, empty) if get_value is None else get_value(data)
+            if skip_missing and primitive_value is empty:
+                continue  # DRF: SkipField, raised and caught per field and item
             try:
                 validated_value = run_validation(primitive_value)
                 if validate_method is not None:
@@ -371,8 +375,18 @@ def _plan(serializer):
         validate_method = getattr(serializer, "validate_" + field.field_name, None)
         source_attrs = field.source_attrs
         key = source_attrs[0] if plain_set_value and len(source_attrs) == 1 else None
-        plan.append((field.field_name, fast_run_validation(field), get_value, validate_method, key, source_attrs))
+        run_validation = fast_run_validation(field)
+        # A field absent from a partial update's item: DRF's
+        # ``validate_empty_values`` raises ``SkipField`` for it, where its
+        # empty checks are DRF's own (``fast_run_validation`` built a plain
+        # runner only then) and ``get_value`` is ``dict.get``.
+        skip_missing = get_value is None and getattr(run_validation, "plain_empty_checks", False) and _partial(field)
+        plan.append((field.field_name, run_validation, get_value, validate_method, key, source_attrs, skip_missing))
     return tuple(plan)
+
+
+def _partial(field):
+    return bool(getattr(field.root, "partial", False))
 
 
 def speed_up(serializer):
@@ -394,4 +408,3 @@ def speed_up(serializer):
         serializer.to_internal_value = _to_internal_value(serializer, _plan(serializer))
     if _inherits(serializer, "run_validators", Serializer) and not serializer.validators:
         serializer.run_validators = _no_validators
-

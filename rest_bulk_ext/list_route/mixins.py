@@ -181,8 +181,8 @@ class BulkOperationBaseMixin(BulkVersionMixin):
 
     def get_bulk_locking_queryset(self, queryset: QuerySet) -> QuerySet | None:
         """The queryset the write runs on when its own statement can lock
-        the rows in primary-key order (PostgreSQL: ``… WHERE pk IN (SELECT
-        pk … ORDER BY pk FOR UPDATE)``), saving the separate lock statement
+        the rows in primary-key order (PostgreSQL: ``… WHERE pk =
+        ANY(ARRAY(SELECT pk … ORDER BY pk FOR UPDATE))``), saving the separate lock statement
         of ``lock_bulk_rows``; ``None`` to lock with ``lock_bulk_rows``
         instead (other databases, or when the view overrides it or a hook
         that runs before the write). The view's queryset class is kept.

@@ -1,8 +1,8 @@
 """The list route's key-order lock folded into its write statement.
 
 On PostgreSQL the ``UPDATE``/``DELETE`` of a list-route PATCH/DELETE locks
-its rows in primary-key order itself (``pk IN (SELECT … ORDER BY pk FOR
-UPDATE)``): no lock statement of its own. MariaDB keeps the separate lock
+its rows in primary-key order itself (``pk = ANY(ARRAY(SELECT … ORDER BY pk
+FOR UPDATE))``): no lock statement of its own. MariaDB keeps the separate lock
 (it refuses a subquery on the table it writes), SQLite needs none.
 """
 

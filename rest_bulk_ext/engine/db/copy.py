@@ -134,11 +134,12 @@ class _NeedsStatement(Exception):
     """A value is an expression only a statement can evaluate."""
 
 
-def db_rows(connection, fields, objs):
+def db_rows(connection, fields, objs, preparer=_preparer):
     """The objects' values as the database stores them, or ``None`` when a
     value is an expression (``Now()``, a database default) that only a
-    statement can evaluate."""
-    preparers = [_preparer(connection, field) for field in fields]
+    statement can evaluate. ``preparer(connection, field)``: a function of
+    an object giving its database value (default: PostgreSQL's)."""
+    preparers = [preparer(connection, field) for field in fields]
     try:
         return [[prepare(obj) for prepare in preparers] for obj in objs]
     except _NeedsStatement:
@@ -215,13 +216,26 @@ def copy_create(connection, model, objs) -> bool:
     """Insert ``objs`` (a create) with ``COPY`` and give each its primary
     key and other returned values; ``False`` (nothing written) when a value
     is an expression and the multi-row insert has to write them."""
+
+    def insert(fields, values, returning):
+        return copy_insert(connection, model, fields, values, returning, skip_conflicts=False)
+
+    return create_prepared(connection, model, objs, db_rows, insert)
+
+
+def create_prepared(connection, model, objs, rows_of, insert) -> bool:
+    """What ``bulk_create`` does around its insert, with the values
+    prepared by ``rows_of(connection, fields, objs)`` (``None``: a value is
+    an expression, nothing is written and ``False`` returned) and written by
+    ``insert(fields, values, returning)``, which returns the ``returning``
+    columns of the new rows in insert order."""
     meta = model._meta
     model._base_manager.using(connection.alias).all()._prepare_for_bulk_create(objs)
     fields = [f for f in meta.concrete_fields if not f.generated]
     with_pk = [obj for obj in objs if obj._is_pk_set()]
     without_pk = [obj for obj in objs if not obj._is_pk_set()]
     groups = [
-        (group, group_fields, db_rows(connection, group_fields, group))
+        (group, group_fields, rows_of(connection, group_fields, group))
         for group, group_fields in (
             (with_pk, fields),
             (without_pk, [f for f in fields if not isinstance(f, AutoField)]),
@@ -234,7 +248,7 @@ def copy_create(connection, model, objs) -> bool:
     if meta.pk not in returning:
         returning.insert(0, meta.pk)
     for group, group_fields, values in groups:
-        rows = copy_insert(connection, model, group_fields, values, returning, skip_conflicts=False)
+        rows = insert(group_fields, values, returning)
         for obj, row in zip(group, converted(connection, meta, returning, rows)):
             for field, value in zip(returning, row):
                 setattr(obj, field.attname, value)

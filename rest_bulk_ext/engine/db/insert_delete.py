@@ -4,7 +4,8 @@
 
 - PostgreSQL, SQLite ≥ 3.35 and MariaDB ≥ 10.5 return the keys from the
   ``INSERT … RETURNING`` that ``bulk_create`` runs (on PostgreSQL a large
-  chunk is copied in instead, ``db/copy.py``, and returns them too);
+  chunk is copied in instead, ``db/copy.py``, and SQLite writes its own
+  ``INSERT … RETURNING`` with prepared values, ``db/sqlite_insert.py``);
 - keys set before the insert (UUID defaults, natural keys) are known anyway;
 - elsewhere (MySQL) the rows are re-selected by a unique field of the model
   whose values the chunk sets, in one query; a model without such a field is
@@ -27,6 +28,8 @@ from ..errors import non_field_key
 from ..uniqueness import key_value
 from .copy import copy_create, uses_copy
 from .errors import api_error_for, transient_error_kind
+from .locking import locking_subquery
+from .sqlite_insert import sqlite_create, uses_sqlite_insert
 
 NARROWABLE_ERRORS = (IntegrityError, DataError, OperationalError, ValueError, TypeError, OverflowError, ValidationError)
 
@@ -57,6 +60,8 @@ def insert_objects(model, objs, using):
             obj.pk = None
             obj._state.adding = True
     if uses_copy(connection, len(objs)) and copy_create(connection, model, objs):
+        return
+    if uses_sqlite_insert(connection, model) and sqlite_create(connection, model, objs):
         return
     if not auto or connection.features.can_return_rows_from_bulk_insert:
         manager.bulk_create(objs)
@@ -140,20 +145,16 @@ def delete_returning(queryset, lookup_attname, using, recheck=None):
     if connection.vendor == "postgresql":
         # The rows are locked in key order by the subquery before the
         # DELETE removes them (its own order is the plan's): one statement,
-        # and two deletes over overlapping ids cannot deadlock.
-        locking = (
-            queryset.model._base_manager.using(using)
-            .filter(pk__in=queryset.order_by().values("pk"))
-            .order_by("pk")
-            .select_for_update()
-            .values("pk")
-        )
-        subquery, params = locking.query.sql_with_params()
-        sql = f"DELETE FROM {table} WHERE {pk} IN ({subquery})"
+        # and two deletes over overlapping ids cannot deadlock. ``=
+        # ANY(ARRAY(…))``: every lock is taken first, then the rows are found
+        # by key (``locking.InLockedRows``).
+        subquery, params = locking_subquery(queryset)
+        sql = f"DELETE FROM {table} WHERE {pk} = ANY(ARRAY({subquery}))"
         if recheck is not None:
-            # The subquery's conditions are not rechecked on a row another
-            # transaction changed while this one waited for its lock; the
-            # DELETE's own are (a version check).
+            # A subquery that selects by key (a scope through a relation)
+            # does not recheck its conditions on a row another transaction
+            # changed while this one waited for its lock; the DELETE's own
+            # are (a version check).
             sql, params = f"{sql} AND {recheck[0]}", (*params, *recheck[1])
     elif compiler.single_alias and not compiler.contains_self_reference_subquery:
         sql, params = compiler.as_sql()
@@ -171,6 +172,8 @@ def delete_returning(queryset, lookup_attname, using, recheck=None):
     converters = [
         (column, connection.ops.get_db_converters(column) + column.get_db_converters(connection)) for column in columns
     ]
+    if not any(column_converters for _column, column_converters in converters):
+        return {lookup: pk for pk, lookup in rows}  # integer keys, say: nothing to convert
     found = {}
     for row in rows:
         values = []

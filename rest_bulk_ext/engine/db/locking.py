@@ -15,6 +15,9 @@ lock from ``BEGIN IMMEDIATE`` (``sqlite_mode.py``) to its end.
 """
 
 from django.db import connections
+from django.db.models import BooleanField, Expression, F
+
+from .any_array import filter_in
 
 
 def needs_row_locks(connection):
@@ -31,7 +34,10 @@ def lock_pks(model, pks, using, read=None):
     connection = connections[using]
     if not pks or not needs_row_locks(connection):
         return None
-    rows = model._base_manager.using(using).filter(pk__in=set(pks)).order_by("pk").select_for_update()
+    # An integer key list goes as one array (PostgreSQL) or plain values
+    # (``any_array.filter_in``): no per-key preparation by Django.
+    rows = filter_in(model._base_manager.using(using), "pk", model._meta.pk, set(pks), using)
+    rows = rows.order_by("pk").select_for_update()
     if read is not None:
         return dict(rows.values_list("pk", read))
     # The values are not needed: the rows are locked as they are read.
@@ -76,7 +82,7 @@ def lock_before_delete(queryset):
 
 def folds_lock_into_write(connection):
     """True where a write statement can lock its rows in key order itself,
-    through a ``pk IN (SELECT … ORDER BY pk FOR UPDATE)`` subquery
+    through a ``pk = ANY(ARRAY(SELECT … ORDER BY pk FOR UPDATE))`` subquery
     (PostgreSQL). MariaDB refuses a subquery on the table a statement
     updates (error 1093), and one wrapped in a derived table is read before
     the write without locks, so there the lock stays a statement of its own."""
@@ -86,31 +92,65 @@ def folds_lock_into_write(connection):
 def locking_queryset(queryset):
     """``queryset`` as a queryset over its model's table only, whose rows a
     write (``update()``, ``delete()``) locks in primary-key order in its own
-    statement: ``WHERE pk IN (SELECT pk … ORDER BY pk FOR UPDATE)``. Only
-    for ``folds_lock_into_write`` databases."""
-    from django.db.models.expressions import RawSQL
-
+    statement: ``WHERE pk = ANY(ARRAY(SELECT pk … ORDER BY pk FOR
+    UPDATE))``. Only for ``folds_lock_into_write`` databases."""
     model = queryset.model
-    if _single_table(queryset):
-        # Its filter read once: no second scan of the table to join with.
-        rows = queryset.order_by("pk").select_for_update().values("pk")
-    else:
-        rows = (
-            model._base_manager.using(queryset.db)
-            .filter(pk__in=queryset.order_by().values("pk"))
-            .order_by("pk")
-            .select_for_update()
-            .values("pk")
-        )
-    # A raw subquery: Django drops the ORDER BY of an ``__in`` queryset,
-    # and the order is the point.
-    sql, params = rows.query.sql_with_params()
-    locked = model._base_manager.using(queryset.db).filter(pk__in=RawSQL(sql, params))
+    sql, params = locking_subquery(queryset)
+    locked = model._base_manager.using(queryset.db).filter(InLockedRows(F("pk"), sql, params))
     # The view's queryset class stays: its own update()/delete() (a soft
     # delete, say) must run, over the locked rows.
     target = queryset.all()
     target.query = locked.query
     return target
+
+
+def locking_subquery(queryset):
+    """``(sql, params)`` of ``SELECT pk … ORDER BY pk FOR UPDATE`` over the
+    rows of ``queryset``: the queryset itself when it reads its table alone
+    (its filter read once, no second scan to join with), else a select by
+    key from the model's table."""
+    if _single_table(queryset):
+        rows = queryset.order_by("pk").select_for_update().values("pk")
+    else:
+        rows = (
+            queryset.model._base_manager.using(queryset.db)
+            .filter(pk__in=queryset.order_by().values("pk"))
+            .order_by("pk")
+            .select_for_update()
+            .values("pk")
+        )
+    # Raw SQL: Django drops the ORDER BY of an ``__in`` queryset, and the
+    # order is the point.
+    return rows.query.sql_with_params()
+
+
+class InLockedRows(Expression):
+    """``<lhs> = ANY(ARRAY(<locking subquery>))``.
+
+    PostgreSQL runs an ``ARRAY(subquery)`` once, as an init plan, before
+    the statement reads any row: every lock is taken, in key order, first.
+    The write then finds its rows by key in that array, where ``pk IN
+    (subquery)`` made the planner join (hash or nested loop) the locked
+    keys with a second scan of the table; measured on 5,000 of 10,000 rows,
+    the ``UPDATE`` takes no longer than an unlocked one and the ``DELETE``
+    about half the time of the joined form."""
+
+    output_field = BooleanField()
+    conditional = True
+
+    def __init__(self, lhs, sql, params):
+        super().__init__()
+        self.lhs, self.sql, self.params = lhs, sql, tuple(params)
+
+    def get_source_expressions(self):
+        return [self.lhs]
+
+    def set_source_expressions(self, exprs):
+        (self.lhs,) = exprs
+
+    def as_sql(self, compiler, connection):
+        lhs_sql, lhs_params = compiler.compile(self.lhs)
+        return f"{lhs_sql} = ANY(ARRAY({self.sql}))", (*lhs_params, *self.params)
 
 
 def _single_table(queryset):
