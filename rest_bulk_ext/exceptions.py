@@ -14,8 +14,12 @@ MAX_NAMES_IN_MESSAGE = 20
 
 def capped_names(names):
     """``"a, b, c"`` (sorted), cut after ``MAX_NAMES_IN_MESSAGE`` names with
-    "and N more"; ``"none"`` for no names."""
-    names = sorted(str(name) for name in names)
+    "and N more"; ``"none"`` for no names. Names come from the client (the
+    keys it sent): each is made renderable (``safe_text``: no NUL, no
+    unpaired surrogate the JSON renderer's UTF-8 encoding would refuse)."""
+    from .engine.errors import safe_text  # the engine imports this module
+
+    names = sorted(safe_text(str(name)) for name in names)
     shown = ", ".join(names[:MAX_NAMES_IN_MESSAGE])
     if len(names) > MAX_NAMES_IN_MESSAGE:
         shown += " " + str(_("and {count} more")).format(count=len(names) - MAX_NAMES_IN_MESSAGE)

@@ -13,6 +13,7 @@ from django.db.models import UniqueConstraint
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
+from ..engine.errors import safe_text
 from ..exceptions import capped_names
 
 
@@ -68,7 +69,7 @@ def resolve_unique_fields(view, model, requested):
         {
             "unique_fields": [
                 _("'{names}' is not a conflict target this endpoint allows. Allowed: {allowed}.").format(
-                    names=capped_names(names) if names else str(requested)[:200], allowed=shown
+                    names=capped_names(names) if names else safe_text(str(requested)[:200]), allowed=shown
                 )
             ]
         }
