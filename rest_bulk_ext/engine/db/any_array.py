@@ -24,45 +24,43 @@ from ..column_ranges import fits_column
 MIN_VALUES = 50
 
 
-class EqualsAny(Expression):
-    """``<lhs> = ANY(%s)``, ``values`` sent as one array parameter."""
+class ColumnCondition(Expression):
+    """A boolean condition on one column (``lhs``, an ``F()`` Django
+    resolves), written by a subclass's ``as_sql``."""
 
     output_field = BooleanField()
     conditional = True
 
-    def __init__(self, lhs, values):
+    def __init__(self, lhs):
         super().__init__()
         self.lhs = lhs
-        self.values = values
 
     def get_source_expressions(self):
         return [self.lhs]
 
     def set_source_expressions(self, exprs):
         (self.lhs,) = exprs
+
+
+class EqualsAny(ColumnCondition):
+    """``<lhs> = ANY(%s)``, ``values`` sent as one array parameter."""
+
+    def __init__(self, lhs, values):
+        super().__init__(lhs)
+        self.values = values
 
     def as_sql(self, compiler, connection):
         sql, params = compiler.compile(self.lhs)
         return f"{sql} = ANY(%s)", (*params, self.values)
 
 
-class InValues(Expression):
+class InValues(ColumnCondition):
     """``<lhs> IN (%s, …)``, ``values`` as they are: integers, which need
     no preparation, so Django's ``In`` lookup's per-value work is skipped."""
 
-    output_field = BooleanField()
-    conditional = True
-
     def __init__(self, lhs, values):
-        super().__init__()
-        self.lhs = lhs
+        super().__init__(lhs)
         self.values = values
-
-    def get_source_expressions(self):
-        return [self.lhs]
-
-    def set_source_expressions(self, exprs):
-        (self.lhs,) = exprs
 
     def as_sql(self, compiler, connection):
         sql, params = compiler.compile(self.lhs)

@@ -37,6 +37,7 @@ from django.db import models
 from django.db.models import AutoField
 
 from ...settings import extensions_api_settings
+from .plain_fields import NeedsStatement, as_is_table, django_preparer, exact_type_preparer
 
 
 def uses_copy(connection, count: int) -> bool:
@@ -61,27 +62,13 @@ def uses_copy(connection, count: int) -> bool:
 # these exact types, is the value itself (on PostgreSQL): ``COPY`` takes it
 # without the per-value ``get_db_prep_save`` chain, the largest cost of
 # writing a row. Subclasses are not listed: they may convert.
-_AS_IS = {
-    models.CharField: (str,),
-    models.TextField: (str,),
-    models.EmailField: (str,),
-    models.SlugField: (str,),
-    models.URLField: (str,),
-    models.IntegerField: (int,),
-    models.BigIntegerField: (int,),
-    models.SmallIntegerField: (int,),
-    models.PositiveIntegerField: (int,),
-    models.PositiveBigIntegerField: (int,),
-    models.PositiveSmallIntegerField: (int,),
-    models.AutoField: (int,),
-    models.BigAutoField: (int,),
-    models.SmallAutoField: (int,),
-    models.BooleanField: (bool,),
-    models.DecimalField: (decimal.Decimal,),
-    models.FloatField: (float, int),
-    models.UUIDField: (uuid.UUID,),
-    models.DateField: (datetime.date,),
-}
+_AS_IS = as_is_table(
+    BooleanField=(bool,),
+    DecimalField=(decimal.Decimal,),
+    FloatField=(float, int),
+    UUIDField=(uuid.UUID,),
+    DateField=(datetime.date,),
+)
 
 
 def _as_is_types(field):
@@ -97,17 +84,9 @@ def _as_is_types(field):
 
 def _preparer(connection, field):
     as_is = _as_is_types(field)
-    attname = field.attname
-    prepare = field.get_db_prep_save
-
-    def slow(obj):
-        value = field.pre_save(obj, True)
-        if hasattr(value, "resolve_expression"):
-            raise _NeedsStatement
-        return prepare(value, connection)
-
+    slow = django_preparer(connection, field)
     if as_is == ("aware datetime",):
-        datetime_type = datetime.datetime
+        attname, datetime_type = field.attname, datetime.datetime
 
         def value_of(obj):
             value = getattr(obj, attname)
@@ -117,21 +96,8 @@ def _preparer(connection, field):
 
         return value_of
     if as_is:
-        types = as_is
-
-        def value_of(obj):
-            value = getattr(obj, attname)
-            # Exact types: a datetime is not taken as a date, nor a bool as an int.
-            if value is None or type(value) in types:
-                return value
-            return slow(obj)
-
-        return value_of
+        return exact_type_preparer(field, as_is, slow)
     return slow
-
-
-class _NeedsStatement(Exception):
-    """A value is an expression only a statement can evaluate."""
 
 
 def db_rows(connection, fields, objs, preparer=_preparer):
@@ -142,7 +108,7 @@ def db_rows(connection, fields, objs, preparer=_preparer):
     preparers = [preparer(connection, field) for field in fields]
     try:
         return [[prepare(obj) for prepare in preparers] for obj in objs]
-    except _NeedsStatement:
+    except NeedsStatement:
         return None
 
 

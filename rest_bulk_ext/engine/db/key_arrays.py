@@ -38,52 +38,23 @@ from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
 from django.db import connections
 from django.db.models import (
-    AutoField,
-    BigAutoField,
-    BigIntegerField,
     BooleanField,
-    CharField,
     DateField,
     DateTimeField,
-    EmailField,
     Expression,
     F,
     ForeignKey,
     IntegerField,
     OneToOneField,
-    PositiveBigIntegerField,
-    PositiveIntegerField,
-    PositiveSmallIntegerField,
-    SlugField,
-    SmallAutoField,
-    SmallIntegerField,
-    TextField,
-    URLField,
     UUIDField,
 )
+
+from .plain_fields import INTEGER_FIELDS, TEXT_FIELDS
 
 # Fewer values gain nothing worth another SQL shape.
 MIN_VALUES = 50
 
-# Exactly these classes (not subclasses, which may adapt values their own
-# way) prepare a ``str`` as itself.
-UNCHANGED_STR = frozenset({CharField, EmailField, SlugField, TextField, URLField})
-
-# Django's own integer and auto fields (exact classes: a subclass may adapt).
-PLAIN_INTEGERS = frozenset(
-    {
-        AutoField,
-        BigAutoField,
-        SmallAutoField,
-        IntegerField,
-        BigIntegerField,
-        SmallIntegerField,
-        PositiveIntegerField,
-        PositiveBigIntegerField,
-        PositiveSmallIntegerField,
-    }
-)
-
+# Relations whose lookups compare their target column as Django's own do.
 PLAIN_KEYS = frozenset({ForeignKey, OneToOneField})
 
 BIGINT = (-(2**63), 2**63 - 1)
@@ -114,7 +85,7 @@ def typed_array(model_field, values, connection):
     if column_class is DateTimeField and settings.USE_TZ and _all_aware(values):
         # An aware datetime is prepared as itself on PostgreSQL.
         return TypedArray("{" + ",".join([value.isoformat() for value in values]) + "}", "timestamptz[]")
-    if column_class in UNCHANGED_STR:
+    if column_class in TEXT_FIELDS:
         if all(type(value) is str for value in values):
             return TypedArray(values, "text[]")  # validated strings: what Django would send
         return None
@@ -126,7 +97,7 @@ def typed_array(model_field, values, connection):
         cast, kind = "date[]", datetime.date
     else:
         return None
-    if kind is int and column_class in PLAIN_INTEGERS and all(type(value) is int for value in values):
+    if kind is int and column_class in INTEGER_FIELDS and all(type(value) is int for value in values):
         prepared = values  # what Django's integer fields prepare a plain int to (psycopg's IntN wrapper aside)
     else:
         prepared = [model_field.get_db_prep_value(value, connection, prepared=False) for value in values]

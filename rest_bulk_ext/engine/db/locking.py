@@ -15,9 +15,9 @@ lock from ``BEGIN IMMEDIATE`` (``sqlite_mode.py``) to its end.
 """
 
 from django.db import connections
-from django.db.models import BooleanField, Expression, F
+from django.db.models import F
 
-from .any_array import filter_in
+from .any_array import ColumnCondition, filter_in
 
 
 def needs_row_locks(connection):
@@ -124,7 +124,7 @@ def locking_subquery(queryset):
     return rows.query.sql_with_params()
 
 
-class InLockedRows(Expression):
+class InLockedRows(ColumnCondition):
     """``<lhs> = ANY(ARRAY(<locking subquery>))``.
 
     PostgreSQL runs an ``ARRAY(subquery)`` once, as an init plan, before
@@ -135,18 +135,9 @@ class InLockedRows(Expression):
     the ``UPDATE`` takes no longer than an unlocked one and the ``DELETE``
     about half the time of the joined form."""
 
-    output_field = BooleanField()
-    conditional = True
-
     def __init__(self, lhs, sql, params):
-        super().__init__()
-        self.lhs, self.sql, self.params = lhs, sql, tuple(params)
-
-    def get_source_expressions(self):
-        return [self.lhs]
-
-    def set_source_expressions(self, exprs):
-        (self.lhs,) = exprs
+        super().__init__(lhs)
+        self.sql, self.params = sql, tuple(params)
 
     def as_sql(self, compiler, connection):
         lhs_sql, lhs_params = compiler.compile(self.lhs)

@@ -26,30 +26,14 @@ import sqlite3
 from django.conf import settings
 from django.db import models
 
-from .copy import _NeedsStatement, create_prepared
+from .copy import create_prepared, db_rows
+from .plain_fields import as_is_table, django_preparer, exact_type_preparer
 from .update import max_params
 
 # Django's own field classes whose SQLite value, for a value of one of these
 # exact types, is the value itself (booleans are stored as 0/1 by sqlite3,
 # as Django sends them). Subclasses are not listed: they may convert.
-_AS_IS = {
-    models.CharField: (str,),
-    models.TextField: (str,),
-    models.EmailField: (str,),
-    models.SlugField: (str,),
-    models.URLField: (str,),
-    models.IntegerField: (int,),
-    models.BigIntegerField: (int,),
-    models.SmallIntegerField: (int,),
-    models.PositiveIntegerField: (int,),
-    models.PositiveBigIntegerField: (int,),
-    models.PositiveSmallIntegerField: (int,),
-    models.AutoField: (int,),
-    models.BigAutoField: (int,),
-    models.SmallAutoField: (int,),
-    models.BooleanField: (bool,),
-    models.FloatField: (float,),
-}
+_AS_IS = as_is_table(BooleanField=(bool,), FloatField=(float,))
 
 
 def uses_sqlite_insert(connection, model):
@@ -92,14 +76,6 @@ def _insert(connection, model, fields, values, returning):
     return result
 
 
-def _db_rows(connection, fields, objs):
-    preparers = [_preparer(connection, field) for field in fields]
-    try:
-        return [[prepare(obj) for prepare in preparers] for obj in objs]
-    except _NeedsStatement:
-        return None
-
-
 def _kind(field):
     """How ``field``'s values may skip ``get_db_prep_save``: a tuple of
     exact types stored as they are, ``"datetime"``, ``"decimal"``, or
@@ -115,14 +91,7 @@ def _kind(field):
 
 def _preparer(connection, field):
     attname = field.attname
-    prepare = field.get_db_prep_save
-
-    def slow(obj):
-        value = field.pre_save(obj, True)
-        if hasattr(value, "resolve_expression"):
-            raise _NeedsStatement
-        return prepare(value, connection)
-
+    slow = django_preparer(connection, field)
     kind = _kind(field)
     if kind == "datetime":
         # An aware datetime: Django's ``adapt_datetimefield_value``, i.e.
@@ -149,14 +118,9 @@ def _preparer(connection, field):
 
         return decimal_value
     if kind:
-        types = kind
-
-        def value_of(obj):
-            value = getattr(obj, attname)
-            # Exact types: a bool is not taken as an int, nor an int as a float.
-            if value is None or type(value) in types:
-                return value
-            return slow(obj)
-
-        return value_of
+        return exact_type_preparer(field, kind, slow)
     return slow
+
+
+def _db_rows(connection, fields, objs):
+    return db_rows(connection, fields, objs, preparer=_preparer)
