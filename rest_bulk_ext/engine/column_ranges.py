@@ -34,12 +34,21 @@ def fits_column(model_field, value, using=None):
     return (low is None or value >= low) and (high is None or value <= high)
 
 
-def fitting_values(model_field, values, using=None):
-    """The ``values`` that ``fits_column``, in their order; the column's
-    range is looked up once when every value is an integer (the usual list
+def all_fit(model_field, values, using=None):
+    """True when ``values`` are plain integers that all ``fits_column``: the
+    range is checked for the smallest and the largest only (the usual list
     of ids), not once a value."""
+    return (
+        bool(values)
+        and all(type(value) is int for value in values)
+        and fits_column(model_field, min(values), using)
+        and fits_column(model_field, max(values), using)
+    )
+
+
+def fitting_values(model_field, values, using=None):
+    """The ``values`` that ``fits_column``, in their order."""
     values = list(values)
-    if values and all(type(value) is int for value in values):
-        if fits_column(model_field, min(values), using) and fits_column(model_field, max(values), using):
-            return values
+    if all_fit(model_field, values, using):
+        return values
     return [value for value in values if fits_column(model_field, value, using)]

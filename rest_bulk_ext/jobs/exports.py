@@ -35,7 +35,7 @@ from ..engine.errors import BulkCancelled
 from ..settings import extensions_api_settings
 from .csv_exports import FORMULA_STARTS, spreadsheet_safe
 from .payloads import COPY_BUFFER_SIZE, get_payload_storage
-from .plain_rows import plain_column_reader
+from .plain_rows import as_dicts, plain_column_reader
 
 EXPORT_DIRECTORY = "rest_bulk_ext/exports"
 EXPORT_FORMATS = {"ndjson": "application/x-ndjson", "csv": "text/csv"}
@@ -268,7 +268,7 @@ def _reader(view, serializer, queryset, encoder):
     rows, names, convert = plain
     if isinstance(encoder, CSVRows):
         return rows, lambda chunk: encoder.column_chunk(convert(chunk))
-    return rows, lambda chunk: encoder.chunk([dict(zip(names, values)) for values in zip(*convert(chunk))])
+    return rows, lambda chunk: encoder.chunk(as_dicts(names, convert(chunk)))
 
 
 @dataclass

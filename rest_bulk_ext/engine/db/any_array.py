@@ -18,7 +18,7 @@ preparation was the largest single cost of a 10,000-row delete by ids.
 from django.db import connections
 from django.db.models import BooleanField, Expression, F, IntegerField
 
-from ..column_ranges import fits_column
+from ..column_ranges import all_fit
 
 # A chunk this small gains nothing worth another SQL shape.
 MIN_VALUES = 50
@@ -95,4 +95,4 @@ def uses_plain_values(model_field, values, using):
         return False
     if connections[using].vendor == "postgresql":
         return False
-    return all(fits_column(model_field, value, using) for value in (min(values), max(values)))
+    return all_fit(model_field, values, using)

@@ -49,10 +49,8 @@ from django.db.models import (
     UUIDField,
 )
 
+from .any_array import MIN_VALUES
 from .plain_fields import INTEGER_FIELDS, TEXT_FIELDS
-
-# Fewer values gain nothing worth another SQL shape.
-MIN_VALUES = 50
 
 # Relations whose lookups compare their target column as Django's own do.
 PLAIN_KEYS = frozenset({ForeignKey, OneToOneField})
