@@ -12,7 +12,7 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
 from rest_bulk_ext.engine import run_bulk_operation
-from rest_bulk_ext.engine.db.key_arrays import MIN_VALUES, filter_values, typed_array
+from rest_bulk_ext.engine.db.key_arrays import MIN_VALUES, filter_tuples, filter_values, typed_array
 from tests.builders import BASE_TIME, make_bare_txns, txn_data
 from tests.engine.support import items_of, make_ctx
 from tests.models_items import Txn, UUIDItem
@@ -148,3 +148,38 @@ def test_a_stored_string_with_array_syntax_in_it_is_found(account):
 
     refused = {e["index"] for e in result.errors if e["errors"] == UNIQUE_REF}
     assert refused == {i for i, ref in enumerate(tricky) if ref}  # "" is refused by the field itself
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="typed arrays are PostgreSQL's")
+def test_lookups_probe_the_index_on_a_table_grown_inside_the_transaction(account):
+    # 30,000 rows the planner has never counted (they are uncommitted, as in
+    # a large request's or job's transaction): given the array's 1,000
+    # elements it would hash them and scan the whole table; the scalar
+    # subquery keeps it to index probes (module docstring).
+    Txn.objects.bulk_create(
+        [
+            Txn(
+                ref=f"ref-{n}",
+                account=account,
+                amount=n,
+                occurred_at=BASE_TIME + datetime.timedelta(minutes=n),
+                email="u@example.com",
+            )
+            for n in range(30_000)
+        ],
+        batch_size=2_000,
+    )
+    keys = range(29_500, 30_500)  # half stored
+    refs = filter_values(Txn.objects.all(), "ref", [f"ref-{n}" for n in keys])
+    pairs = filter_tuples(
+        Txn.objects.all(),
+        ["account", "occurred_at"],
+        [(account.pk, BASE_TIME + datetime.timedelta(minutes=n)) for n in keys],
+    )
+
+    for queryset in (refs, pairs):
+        plan = queryset.explain()
+        assert "unnest" in str(queryset.query)
+        assert "Seq Scan on tests_txn" not in plan, plan
+        assert "Index" in plan, plan
+        assert queryset.count() == 500
