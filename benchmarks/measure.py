@@ -15,16 +15,17 @@ import time
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
 
 
-def warm_up(client, side):
+def warm_up(client, side, path="/bench/txns/"):
     """Pay one-time costs (imports, URL resolver, first query compilation)
     outside the timed section, on both sides alike: each side runs one
-    ``UPDATE`` that matches no row, ours through a list-route PATCH (its
-    write transaction included, as the floor's ``update()`` has its own)."""
+    ``UPDATE`` that matches no row, ours through a PATCH of the list route
+    at ``path`` (its write transaction included, as the floor's ``update()``
+    has its own)."""
     from tests.models import Txn
 
     if side == "ours":
         response = client.patch(
-            "/bench/txns/?ref=__none__", "{\"description\": \"x\"}", content_type="application/json",
+            f"{path}?ref=__none__", "{\"description\": \"x\"}", content_type="application/json",
             HTTP_X_BULK_OPERATION="true",
         )
         assert response.status_code == 204, response.content
@@ -71,7 +72,7 @@ def main(workload_name, n, side):
             queries += 1
             return execute(sql, params, many, context)
 
-        warm_up(client, side)
+        warm_up(client, side, getattr(workload, "path", "/bench/txns/"))
         with connection.execute_wrapper(count):
             start = time.perf_counter()
             if side == "ours":

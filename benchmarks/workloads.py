@@ -206,13 +206,15 @@ class DeleteByIds:
 
 class QuerysetPatch:
     name = "queryset_patch"
+    # The list route the request (and the warm-up, benchmarks/measure.py) goes to.
+    path = "/bench/txns/"
 
     def setup(self, n):
         seed(n, make_accounts())
         return {}
 
     def ours(self, client, n, state):
-        response = client.patch("/bench/txns/?kind=debit", json.dumps({"description": "patched"}),
+        response = client.patch(f"{self.path}?kind=debit", json.dumps({"description": "patched"}),
                                 content_type="application/json", HTTP_X_BULK_OPERATION="true")
         expect(response, 204)
 
@@ -225,19 +227,39 @@ class QuerysetPatch:
 
 class QuerysetDelete:
     name = "queryset_delete"
+    path = "/bench/txns/"
 
     def setup(self, n):
         seed(n, make_accounts())
         return {}
 
     def ours(self, client, n, state):
-        expect(client.delete("/bench/txns/?kind=debit", HTTP_X_BULK_OPERATION="true"), 204)
+        expect(client.delete(f"{self.path}?kind=debit", HTTP_X_BULK_OPERATION="true"), 204)
 
     def floor(self, n, state):
         Txn.objects.filter(kind="debit").delete()
 
     def check(self, n, state):
         assert Txn.objects.count() == n // 2
+
+
+class QuerysetPatchDrfMinimum(QuerysetPatch):
+    """A reference, not ours: the ``queryset_patch`` request answered by the
+    least a plain DRF view does for it (``benchmarks/urls.py``,
+    ``DrfMinimumTxnList``: django-filter, the serializer's field validation,
+    one ``update()``), against the same floor. What any list-route PATCH
+    through DRF costs above ``QuerySet.update()``."""
+
+    name = "queryset_patch_drf_minimum"
+    path = "/bench/drf-minimum/txns/"
+
+
+class QuerysetDeleteDrfMinimum(QuerysetDelete):
+    """The same reference for ``queryset_delete``: django-filter and one
+    ``delete()`` in a plain DRF view."""
+
+    name = "queryset_delete_drf_minimum"
+    path = "/bench/drf-minimum/txns/"
 
 
 class CreateVsCopy(Create):
@@ -263,7 +285,8 @@ class CreateVsCopy(Create):
 
 
 WORKLOADS = {w.name: w for w in (Create(), PartialUpdate(), Replace(), Upsert(), DeleteByIds(),
-                                 QuerysetPatch(), QuerysetDelete(), CsvCreate(), CreateVsCopy())}
+                                 QuerysetPatch(), QuerysetPatchDrfMinimum(), QuerysetDelete(),
+                                 QuerysetDeleteDrfMinimum(), CsvCreate(), CreateVsCopy())}
 
 # The raw-ORM floor each workload is compared with, as named in the table.
 FLOOR_NAMES = {
@@ -275,5 +298,7 @@ FLOOR_NAMES = {
     "upsert": "bulk_create(update_conflicts)",
     "delete_ids": "QuerySet.delete",
     "queryset_patch": "QuerySet.update",
+    "queryset_patch_drf_minimum": "QuerySet.update",
     "queryset_delete": "QuerySet.delete",
+    "queryset_delete_drf_minimum": "QuerySet.delete",
 }
