@@ -7,6 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIRequestFactory
 
 from rest_bulk_ext.engine import run_bulk_operation
 from rest_bulk_ext.exceptions import BulkConflict
@@ -15,6 +16,7 @@ from tests.engine.support import count_queries, items_of, make_ctx
 from tests.engine.test_modes import UncheckedTxnSerializer
 from tests.models_items import CodeItem, Txn, UUIDItem
 from tests.serializers_items import CodeItemSerializer, UUIDItemSerializer
+from tests.views_items import TxnViewSet
 
 pytestmark = pytest.mark.django_db
 POSTGRES = connection.vendor == "postgresql"
@@ -163,22 +165,62 @@ def test_an_upsert_conflict_on_another_unique_set_is_narrowed(account):
     assert sorted(Txn.objects.values_list("ref", flat=True)) == ["ref-0", "ref-1", "ref-2", "ref-4", "ref-5"]
 
 
-def test_a_csv_create_is_copied(api_client):
-    account = make_account()
+def csv_upload(account, refs, occurred_at=None):
+    """A CSV file of Txn rows, one per ref; ``occurred_at`` overrides one
+    row's ``occurred_at`` (``{index: value}``)."""
+    occurred_at = occurred_at or {}
     header = "ref,account,amount,occurred_at,email,kind,description\n"
     body = "".join(
-        f"ref-{n},{account.pk},{n}.25,2024-02-01T00:{n:02d}:00Z,u{n}@example.com,debit,row {n}\n" for n in range(6)
+        f"{ref},{account.pk},{n}.25,{occurred_at.get(n, f'2024-02-01T00:{n:02d}:00Z')},u{n}@example.com,debit,row {n}\n"
+        for n, ref in enumerate(refs)
     )
-    upload = SimpleUploadedFile("rows.csv", (header + body).encode(), content_type="text/csv")
+    return SimpleUploadedFile("rows.csv", (header + body).encode(), content_type="text/csv")
+
+
+@pytest.mark.parametrize("query", ["", "?atomic=false"])
+def test_a_csv_create_is_copied_in_both_modes(api_client, query):
+    account = make_account()
+    upload = csv_upload(account, [f"ref-{n}" for n in range(6)])
 
     with copy_settings(1), CaptureQueriesContext(connection) as captured:
-        response = api_client.post("/items/txns/bulk/", {"file": upload}, format="multipart")
+        response = api_client.post("/items/txns/bulk/" + query, {"file": upload}, format="multipart")
 
     assert response.status_code == 201, response.data
     stored = list(Txn.objects.order_by("pk").values_list("pk", "ref"))
     assert [ref for _pk, ref in stored] == [f"ref-{n}" for n in range(6)]
     assert response.data["created_ids"] == [pk for pk, _ref in stored]
     assert len(copies([q["sql"] for q in captured.captured_queries])) == (1 if POSTGRES else 0)
+
+
+class UncheckedTxnViewSet(TxnViewSet):
+    """The items view without uniqueness validators: the database is the only guard."""
+
+    serializer_class = UncheckedTxnSerializer
+
+
+@pytest.mark.parametrize("atomic", [True, False])
+def test_a_database_conflict_in_a_csv_create(account, atomic):
+    stored = make_bare_txns(account, 1)[0]
+    # Row 3 repeats the stored row's (account, occurred_at): only the
+    # database's unique constraint sees it.
+    upload = csv_upload(account, [f"new-{n}" for n in range(6)], occurred_at={3: stored.occurred_at.isoformat()})
+    request = APIRequestFactory().post(
+        "/items/txns/bulk/" + ("" if atomic else "?atomic=false"), {"file": upload}, format="multipart"
+    )
+
+    with copy_settings(1), CaptureQueriesContext(connection) as captured:
+        response = UncheckedTxnViewSet.as_view({"post": "bulk"})(request)
+
+    if atomic:
+        assert response.status_code == 409, response.data
+        assert list(Txn.objects.values_list("ref", flat=True)) == [stored.ref]
+    else:
+        assert response.status_code == 201, response.data
+        assert [e["index"] for e in response.data["errors"]] == [3]
+        created = list(Txn.objects.exclude(pk=stored.pk).order_by("pk").values_list("pk", "ref"))
+        assert [ref for _pk, ref in created] == ["new-0", "new-1", "new-2", "new-4", "new-5"]
+        assert response.data["created_ids"] == [pk for pk, _ref in created]
+    assert len(copies([q["sql"] for q in captured.captured_queries])) >= (1 if POSTGRES else 0)
 
 
 def test_an_upsert_of_text_keys_after_one_that_met_an_integer_key(account):
