@@ -1,5 +1,5 @@
 """The benchmark's API: one viewset with every bulk capability, DRF's router,
-and the reference view of the ``queryset_patch_drf_minimum`` workload."""
+and the plain DRF view of the ``*_drf_minimum`` reference workloads."""
 
 from django.db import transaction
 from django.urls import include, path
