@@ -15,7 +15,7 @@ import time
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
 
 
-def warm_up(client, side, path="/bench/txns/"):
+def warm_up(client, side, path):
     """Pay one-time costs (imports, URL resolver, first query compilation)
     outside the timed section, on both sides alike: each side runs one
     ``UPDATE`` that matches no row, ours through a PATCH of the list route

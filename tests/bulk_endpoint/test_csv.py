@@ -25,9 +25,14 @@ def upload(api_client, method, text, url=URL, name="rows.csv", encoding="utf-8",
     return getattr(api_client, method.lower())(url, data, format="multipart")
 
 
-def create_rows(account, numbers):
+def create_rows(account, numbers, *, prefix="ref-", occurred_at=None):
+    """CSV lines (no header) of valid Txn rows, one per number;
+    ``occurred_at`` (``{number: value}``) overrides the rows it names."""
+    occurred_at = occurred_at or {}
     return "".join(
-        f"ref-{n},{account.pk},{n}.25,2024-02-01T00:{n:02d}:00Z,u{n}@example.com,debit,row {n}\n" for n in numbers
+        f"{prefix}{n},{account.pk},{n}.25,{occurred_at.get(n, f'2024-02-01T00:{n:02d}:00Z')},"
+        f"u{n}@example.com,debit,row {n}\n"
+        for n in numbers
     )
 
 

@@ -3,7 +3,6 @@
 databases keep the multi-row ``INSERT``."""
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
@@ -12,6 +11,7 @@ from rest_framework.test import APIRequestFactory
 from rest_bulk_ext.engine import run_bulk_operation
 from rest_bulk_ext.exceptions import BulkConflict
 from tests.builders import INLINE, make_account, make_bare_txns, txn_data
+from tests.bulk_endpoint.test_csv import HEADER, create_rows, csv_file
 from tests.engine.support import count_queries, items_of, make_ctx
 from tests.engine.test_modes import UncheckedTxnSerializer
 from tests.models_items import CodeItem, Txn, UUIDItem
@@ -165,22 +165,10 @@ def test_an_upsert_conflict_on_another_unique_set_is_narrowed(account):
     assert sorted(Txn.objects.values_list("ref", flat=True)) == ["ref-0", "ref-1", "ref-2", "ref-4", "ref-5"]
 
 
-def csv_upload(account, refs, occurred_at=None):
-    """A CSV file of Txn rows, one per ref; ``occurred_at`` (``{index:
-    value}``) overrides the ``occurred_at`` of the rows it names."""
-    occurred_at = occurred_at or {}
-    header = "ref,account,amount,occurred_at,email,kind,description\n"
-    body = "".join(
-        f"{ref},{account.pk},{n}.25,{occurred_at.get(n, f'2024-02-01T00:{n:02d}:00Z')},u{n}@example.com,debit,row {n}\n"
-        for n, ref in enumerate(refs)
-    )
-    return SimpleUploadedFile("rows.csv", (header + body).encode(), content_type="text/csv")
-
-
 @pytest.mark.parametrize("query", ["", "?atomic=false"])
 def test_a_csv_create_is_copied_in_both_modes(api_client, query):
     account = make_account()
-    upload = csv_upload(account, [f"ref-{n}" for n in range(6)])
+    upload = csv_file(HEADER + "\n" + create_rows(account, range(6)))
 
     with copy_settings(1), CaptureQueriesContext(connection) as captured:
         response = api_client.post("/items/txns/bulk/" + query, {"file": upload}, format="multipart")
@@ -203,7 +191,8 @@ def test_a_database_conflict_in_a_csv_create(account, atomic):
     stored = make_bare_txns(account, 1)[0]
     # Row 3 repeats the stored row's (account, occurred_at): only the
     # database's unique constraint sees it.
-    upload = csv_upload(account, [f"new-{n}" for n in range(6)], occurred_at={3: stored.occurred_at.isoformat()})
+    rows = create_rows(account, range(6), prefix="new-", occurred_at={3: stored.occurred_at.isoformat()})
+    upload = csv_file(HEADER + "\n" + rows)
     request = APIRequestFactory().post(
         "/items/txns/bulk/" + ("" if atomic else "?atomic=false"), {"file": upload}, format="multipart"
     )
