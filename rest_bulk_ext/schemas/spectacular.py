@@ -101,7 +101,11 @@ class BulkSpectacularMixin:
         if self.method == "DELETE" and self.bulk_route() == "item":
             schemas = self.get_request_serializer()
             return {"required": True, "content": {ct: {"schema": schema} for ct, schema in schemas.items()}}
-        return super()._get_request_body(direction)
+        body = super()._get_request_body(direction)
+        description = content.item_request_description(self.method) if self.bulk_route() == "item" else None
+        if body and description:
+            body = {**body, "description": description}
+        return body
 
     def get_response_serializers(self):
         job_route = content.job_route(self.view)
