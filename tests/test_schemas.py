@@ -117,7 +117,7 @@ def test_the_configured_guard_header_is_documented(make_schema):
 def test_bulk_create_takes_an_array_and_a_csv_upload_and_says_one_object_works(schema):
     operation = schema["paths"][BULK_ITEMS]["post"]
     body = json_body(operation)
-    csv = operation["requestBody"]["content"]["multipart/form-data"]["schema"]
+    csv = operation["requestBody"]["x-bulk-uploads"]["multipart/form-data"]["schema"]
 
     assert body["type"] == "array" and "$ref" in body["items"]
     assert "one object" in operation["requestBody"]["description"]
@@ -143,13 +143,18 @@ def test_bulk_update_and_replace_items_carry_their_id_and_may_upsert(schema, met
 
 
 @pytest.mark.parametrize("method", ["post", "patch", "put", "delete"])
-def test_no_bulk_write_body_mixes_an_array_and_an_object(schema, method):
-    # openapi-python-client turns such a oneOf into `isinstance(body, list[Txn] | Txn)`,
-    # which raises on every call: the JSON body has the array form alone.
+def test_a_bulk_write_body_is_one_json_array_with_the_uploads_apart(schema, method):
+    # openapi-python-client turns an array-or-object oneOf, or an array among
+    # several media types, into `isinstance(body, list[Txn] ...)`, which raises
+    # on every call: the JSON array is the one media type of `content`.
+    request_body = schema["paths"][BULK_ITEMS][method]["requestBody"]
     body = json_body(schema["paths"][BULK_ITEMS][method])
 
+    assert list(request_body["content"]) == ["application/json"]
     assert body["type"] == "array"
     assert not {"oneOf", "anyOf"} & set(body)
+    assert set(request_body["x-bulk-uploads"]) == {"multipart/form-data", "application/x-ndjson", "application/jsonl"}
+    assert "CSV upload" in request_body["description"]
 
 
 def test_bulk_delete_takes_an_array_of_ids(schema):

@@ -189,7 +189,8 @@ def item_request_schemas(view, method, item_ref):
     The JSON body is described as the array form only: a ``oneOf`` of an
     array and an object makes generated clients (openapi-python-client)
     crash on every write. The single-object and upsert-object forms the
-    route also takes are described in words (``item_request_description``)."""
+    route also takes are described in words (``item_request_description``);
+    ``item_request_body`` puts the upload forms apart."""
     if method == "DELETE":
         json_schema = {"type": "array", "items": lookup_id_schema(view), "minItems": 1,
                        "description": "The identifiers of the rows to delete."}
@@ -231,14 +232,39 @@ UPSERT_NOTE = (
 )
 
 
+UPLOADS_NOTE = (
+    "Also as a CSV upload (`multipart/form-data`, field `file`) or NDJSON (`application/x-ndjson`, "
+    "`application/jsonl`): their schemas are under `x-bulk-uploads`."
+)
+# Where the upload media types are described: apart from `content`, since a
+# generator given several media types dispatches on
+# `isinstance(body, list[Item])`, which fails on every call.
+UPLOADS_EXTENSION = "x-bulk-uploads"
+
+
 def item_request_description(method):
     """The ``requestBody`` description of a per-item route: the body forms
     the schema leaves out (see ``item_request_schemas``)."""
     if method == "POST":
-        return SINGLE_OBJECT_NOTE
+        return f"{SINGLE_OBJECT_NOTE} {UPLOADS_NOTE}"
     if method in ("PATCH", "PUT"):
-        return f"{SINGLE_OBJECT_NOTE} {UPSERT_NOTE}"
-    return None
+        return f"{SINGLE_OBJECT_NOTE} {UPSERT_NOTE} {UPLOADS_NOTE}"
+    return UPLOADS_NOTE
+
+
+def item_request_body(schemas, method):
+    """The ``requestBody`` of a per-item write from ``item_request_schemas``:
+    ``application/json`` (the array form) as its one media type, so generated
+    clients can call it; the CSV and NDJSON forms under ``x-bulk-uploads`` and
+    in the description."""
+    schemas = dict(schemas)
+    json_schema = schemas.pop("application/json")
+    return {
+        "required": True,
+        "description": item_request_description(method),
+        "content": {"application/json": {"schema": json_schema}},
+        UPLOADS_EXTENSION: {ct: {"schema": schema} for ct, schema in schemas.items()},
+    }
 
 
 def item_route_parameters(method):

@@ -107,11 +107,7 @@ class BulkOpenAPIMixin:
         if method == "GET":
             return {}
         schemas = content.item_request_schemas(self.view, method, self.bulk_item_reference(path, method))
-        body = {"required": True, "content": {ct: {"schema": schema} for ct, schema in schemas.items()}}
-        description = content.item_request_description(method)
-        if description:
-            body["description"] = description
-        return body
+        return content.item_request_body(schemas, method)
 
     def get_responses(self, path, method):
         job_route = content.job_route(self.view)
