@@ -55,7 +55,7 @@ class _Stream:
 class RichBar:
     """A ``rich`` progress bar: counts, percentage, elapsed and remaining time."""
 
-    def __init__(self, out, verb):
+    def __init__(self, out, verb, total=None):
         from rich.console import Console
         from rich.progress import (
             BarColumn,
@@ -78,7 +78,7 @@ class RichBar:
             console=console,
             auto_refresh=False,  # redrawn on each update: no thread
         )
-        self.task = self.progress.add_task(verb, total=None)
+        self.task = self.progress.add_task(verb, total=total or None)
         self.progress.start()
 
     def write(self, task_id, values):
@@ -113,7 +113,7 @@ class ShellProgress:
     def start(self, total):
         if self.display is None:
             if self.interactive and rich_available():
-                self.display = RichBar(self.out, self.verb)
+                self.display = RichBar(self.out, self.verb, total)
             else:
                 self.display = PlainLines(self.out, self.verb)
         self.recorder = ProgressRecorder("shell", total, store=self.display)

@@ -243,3 +243,16 @@ def test_the_command_runs_the_queries_of_the_api_request(people, write_csv, tmp_
     # The command looks its user up first; the rest is the API's.
     assert len(shell) == len(api) + 1
     assert Txn.objects.count() == 4
+
+
+def test_delimiter_and_encoding_go_with_the_upload_as_its_form_fields(people, write_csv):
+    from .views import FormFieldsTxnViewSet
+
+    FormFieldsTxnViewSet.seen_fields = []
+    path = write_csv([txn_data(people.alice_account, 0)])
+
+    _out, _err, code = run("tests.commands.views.FormFieldsTxnViewSet", path, delimiter=",", encoding="utf-8")
+
+    assert code == 0
+    assert FormFieldsTxnViewSet.seen_fields == [{"delimiter": ",", "encoding": "utf-8"}]
+    assert Txn.objects.count() == 1

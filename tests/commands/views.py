@@ -29,3 +29,15 @@ class OwnTxnViewSet(BulkOperationsMixin, viewsets.ModelViewSet):
 class NotBulkViewSet(viewsets.ModelViewSet):
     queryset = Txn.objects.all()
     serializer_class = TxnSerializer
+
+
+class FormFieldsTxnViewSet(TxnViewSet):
+    """Keeps the upload's form fields it was sent, for the test of
+    ``--delimiter``/``--encoding`` (the CSV reader's own tests cover what
+    they do)."""
+
+    seen_fields = []
+
+    def get_bulk_request(self, operation):
+        type(self).seen_fields.append({key: self.request.data.get(key) for key in ("delimiter", "encoding")})
+        return super().get_bulk_request(operation)

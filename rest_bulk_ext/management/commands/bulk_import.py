@@ -151,9 +151,7 @@ class Command(BaseCommand):
             # Retries of a chunk ran out: the committed chunks are counted above.
             raise CommandError(f"The import stopped: {data['detail']}")
         if data["error_count"]:
-            raise CommandError(
-                f"{data['error_count']} of {data['total_items']} items failed.", returncode=ITEMS_FAILED
-            )
+            raise CommandError(f"{data['error_count']} of {data['total_items']} items failed.", returncode=ITEMS_FAILED)
 
     def write_summary(self, data, options):
         failed, total = data["error_count"], data["total_items"]
