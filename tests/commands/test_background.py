@@ -30,6 +30,10 @@ def test_background_queues_a_job_of_the_user_that_a_worker_runs(people, write_cs
         f"Queued job {job.task_id} for 3 items.\nStatus: /api/bulk-operations/{job.task_id}/status/\n"
     )
     assert (job.owner, job.operation_type, job.payload_format) == (people.alice, "bulk_create", "csv")
+    # The request of the viewset's route in the URLconf, as a client's.
+    assert (job.view_path, job.http_method) == (TXNS, "POST")
+    assert job.request_info["path"] == "/shell/txns/bulk/"
+    assert job.request_info["initkwargs"]["basename"] == "shell-txn"
     job = wait_for_job(job.task_id, worker=celery_worker)
     assert (job.state, job.success_count, job.error_count) == ("SUCCESS", 2, 1)
     assert sorted(Txn.objects.values_list("ref", flat=True)) == ["ref-0", "ref-2"]

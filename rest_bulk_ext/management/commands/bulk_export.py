@@ -9,10 +9,9 @@ query string) and are written by the export job's own writer
 (nothing, or no file, written).
 """
 
+import importlib
 import os
-import shutil
 import tempfile
-import uuid
 from contextlib import contextmanager
 
 from django.core.management.base import BaseCommand, CommandError
@@ -26,9 +25,11 @@ from rest_bulk_ext.shell_progress import ShellProgress
 from rest_bulk_ext.shell_requests import bind_view, build_request, find_route, flatten_errors, get_user, get_viewset
 
 FORMATS = ("csv", "ndjson", "xlsx")
-# Formats written as text by ``jobs.exports.export_rows``; the others are
-# binary and go through the export job's own ``write_export``.
+# Formats written as text by the export job's ``jobs.exports.export_rows``.
 TEXT_FORMATS = ("csv", "ndjson")
+# Binary formats: the export job's writer of each, ``writer(view,
+# bulk_request, binary_file, *, progress)``, in the module of its extra.
+BINARY_WRITERS = {"xlsx": ("rest_bulk_ext.jobs.xlsx_exports", "export_xlsx")}
 
 
 def filter_pairs(value):
@@ -54,15 +55,22 @@ def check_format(export_format):
     ``CommandError`` saying what to install."""
     if export_format not in FORMATS:
         raise CommandError(f"Unknown --format {export_format!r}: use one of {', '.join(FORMATS)}.")
-    if export_format in TEXT_FORMATS:
-        return export_format
+    if export_format not in TEXT_FORMATS:
+        binary_writer(export_format)
+    return export_format
+
+
+def binary_writer(export_format):
+    """The export job's writer of a binary format, or a ``CommandError``
+    naming the extra that brings it."""
+    module_name, name = BINARY_WRITERS[export_format]
     try:
         exports.read_export_format({"export_format": export_format})
-    except serializers.ValidationError:
+        return getattr(importlib.import_module(module_name), name)
+    except (serializers.ValidationError, ImportError, AttributeError):
         raise CommandError(
             f"--format {export_format} needs the {export_format} extra: pip install 'rest_bulk_ext[{export_format}]'."
         ) from None
-    return export_format
 
 
 class _Text:
@@ -83,20 +91,8 @@ def write_rows(view, bulk_request, export_format, output, stdout, progress):
             return exports.export_rows(view, bulk_request, _Text(stdout), export_format, progress=progress)
         with replacing(output, "w", encoding="utf-8", newline="") as out:
             return exports.export_rows(view, bulk_request, out, export_format, progress=progress)
-    if output is None:
-        raise CommandError(f"--format {export_format} is a binary file: give -o/--output FILE.")
-    # The export job's writer puts the file in the payload storage; it is
-    # copied out and removed from there.
-    bulk_request.options["export_format"] = export_format
-    target = exports.ExportTarget(task_id=f"shell-{uuid.uuid4().hex}", progress=progress)
-    result = exports.write_export(view, bulk_request, target)
-    storage = exports.get_payload_storage()
-    try:
-        with storage.open(result["file_name"], "rb") as source, replacing(output, "wb") as out:
-            shutil.copyfileobj(source, out, exports.COPY_BUFFER_SIZE)
-    finally:
-        storage.delete(result["file_name"])
-    return result["count"]
+    with replacing(output, "wb") as out:
+        return binary_writer(export_format)(view, bulk_request, out, progress=progress)
 
 
 @contextmanager
@@ -143,6 +139,8 @@ class Command(BaseCommand):
         user = get_user(options.get("user"))
         export_format = check_format(options.get("format") or "csv")
         output = options.get("output")
+        if export_format not in TEXT_FORMATS and not output:
+            raise CommandError(f"--format {export_format} is a binary file: give -o/--output FILE.")
         path, initkwargs = find_route(viewset)
         request = build_request("GET", path, user, filter_pairs(options.get("filter")))
         view = bind_view(viewset, "GET", request, initkwargs)
@@ -165,6 +163,8 @@ class Command(BaseCommand):
             progress.finish()
         if response.status_code >= 400:
             message = "\n".join(flatten_errors(response.data, {"export_format": "--format"}))
+            if response.status_code in (401, 403) and not options.get("user"):
+                message += "\nRun it as a user with --user NAME."
             raise CommandError(f"The export was refused ({response.status_code}):\n{message}")
         count = response.data["count"]
         self.stderr.write(f"Exported {count} rows" + (f" to {output}." if output else "."), style_func=str)
