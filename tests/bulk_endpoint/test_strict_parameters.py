@@ -11,7 +11,7 @@ from rest_bulk_ext.models import BulkJob
 from tests.builders import INLINE, make_txns, txn_data
 from tests.models_items import Txn
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("inline"), pytest.mark.urls("tests.bulk_endpoint.urls_strict")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("inline"), pytest.mark.urls("tests.bulk_endpoint.urls_input")]
 
 URL = "/items/txns/bulk/"
 METHODS = ["post", "patch", "put", "delete"]
@@ -174,7 +174,7 @@ def test_flags_stay_strict_with_the_check_off(api_client, rows):
 
 
 def test_the_view_attribute_turns_the_check_off(api_client, rows):
-    response = send(api_client, "patch", "/strict/lenient-txns/bulk/?note=hello", rows)
+    response = send(api_client, "patch", "/input/lenient-txns/bulk/?note=hello", rows)
 
     assert response.status_code == 200, response.data
     assert Txn.objects.get(pk=rows[0].pk).description == "changed"
@@ -182,22 +182,22 @@ def test_the_view_attribute_turns_the_check_off(api_client, rows):
 
 @override_settings(REST_FRAMEWORK_EXTENSIONS={**INLINE, "BULK_STRICT_QUERY_PARAMS": False})
 def test_the_view_attribute_wins_over_the_setting(api_client, rows):
-    response = send(api_client, "patch", "/strict/strict-txns/bulk/?note=hello", rows)
+    response = send(api_client, "patch", "/input/strict-txns/bulk/?note=hello", rows)
 
     assert response.status_code == 400
     assert list(response.data) == ["note"]
 
 
 def test_bulk_allowed_query_params_accepts_the_views_own_names(api_client, rows):
-    accepted = send(api_client, "patch", "/strict/token-txns/bulk/?token=abc", rows)
-    refused = send(api_client, "patch", "/strict/token-txns/bulk/?token=abc&tokn=abc", rows)
+    accepted = send(api_client, "patch", "/input/token-txns/bulk/?token=abc", rows)
+    refused = send(api_client, "patch", "/input/token-txns/bulk/?token=abc&tokn=abc", rows)
 
     assert accepted.status_code == 200, accepted.data
     assert refused.status_code == 400 and list(refused.data) == ["tokn"]
 
 
 def test_query_parameter_versioning_keeps_its_parameter(api_client, rows):
-    response = send(api_client, "patch", "/strict/versioned-api-txns/bulk/?version=1.0", rows)
+    response = send(api_client, "patch", "/input/versioned-api-txns/bulk/?version=1.0", rows)
 
     assert response.status_code == 200, response.data
 
