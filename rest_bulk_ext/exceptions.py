@@ -100,6 +100,17 @@ class InvalidBulkHeader(APIException):
         super().__init__(self.default_detail.format(header=header, value=value, expected=expected), code)
 
 
+class DeleteBodyNotAllowed(APIException):
+    """A queryset-level DELETE with a request body, which it would ignore."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = _(
+        "A bulk DELETE takes no request body; nothing was deleted. Name the rows with query "
+        "parameters (the view's filters), e.g. ?email=x, not in the body."
+    )
+    default_code = "bulk_delete_body"
+
+
 class EmptyBulkUpdate(APIException):
     """A queryset-level PATCH whose body names no writable serializer field."""
 
