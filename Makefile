@@ -8,12 +8,13 @@
 #   make lint        ruff, configured in pyproject.toml
 #   make package     sdist and wheel, twine check --strict, the tests run from the sdist
 #   make docs-check  every curl example of README.md and docs/ against the example project
+#   make install-check  docs/quickstart.md run from a wheel in a clean virtualenv (scripts/check-install)
 PYTHON ?= python3
 VENV ?= .venv
 PORT ?= 8000
 BIN := $(VENV)/bin
 
-.PHONY: run test matrix lint package docs-check venv bench
+.PHONY: run test matrix lint package docs-check install-check venv bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +53,9 @@ package: $(VENV)/.installed-test $(VENV)/.installed-dev
 
 docs-check: $(VENV)/.installed-demo
 	$(BIN)/python scripts/check-doc-examples
+
+install-check:
+	$(PYTHON) scripts/check-install $(PYTHON)
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/run.py $(ARGS)
