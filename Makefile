@@ -8,13 +8,14 @@
 #   make lint        ruff, configured in pyproject.toml
 #   make package     sdist and wheel, twine check --strict, the tests run from the sdist
 #   make docs-check  every curl example of README.md and docs/ against the example project
+#   make typecheck   mypy with django-stubs and djangorestframework-stubs on the public surface
 #   make install-check  docs/quickstart.md run from a wheel in a clean virtualenv (scripts/check-install)
 PYTHON ?= python3
 VENV ?= .venv
 PORT ?= 8000
 BIN := $(VENV)/bin
 
-.PHONY: run test matrix lint package docs-check install-check venv bench
+.PHONY: run test matrix lint package docs-check install-check typecheck venv bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +28,10 @@ $(VENV)/.installed-demo: setup.cfg pyproject.toml | $(BIN)/python
 $(VENV)/.installed-test: setup.cfg pyproject.toml | $(BIN)/python
 	./scripts/system-deps
 	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+$(VENV)/.installed-typecheck: setup.cfg pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test,typecheck]'
 	touch $@
 
 $(VENV)/.installed-dev: setup.cfg pyproject.toml | $(BIN)/python
@@ -53,6 +58,9 @@ package: $(VENV)/.installed-test $(VENV)/.installed-dev
 
 docs-check: $(VENV)/.installed-demo
 	$(BIN)/python scripts/check-doc-examples
+
+typecheck: $(VENV)/.installed-typecheck
+	$(BIN)/mypy
 
 install-check:
 	$(PYTHON) scripts/check-install $(PYTHON)
