@@ -2,6 +2,8 @@
 rest_bulk_ext/locale/ (de, fr, es, pt_BR), chosen by Django's
 LocaleMiddleware from Accept-Language."""
 
+import ast
+import gettext
 from pathlib import Path
 
 import pytest
@@ -71,8 +73,36 @@ def test_a_strict_parameter_refusal_in_german_names_the_parameter(alice_client, 
     assert all(active_flags().values())
 
 
+def po_entries(path):
+    """``{msgid: msgstr}`` (plural forms as tuples) of a .po file."""
+    entries = {}
+    for block in path.read_text(encoding="utf-8").split("\n\n"):
+        fields, key = {}, None
+        for line in block.splitlines():
+            if line.startswith("#"):
+                continue
+            if line.startswith('"'):
+                fields[key] += ast.literal_eval(line)
+            else:
+                key, _, value = line.partition(" ")
+                fields[key] = ast.literal_eval(value)
+        if fields.get("msgid"):
+            plurals = sorted(k for k in fields if k.startswith("msgstr["))
+            entries[fields["msgid"]] = tuple(fields[k] for k in plurals) if plurals else fields["msgstr"]
+    return entries
+
+
 @pytest.mark.parametrize("language", ["de", "fr", "es", "pt_BR"])
-def test_each_catalog_is_compiled_from_its_source(language):
-    # A .po edited without running compilemessages ships stale translations.
+def test_each_shipped_catalog_is_compiled_from_its_source_and_complete(language):
+    # A .po edited without compilemessages would ship stale translations.
     messages = Path(rest_bulk_ext.__file__).parent / "locale" / language / "LC_MESSAGES"
-    assert (messages / "django.mo").stat().st_mtime >= (messages / "django.po").stat().st_mtime - 1
+    with open(messages / "django.mo", "rb") as compiled:
+        catalog = gettext.GNUTranslations(compiled)
+    entries = po_entries(messages / "django.po")
+    assert len(entries) > 100
+    for msgid, msgstr in entries.items():
+        assert msgstr, f"{language}: no translation for {msgid!r}"
+        if isinstance(msgstr, tuple):
+            assert catalog.ngettext(msgid, msgid, 1) == msgstr[0], msgid
+        else:
+            assert catalog.gettext(msgid) == msgstr, msgid
