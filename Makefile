@@ -12,12 +12,14 @@
 #   make check-clients  a Python client (openapi-python-client) and TypeScript types
 #                    (openapi-typescript) generated from the example's schema; the
 #                    client's bulk create, list-route PATCH and job poll against the example
+#   make typecheck   mypy with django-stubs and djangorestframework-stubs on the public surface
+#   make install-check  docs/quickstart.md run from a wheel in a clean virtualenv (scripts/check-install)
 PYTHON ?= python3
 VENV ?= .venv
 PORT ?= 8000
 BIN := $(VENV)/bin
 
-.PHONY: run test matrix lint package docs-check docs check-clients venv bench
+.PHONY: run test matrix lint package docs-check docs check-clients install-check typecheck venv bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +36,10 @@ $(VENV)/.installed-test: setup.cfg pyproject.toml | $(BIN)/python
 
 $(VENV)/.installed-docs: setup.cfg pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[docs]'
+	touch $@
+
+$(VENV)/.installed-typecheck: setup.cfg pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test,typecheck]'
 	touch $@
 
 $(VENV)/.installed-dev: setup.cfg pyproject.toml | $(BIN)/python
@@ -66,6 +72,12 @@ docs: $(VENV)/.installed-docs
 
 check-clients: $(VENV)/.installed-demo
 	$(BIN)/python scripts/check-clients
+
+typecheck: $(VENV)/.installed-typecheck
+	$(BIN)/mypy
+
+install-check:
+	$(PYTHON) scripts/check-install $(PYTHON)
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/run.py $(ARGS)

@@ -109,7 +109,10 @@ class ExtensionsAPISettings(APISettings):
         return self._user_settings
 
 
-extensions_api_settings: ExtensionsAPISettings = ExtensionsAPISettings(None, DEFAULTS, IMPORT_STRINGS)
+# DRF's stubs type ``defaults`` as DRF's own keys; ours are another set.
+extensions_api_settings: ExtensionsAPISettings = ExtensionsAPISettings(
+    None, DEFAULTS, IMPORT_STRINGS  # type: ignore[arg-type]
+)
 
 
 def reload_extensions_api_settings(*args: Any, setting: str | None = None, **kwargs: Any) -> None:

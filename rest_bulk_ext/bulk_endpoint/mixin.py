@@ -322,6 +322,7 @@ class BulkOperationsMixin(BulkVersionMixin):
         run, whose body reports what would happen."""
         if getattr(result, "dry_run", False):
             return Response(result.as_dict(), status=status.HTTP_200_OK)
+        code: int
         if result.errors and result.success_count == 0:
             code = status.HTTP_400_BAD_REQUEST
         elif result.operation_type == Operation.CREATE:
