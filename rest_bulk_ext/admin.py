@@ -5,9 +5,10 @@ The job admin: background bulk jobs in Django's admin (loaded when
 The list shows owner, operation, state, a progress bar, counts, times and
 duration, with filters by state, operation and owner and a search by task
 id; it fits a 1280 px wide window (short task ids, named operations,
-compact times, no navigation sidebar on that page). Records are read-only: history is not edited; the one change allowed is
-cancelling a running job (an action on the list, a button on the job's
-page), through the same ``cancel_job`` as ``DELETE bulk-operations/{id}/``.
+compact times, no navigation sidebar on that page). Records are
+read-only: history is not edited; the one change allowed is cancelling a
+running job (an action on the list, a button on the job's page), through
+the same ``cancel_job`` as ``DELETE bulk-operations/{id}/``.
 
 Progress bars of running jobs update without a reload: a small script polls
 each job's status endpoint (``rest_bulk_ext.urls``) with the admin session,
@@ -67,7 +68,8 @@ def short_time(value):
     if value is None:
         return "-"
     local = timezone.localtime(value) if timezone.is_aware(value) else value
-    return format_html('<span title="{}">{}</span>', date_format(local, "DATETIME_FORMAT"), date_format(local, "Y-m-d H:i"))
+    full, short = date_format(local, "DATETIME_FORMAT"), date_format(local, "Y-m-d H:i")
+    return format_html('<span title="{}">{}</span>', full, short)
 
 
 class OperationFilter(admin.SimpleListFilter):

@@ -40,7 +40,7 @@ class BulkImportForm(forms.Form):
 
     file = forms.FileField(
         label=_("File"),
-        help_text=_("CSV with a header row, NDJSON (one JSON object a line), or XLSX when the xlsx extra is installed."),
+        help_text=_("CSV with a header row, NDJSON (one JSON object a line), or XLSX with the xlsx extra installed."),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,.ndjson,.jsonl,.xlsx"}),
     )
     target = forms.ChoiceField(label=_("Rows"), widget=forms.RadioSelect)
@@ -63,7 +63,7 @@ class BulkImportForm(forms.Form):
         ``None`` for a create), ``atomic``, ``delimiter``, ``encoding``."""
         data = self.cleaned_data
         target = data["target"]
-        unique = target[len(UPSERT_PREFIX):].split(",") if target.startswith(UPSERT_PREFIX) else None
+        unique = target[len(UPSERT_PREFIX) :].split(",") if target.startswith(UPSERT_PREFIX) else None
         return {
             "unique_fields": unique,
             "atomic": bool(data["atomic"]),

@@ -18,6 +18,8 @@ from .forms import BulkImportForm, request_query
 from .summary import PreviewSummary, answer_messages, summarize
 from .viewset_request import build_request, call_bulk_action
 
+URL_NAMES = ("status", "errors", "results")
+
 
 class BulkImportAdminMixin:
     """Adds an "Import" button to a ``ModelAdmin``'s changelist that sends a
@@ -100,17 +102,17 @@ class BulkImportAdminMixin:
 
     def get_urls(self):
         view = self.admin_site.admin_view
-        name = self.bulk_import_url_name
+        pages = [
+            ("import/", self.bulk_import_start_view, "start"),
+            ("import/<str:token>/", self.bulk_import_preview_view, "preview"),
+            ("import/<str:token>/confirm/", self.bulk_import_confirm_view, "confirm"),
+            ("import/jobs/<str:task_id>/", self.bulk_import_job_view, "job"),
+            ("import/jobs/<str:task_id>/status/", self.bulk_import_status_view, "status"),
+            ("import/jobs/<str:task_id>/errors.csv", self.bulk_import_errors_view, "errors"),
+            ("import/jobs/<str:task_id>/results.csv", self.bulk_import_results_view, "results"),
+        ]
         return [
-            path("import/", view(self.bulk_import_start_view), name=name("start", False)),
-            path("import/<str:token>/", view(self.bulk_import_preview_view), name=name("preview", False)),
-            path("import/<str:token>/confirm/", view(self.bulk_import_confirm_view), name=name("confirm", False)),
-            path("import/jobs/<str:task_id>/", view(self.bulk_import_job_view), name=name("job", False)),
-            path("import/jobs/<str:task_id>/status/", view(self.bulk_import_status_view), name=name("status", False)),
-            path("import/jobs/<str:task_id>/errors.csv", view(self.bulk_import_errors_view), name=name("errors", False)),
-            path(
-                "import/jobs/<str:task_id>/results.csv", view(self.bulk_import_results_view), name=name("results", False)
-            ),
+            *(path(route, view(page), name=self.bulk_import_url_name(name, False)) for route, page, name in pages),
             *super().get_urls(),
         ]
 
@@ -127,11 +129,14 @@ class BulkImportAdminMixin:
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "title": title,
-            "changelist_url": reverse(f"{self.admin_site.name}:{self.opts.app_label}_{self.opts.model_name}_changelist"),
+            "changelist_url": self.bulk_import_changelist_url(),
             "import_url": reverse(self.bulk_import_url_name("start")),
             "media": self.media,
             **context,
         }
+
+    def bulk_import_changelist_url(self):
+        return reverse(f"{self.admin_site.name}:{self.opts.app_label}_{self.opts.model_name}_changelist")
 
     def model_label(self):
         return self.opts.label_lower
@@ -230,9 +235,7 @@ class BulkImportAdminMixin:
         return job
 
     def bulk_import_job_context(self, job):
-        urls = {
-            name: reverse(self.bulk_import_url_name(name), args=[job.task_id]) for name in ("status", "errors", "results")
-        }
+        urls = {name: reverse(self.bulk_import_url_name(name), args=[job.task_id]) for name in URL_NAMES}
         progress = job_progress(job)
         return {
             "job": job,
