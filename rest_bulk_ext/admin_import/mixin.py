@@ -125,6 +125,8 @@ class BulkImportAdminMixin:
     # Pages.
 
     def bulk_import_context(self, request, title, **context):
+        # The admin's own templates resolve 'admin:' URLs in this site.
+        request.current_app = self.admin_site.name
         return {
             **self.admin_site.each_context(request),
             "opts": self.opts,

@@ -1,0 +1,17 @@
+"""An admin site of its own for the import tests (``import-admin/``)."""
+
+from django.contrib import admin
+
+from rest_bulk_ext.admin import BulkImportAdminMixin
+
+from ..models_items import Account
+
+site = admin.AdminSite(name="import_admin")
+
+
+class AccountAdmin(BulkImportAdminMixin, admin.ModelAdmin):
+    list_display = ("number", "name", "tenant")
+    bulk_import_view = "tests.admin_import.views.AccountImportViewSet"
+
+
+site.register(Account, AccountAdmin)
