@@ -62,13 +62,14 @@ def operation_name(operation_type):
     return OPERATION_NAMES.get(operation_type, operation_type)
 
 
-def short_time(value):
-    """A time as the list shows it: ``2026-12-07 15:53`` in the current time
-    zone, the full time in the tooltip."""
+def short_time(value, now=None):
+    """A time as the list shows it, in the current time zone: ``Dec 7,
+    15:53`` this year, ``2025-12-07`` before; the full time in the tooltip."""
     if value is None:
         return "-"
     local = timezone.localtime(value) if timezone.is_aware(value) else value
-    full, short = date_format(local, "DATETIME_FORMAT"), date_format(local, "Y-m-d H:i")
+    this_year = local.year == timezone.localtime(now or timezone.now()).year
+    full, short = date_format(local, "DATETIME_FORMAT"), date_format(local, "M j, H:i" if this_year else "Y-m-d")
     return format_html('<span title="{}">{}</span>', full, short)
 
 
