@@ -15,3 +15,14 @@ class AccountAdmin(BulkImportAdminMixin, admin.ModelAdmin):
 
 
 site.register(Account, AccountAdmin)
+
+# The browser test's site: the same admin over a slow viewset (a bar that
+# visibly moves).
+slow_site = admin.AdminSite(name="slow_import_admin")
+
+
+class SlowAccountAdmin(AccountAdmin):
+    bulk_import_view = "tests.admin_import.views.SlowAccountImportViewSet"
+
+
+slow_site.register(Account, SlowAccountAdmin)

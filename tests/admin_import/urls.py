@@ -2,9 +2,10 @@
 
 from django.urls import include, path
 
-from .admin import site
+from .admin import site, slow_site
 
 urlpatterns = [
     path("import-admin/", site.urls),
+    path("slow-import-admin/", slow_site.urls),
     path("api/", include("rest_bulk_ext.urls")),
 ]

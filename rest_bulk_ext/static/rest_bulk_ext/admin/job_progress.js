@@ -18,7 +18,9 @@
     label.textContent = value.toFixed(0) + "%" + (ACTIVE[state] ? "" : " · " + state.toLowerCase());
   }
 
-  function showText(el, progress) {
+  function showText(el, progress, status) {
+    var stateText = document.querySelector("[data-rbe-state-text]");
+    if (stateText && status) { stateText.textContent = status; }
     var text = el.nextElementSibling;
     if (!progress || !text || !text.classList.contains("rbe-progress-text")) { return; }
     text.querySelector(".rbe-progress-current").textContent = progress.current;
@@ -32,7 +34,7 @@
       .then(function (body) {
         if (!body) { return; }  // no session authentication for the API: keep the rendered state
         show(el, body.state, body.progress && body.progress.percentage);
-        showText(el, body.progress);
+        showText(el, body.progress, body.status);
         if (ACTIVE[body.state]) {
           window.setTimeout(function () { poll(el); }, INTERVAL);
         } else if (el.getAttribute("data-reload-when-done")) {
