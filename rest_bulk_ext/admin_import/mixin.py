@@ -1,5 +1,7 @@
 """``BulkImportAdminMixin``: upload → preview (a dry run) → confirm → a job."""
 
+import logging
+
 from django.contrib import messages
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse, StreamingHttpResponse
@@ -17,6 +19,8 @@ from . import previews
 from .forms import BulkImportForm, request_query
 from .summary import PreviewSummary, answer_messages, summarize
 from .viewset_request import build_request, call_bulk_action
+
+logger = logging.getLogger(__name__)
 
 URL_NAMES = ("status", "errors", "results")
 
@@ -154,26 +158,37 @@ class BulkImportAdminMixin:
             options = form.import_options()
             if not self.has_bulk_import_permission(request, upsert=bool(options["unique_fields"])):
                 raise PermissionDenied
-            previews.discard_abandoned_uploads()
-            upload = form.cleaned_data["file"]
-            record = previews.new_record(self.model_label(), previews.save_upload(upload), upload.name, options)
-            answer = self.send_bulk_import(request, record, dry_run=True)
-            if answer.status_code == 202:
-                record["preview_task_id"] = answer.data["task_id"]
-            elif answer.ok:
-                record["preview"] = summarize(
-                    answer.data, atomic=record["atomic"], limit=self.bulk_import_preview_errors
-                ).__dict__
-            else:
-                previews.delete_upload(record["name"])
-                for message in answer_messages(answer.data):
-                    form.add_error(None, message)
-                record = None
-            if record is not None:
-                previews.put_preview(request, record)
-                return HttpResponseRedirect(reverse(self.bulk_import_url_name("preview"), args=[record["token"]]))
+            preview_url = self.start_bulk_import_preview(request, form, options)
+            if preview_url is not None:
+                return HttpResponseRedirect(preview_url)
         context = self.bulk_import_context(request, _("Import %s") % self.opts.verbose_name_plural, form=form)
         return TemplateResponse(request, "admin/rest_bulk_ext/import/form.html", context)
+
+    def start_bulk_import_preview(self, request, form, options):
+        """Store the upload and send its dry run; the preview's URL, or
+        ``None`` with the reasons added to ``form``."""
+        previews.discard_abandoned_uploads()
+        upload = form.cleaned_data["file"]
+        try:
+            stored = previews.save_upload(upload)
+        except OSError:
+            logger.warning("rest_bulk_ext: could not store an admin import upload", exc_info=True)
+            form.add_error(None, _("The file could not be stored right now; try again in a moment."))
+            return None
+        record = previews.new_record(self.model_label(), stored, upload.name, options)
+        answer = self.send_bulk_import(request, record, dry_run=True)
+        if answer.status_code == 202:
+            record["preview_task_id"] = answer.data["task_id"]
+        elif answer.ok:
+            summary = summarize(answer.data, atomic=record["atomic"], limit=self.bulk_import_preview_errors)
+            record["preview"] = summary.__dict__
+        else:
+            previews.delete_upload(stored)
+            for message in answer_messages(answer.data):
+                form.add_error(None, message)
+            return None
+        previews.put_preview(request, record)
+        return reverse(self.bulk_import_url_name("preview"), args=[record["token"]])
 
     def bulk_import_preview_view(self, request, token):
         """The dry run's counts and first errors, and the "Confirm" button;
@@ -213,7 +228,13 @@ class BulkImportAdminMixin:
             return HttpResponseRedirect(reverse(self.bulk_import_url_name("start")))
         if not self.has_bulk_import_permission(request, upsert=bool(record.get("unique_fields"))):
             raise PermissionDenied
-        answer = self.send_bulk_import(request, record, dry_run=False)
+        try:
+            answer = self.send_bulk_import(request, record, dry_run=False)
+        except FileNotFoundError:
+            # Removed under the session (by hand, or a storage clean-up).
+            previews.drop_preview(request, token, delete_file=False)
+            messages.warning(request, _("That preview's file is gone; upload the file again."))
+            return HttpResponseRedirect(reverse(self.bulk_import_url_name("start")))
         if answer.status_code != 202:
             for message in answer_messages(answer.data):
                 messages.error(request, message)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.core.handlers.wsgi import WSGIRequest
+from django.urls import get_script_prefix
 
 CHUNK_SIZE = 64 * 1024
 
@@ -72,12 +73,16 @@ def build_request(admin_request, *, method, query, file, size, filename, path):
     file.seek(0)
     body = io.BufferedReader(ChainedReader([io.BytesIO(head), file, io.BytesIO(tail)]), CHUNK_SIZE)
     meta = admin_request.META
+    # ``path`` is what reverse() gives, with the script prefix a WSGIRequest
+    # adds again from SCRIPT_NAME.
+    prefix = get_script_prefix()
+    path_info = "/" + path[len(prefix) :] if path.startswith(prefix) else path
     host = admin_request.get_host()
     server_name, _, port = host.partition(":")
     environ = {
         "REQUEST_METHOD": method,
         "SCRIPT_NAME": meta.get("SCRIPT_NAME", ""),
-        "PATH_INFO": path,
+        "PATH_INFO": path_info,
         "QUERY_STRING": urlencode(query, doseq=True),
         "CONTENT_TYPE": f"multipart/form-data; boundary={boundary}",
         "CONTENT_LENGTH": str(len(head) + size + len(tail)),

@@ -187,3 +187,72 @@ def test_abandoned_uploads_older_than_a_day_are_removed(client, clerk, tenant):
     assert previews.discard_abandoned_uploads(now=timezone.now() + timedelta(hours=1)) == 0
     assert previews.discard_abandoned_uploads(now=timezone.now() + timedelta(hours=25)) == 1
     assert stored_uploads() == []
+
+
+def test_an_ndjson_file_is_previewed_with_its_line_numbers(client, clerk, tenant):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(clerk)
+    body = "\n".join(
+        [
+            f'{{"number": "n-1", "name": "Ann", "tenant": {tenant.pk}}}',
+            f'{{"number": "n-2", "name": "bad", "tenant": {tenant.pk}}}',
+        ]
+    )
+    upload = SimpleUploadedFile("accounts.ndjson", body.encode(), content_type="application/x-ndjson")
+
+    _url, html = preview_of(client, form(upload))
+
+    assert (count_of(html, "total"), count_of(html, "created"), count_of(html, "failed")) == (2, 1, 1)
+    assert "<td>2</td><td>name: This name is refused.</td>" in html
+    assert account_numbers() == []
+
+
+def test_a_storage_that_cannot_take_the_upload_is_an_error_on_the_form(client, clerk, tenant, settings, tmp_path):
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "broken": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(blocker)}},
+    }
+    settings.REST_FRAMEWORK_EXTENSIONS = {"BULK_PAYLOAD_STORAGE": "broken"}
+    client.force_login(clerk)
+
+    response = client.post(IMPORT, form(csv_file([["a-1", "Ann", tenant.pk]])))
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "The file could not be stored right now; try again in a moment." in html
+    assert str(tmp_path) not in html
+    assert account_numbers() == [] and not BulkJob.objects.exists()
+
+
+def test_a_preview_whose_file_is_gone_asks_for_the_file_again(client, clerk, tenant):
+    client.force_login(clerk)
+    url, _html = preview_of(client, form(csv_file([["a-1", "Ann", tenant.pk]])))
+    for name in stored_uploads():
+        get_payload_storage().delete(f"{previews.PREVIEW_DIRECTORY}/{name}")
+
+    response = client.post(url + "confirm/", follow=True)
+
+    assert response.redirect_chain[-1][0] == IMPORT
+    assert "file is gone; upload the file again" in response.content.decode()
+    assert not BulkJob.objects.exists() and account_numbers() == []
+    assert client.get(url).status_code == 302  # the preview is forgotten too
+
+
+def test_a_previews_queries_do_not_grow_with_the_rows(client, clerk, tenant):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(clerk)
+    preview_of(client, form(csv_file([["w-1", "Ann", tenant.pk]])))  # session and content types warm
+
+    def queries_for(count, prefix):
+        rows = [[f"{prefix}-{n}", "Ann", tenant.pk] for n in range(count)]
+        with CaptureQueriesContext(connection) as queries:
+            assert client.post(IMPORT, form(csv_file(rows))).status_code == 302
+        return len(queries.captured_queries)
+
+    assert queries_for(60, "many") == queries_for(3, "few")
+    assert account_numbers() == []
