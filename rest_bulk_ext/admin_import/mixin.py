@@ -10,11 +10,11 @@ from django.urls import path, reverse
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
-from ..bulk_endpoint.mixin import BulkOperationsMixin
 from ..bulk_endpoint.targets import allowed_unique_sets
 from ..jobs.csv_exports import iter_errors_csv, iter_results_csv
 from ..jobs.models import ACTIVE_STATES, BulkJob
 from ..jobs.status import STATUS_TEXT, job_progress, job_status
+from ..mixins import BulkOperationsMixin
 from . import previews
 from .forms import BulkImportForm, request_query
 from .summary import PreviewSummary, answer_messages, summarize
