@@ -92,6 +92,9 @@ class BulkImportAdminMixin:
                 request, method=method, query=query, file=file, size=size,
                 filename=record["filename"] or f"upload{previews.stored_suffix(record['name'])}",
                 path=reverse(self.bulk_import_url_name("start")),
+                # Two "Confirm" clicks that race past the session start one
+                # job: the second gets the first one's answer.
+                headers=None if dry_run else {"Idempotency-Key": f"admin-import-{record['token']}"},
             )  # fmt: skip
             return call_bulk_action(self.get_bulk_import_view(), viewset_request)
         finally:

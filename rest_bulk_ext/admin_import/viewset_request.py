@@ -59,10 +59,11 @@ def part_filename(name):
     return cleaned or "upload.csv"
 
 
-def build_request(admin_request, *, method, query, file, size, filename, path):
+def build_request(admin_request, *, method, query, file, size, filename, path, headers=None):
     """A ``WSGIRequest`` for the viewset: ``method`` with ``query`` (a dict or
-    list of pairs) and a multipart body whose ``file`` part streams ``file``
-    (``size`` bytes); host, scheme and language are the admin request's."""
+    list of pairs), ``headers`` (``{"Idempotency-Key": ...}``) and a
+    multipart body whose ``file`` part streams ``file`` (``size`` bytes);
+    host, scheme and language are the admin request's."""
     boundary = f"rbe-admin-import-{uuid.uuid4().hex}"
     head = (
         f"--{boundary}\r\n"
@@ -94,6 +95,8 @@ def build_request(admin_request, *, method, query, file, size, filename, path):
         "wsgi.input": body,
         "wsgi.url_scheme": admin_request.scheme,
     }
+    for name, value in (headers or {}).items():
+        environ["HTTP_" + name.upper().replace("-", "_")] = value
     if "HTTP_ACCEPT_LANGUAGE" in meta:
         environ["HTTP_ACCEPT_LANGUAGE"] = meta["HTTP_ACCEPT_LANGUAGE"]
     request = WSGIRequest(environ)

@@ -99,3 +99,31 @@ def test_another_users_import_job_is_not_found(client, clerk, tenant, celery_wor
 
     for suffix in ("", "status/", "errors.csv", "results.csv"):
         assert client.get(job_url + suffix).status_code == 404
+
+
+def test_two_confirms_that_race_past_the_session_start_one_job(client, clerk, tenant, celery_worker, jobs_settings):
+    from django.core.files.base import ContentFile
+
+    from rest_bulk_ext.admin_import import previews
+    from rest_bulk_ext.jobs.payloads import get_payload_storage
+
+    client.force_login(clerk)
+    url, _html = preview_of(client, form(csv_file([["a-1", "Ann", tenant.pk]])))
+    record = dict(client.session[previews.SESSION_KEY][url.rstrip("/").rsplit("/", 1)[1]])
+    storage = get_payload_storage()
+    with storage.open(record["name"], "rb") as handle:
+        content = handle.read()
+    task_id, job_url = confirm(client, url)
+    # The second click read the session, and the file, before the first one
+    # dropped them.
+    session = client.session
+    session[previews.SESSION_KEY] = {record["token"]: record}
+    session.save()
+    assert storage.save(record["name"], ContentFile(content)) == record["name"]
+
+    again_id, again_url = confirm(client, url)
+
+    assert (again_id, again_url) == (task_id, job_url)
+    assert BulkJob.objects.count() == 1
+    wait_for_job(task_id, celery_worker)
+    assert account_numbers() == ["a-1"]
