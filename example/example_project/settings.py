@@ -67,6 +67,8 @@ DATABASES = {
 }
 
 STATIC_URL = "static/"
+# Job payloads and exports go to the default FileSystemStorage: an absolute
+# MEDIA_ROOT, so a worker started from another folder reads the same files.
 MEDIA_ROOT = BASE_DIR / "media"
 
 REST_FRAMEWORK = {
