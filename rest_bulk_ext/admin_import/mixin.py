@@ -15,6 +15,7 @@ from ..jobs.csv_exports import iter_errors_csv, iter_results_csv
 from ..jobs.models import ACTIVE_STATES, BulkJob
 from ..jobs.status import STATUS_TEXT, job_progress, job_status
 from ..mixins import BulkOperationsMixin
+from ..shell_requests import find_route
 from . import previews
 from .forms import BulkImportForm, request_query
 from .summary import PreviewSummary, answer_messages, summarize
@@ -86,17 +87,21 @@ class BulkImportAdminMixin:
         run for the preview, else the real request) and return its
         ``ViewsetAnswer``."""
         method, query = request_query(record, dry_run=dry_run)
+        view = self.get_bulk_import_view()
+        # The path and router initkwargs a client's request would have (the
+        # job records them), found in the URLconf as the shell commands do.
+        route, initkwargs = find_route(view)
         file, size = previews.open_upload(record["name"])
         try:
             viewset_request = build_request(
                 request, method=method, query=query, file=file, size=size,
                 filename=record["filename"] or f"upload{previews.stored_suffix(record['name'])}",
-                path=reverse(self.bulk_import_url_name("start")),
+                path=route,
                 # Two "Confirm" clicks that race past the session start one
                 # job: the second gets the first one's answer.
                 headers=None if dry_run else {"Idempotency-Key": f"admin-import-{record['token']}"},
             )  # fmt: skip
-            return call_bulk_action(self.get_bulk_import_view(), viewset_request)
+            return call_bulk_action(view, viewset_request, initkwargs)
         finally:
             file.close()
 

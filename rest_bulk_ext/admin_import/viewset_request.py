@@ -109,11 +109,10 @@ def build_request(admin_request, *, method, query, file, size, filename, path, h
     return request
 
 
-def call_bulk_action(view_class, request):
+def call_bulk_action(view_class, request, initkwargs):
     """Run ``view_class``'s ``bulk`` action on ``request`` as a router would
-    route it, and return its ``ViewsetAnswer``."""
-    handler = view_class.bulk
-    initkwargs = {"basename": view_class.__name__.lower(), "detail": False, **(getattr(handler, "kwargs", None) or {})}
+    route it (with the router's ``initkwargs``), and return its
+    ``ViewsetAnswer``."""
     view = view_class.as_view({request.method.lower(): "bulk"}, **initkwargs)
     try:
         response = view(request)

@@ -33,6 +33,9 @@ def test_confirm_starts_a_job_as_the_staff_user_and_its_rows_land(client, clerk,
     job = BulkJob.objects.get(task_id=task_id)
     assert (job.owner, job.operation_type, job.total_items) == (clerk, "bulk_create", 3)
     assert job.view_path == "tests.admin_import.views.AccountImportViewSet"
+    # The request a client would send: the routed path and host.
+    assert job.http_method == "POST" and job.request_info["path"] == "/import-api/accounts/bulk/"
+    assert job.request_info["initkwargs"]["basename"] == "import-account"
     assert "dry_run" not in job.options and job.options["atomic"] is False
     assert stored_uploads() == []  # the preview's copy is gone; the job has its own
     job = wait_for_job(task_id, celery_worker)
