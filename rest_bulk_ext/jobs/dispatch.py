@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import status
 from rest_framework.authentication import SessionAuthentication
-from rest_framework.exceptions import NotAuthenticated, ValidationError
+from rest_framework.exceptions import NotAuthenticated
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 
@@ -139,15 +139,14 @@ def check_cross_site_start(request):
     authenticator.enforce_csrf(as_unsafe)
 
 
-def check_storable_columns(columns):
-    """400 for CSV column names the job record cannot hold.
+def storable_columns(columns):
+    """The CSV column names as the job record can hold them.
 
-    The names are kept in the record for errors.csv; PostgreSQL's ``jsonb``
-    cannot store U+0000, and a NUL is never part of a real column name."""
-    if columns and any("\x00" in str(name) for name in columns):
-        raise ValidationError(
-            {"file": [_("A column name in the first line contains a NUL character (U+0000); remove it.")]}
-        )
+    The record keeps them for the header of errors.csv only (the worker
+    reads the stored upload itself, so the job runs as the inline request
+    would). PostgreSQL's ``jsonb`` cannot store U+0000: a NUL is kept as
+    U+FFFD, the character that stands for one that cannot be shown."""
+    return [str(name).replace("\x00", "\ufffd") for name in columns]
 
 
 def start_bulk_job(view, bulk_request):
@@ -185,12 +184,10 @@ def start_bulk_job(view, bulk_request):
     # record committed, and a broker that is down is a 503; inside one it
     # can only be sent when that transaction commits (enqueue_job).
     in_outer_transaction = connection.in_atomic_block
-    check_storable_columns(getattr(bulk_request, "csv_header", None))
     # A payload the storage cannot take is removed by save_payload (503).
     payload_name, columns = save_payload(task_id, bulk_request)
     options = dict(bulk_request.options or {})
     try:
-        check_storable_columns(columns)
         with transaction.atomic():
             check_admission(user, lock=True)
             job = BulkJob.objects.create(
@@ -200,7 +197,7 @@ def start_bulk_job(view, bulk_request):
                 total_items=bulk_request.total_items or 0,
                 payload_format=bulk_request.payload_format,
                 payload_name=payload_name,
-                payload_columns=columns,
+                payload_columns=storable_columns(columns),
                 options=options,
                 atomic=bool(options.get("atomic", True)),
                 idempotency_key=key,
