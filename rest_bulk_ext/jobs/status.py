@@ -48,7 +48,8 @@ def committed_items(job):
     set itself). Two queries; an atomic job shows 0 until its transaction
     commits, which is the truth."""
     total = job.total_items
-    if not total or job.operation_type == "bulk_get":
+    # A job commits chunks only once a worker has claimed it (PROGRESS).
+    if not total or job.state != BulkJobState.PROGRESS or job.operation_type == "bulk_get":
         return 0
     chunks = BulkJobChunk.objects.filter(job_id=job.pk, number__gte=0)
     first = chunks.order_by("number").values_list("outcomes", flat=True).first()

@@ -75,7 +75,7 @@ def test_a_job_route_answers_503_json_with_retry_after_while_the_database_is_awa
     assert response["Retry-After"] == "30"
     assert response.json() == {"detail": "The job records cannot be read right now; retry in a moment."}
     # Back again: the same request is answered (and nothing was changed).
-    assert getattr(client, "get")(f"/api/bulk-operations/{job.task_id}/status/").status_code == 200
+    assert client.get(f"/api/bulk-operations/{job.task_id}/status/").status_code == 200
     assert BulkJob.objects.get(pk=job.pk).state == "PENDING"
 
 
