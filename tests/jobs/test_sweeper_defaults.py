@@ -57,3 +57,19 @@ def test_with_the_default_settings_a_job_lost_for_three_minutes_is_sent_again(us
     assert sorted(report.requeued) == sorted([lost_pending.task_id, lost_running.task_id])
     queued = sorted(json.loads(message)["headers"]["id"] for message in jobs_redis.lrange(queue, 0, -1))
     assert queued == sorted([lost_pending.task_id, lost_running.task_id])
+
+
+def test_the_example_project_schedules_the_sweeper_every_minute_and_the_purge(jobs_redis):
+    import pathlib
+    import runpy
+
+    from tests.jobs.support import celery_app
+
+    example = pathlib.Path(__file__).resolve().parents[2] / "example" / "example_project" / "settings.py"
+    schedule = runpy.run_path(str(example))["CELERY_BEAT_SCHEDULE"]
+
+    celery_app.loader.import_default_modules()
+    tasks = {entry["task"]: entry["schedule"] for entry in schedule.values()}
+    assert tasks["rest_bulk_ext.sweep_bulk_jobs"] == 60.0
+    assert "rest_bulk_ext.purge_bulk_jobs" in tasks
+    assert set(tasks) <= set(celery_app.tasks)
