@@ -140,6 +140,14 @@ class IdempotencyKeyTooLong(APIException):
         super().__init__(self.default_detail.format(limit=limit, length=length), code)
 
 
+class IdempotencyKeyInvalid(APIException):
+    """An ``Idempotency-Key`` with a control character (a NUL among them)."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = _("The Idempotency-Key header contains a control character; send printable characters only.")
+    default_code = "idempotency_key_invalid"
+
+
 class IdempotencyKeyMismatch(APIException):
     """The key was first used with another request (method, path, query or body)."""
 

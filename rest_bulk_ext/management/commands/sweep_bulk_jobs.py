@@ -18,5 +18,5 @@ class Command(BaseCommand):
         report = sweep_jobs(limit=limit)
         self.stdout.write(
             f"requeued {len(report.requeued)}, failed {len(report.failed)}, "
-            f"still running {len(report.alive)}"
+            f"completed {len(report.completed)}, still running {len(report.alive)}"
         )
