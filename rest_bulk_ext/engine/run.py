@@ -18,6 +18,7 @@ from itertools import islice
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError, connections
+from django.utils.translation import gettext
 
 from .db.errors import api_error_for, transient_api_error, translate_database_errors
 from .db.retries import retry_transient
@@ -174,7 +175,9 @@ class _Runner:
 
     def report(self, number):
         if self.progress is not None:
-            self.progress(self.result.total_items, self.total, f"Processed chunk {number + 1}")
+            self.progress(
+                self.result.total_items, self.total, gettext("Processed chunk {number}").format(number=number + 1)
+            )
 
     def run_atomic(self, items, skip_chunks, exclusive=False, may_lock_later=False):
         result = self.result

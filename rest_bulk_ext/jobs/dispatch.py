@@ -12,7 +12,7 @@ from django.db import connection, transaction
 from django.http import QueryDict
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext as _, gettext_lazy
 from rest_framework import status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import NotAuthenticated
@@ -30,7 +30,9 @@ logger = logging.getLogger(__name__)
 
 STATUS_URL_NAME = "bulk-operation-status"
 # The broker's own error (hosts, ports) goes to the log, not to the owner.
-QUEUE_FAILURE = "The job could not be queued: the message broker could not be reached. Nothing was run; start it again."
+QUEUE_FAILURE = gettext_lazy(
+    "The job could not be queued: the message broker could not be reached. Nothing was run; start it again."
+)
 
 
 def status_url(task_id):

@@ -24,6 +24,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy as _
 from rest_framework.exceptions import APIException
 
 from ..engine.db.errors import TRANSIENT_JOB_ERRORS
@@ -44,11 +45,11 @@ logger = logging.getLogger(__name__)
 # Worth another attempt of the job, which resumes after its last committed chunk.
 TRANSIENT_ERRORS = TRANSIENT_JOB_ERRORS
 # What the owner reads of a failure the server caused (the detail is logged).
-INTERNAL_FAILURE = (
+INTERNAL_FAILURE = _(
     "The job stopped on an error of the server; the rows committed before it are counted. "
     "The server's log has the details (task {task_id})."
 )
-DATABASE_FAILURE = "The database could not be reached until the job ran out of retries; committed rows are counted."
+DATABASE_FAILURE = _("The database could not be reached until the job ran out of retries; committed rows are counted.")
 
 
 class ChunkAlreadyCommitted(Exception):
@@ -215,7 +216,9 @@ def run_claimed(job, final_attempt):
     try:
         skip = job.checkpoint
         batch_size = extensions_api_settings.BULK_BATCH_SIZE
-        recorder.set_progress(skip * batch_size if skip else 0, message="Resumed" if skip else "Started", force=True)
+        recorder.set_progress(
+            skip * batch_size if skip else 0, message=gettext("Resumed") if skip else gettext("Started"), force=True
+        )
         return execute(job, skip, recorder, heartbeat, built)
     except ChunkAlreadyCommitted:
         logger.warning("rest_bulk_ext: bulk job %s is run by another worker; leaving it", job.task_id)
@@ -361,4 +364,3 @@ def _detail_text(detail):
     if isinstance(detail, (list, tuple)):
         return " ".join(_detail_text(value) for value in detail)
     return str(detail)
-

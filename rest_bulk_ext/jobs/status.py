@@ -1,17 +1,18 @@
 """The status body of a job: its database record merged with live progress."""
 
 from django.db.models import Count, Q
+from django.utils.translation import gettext_lazy as _
 
 from .exports import public_result
 from .models import BulkJobChunk, BulkJobState
 from .progress import read_progress
 
 STATUS_TEXT = {
-    BulkJobState.PENDING: "Waiting for a worker",
-    BulkJobState.PROGRESS: "In progress",
-    BulkJobState.SUCCESS: "Completed",
-    BulkJobState.FAILURE: "Failed",
-    BulkJobState.REVOKED: "Cancelled",
+    BulkJobState.PENDING: _("Waiting for a worker"),
+    BulkJobState.PROGRESS: _("In progress"),
+    BulkJobState.SUCCESS: _("Completed"),
+    BulkJobState.FAILURE: _("Failed"),
+    BulkJobState.REVOKED: _("Cancelled"),
 }
 
 

@@ -22,6 +22,7 @@ import logging
 
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ..settings import extensions_api_settings
 from .durations import ago
@@ -97,8 +98,8 @@ def decide(job):
 
 def give_up_detail(job):
     if job.state == BulkJobState.PENDING:
-        return "No worker picked the job up (sent twice); check that workers consume the queue."
-    return f"The job's worker stopped {job.attempts} times without finishing it; gave up."
+        return _("No worker picked the job up (sent twice); check that workers consume the queue.")
+    return _("The job's worker stopped {attempts} times without finishing it; gave up.").format(attempts=job.attempts)
 
 
 def requeue(job):

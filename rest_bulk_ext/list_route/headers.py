@@ -16,6 +16,8 @@ The setting is read at request time, so ``override_settings`` works.
 
 import re
 
+from django.utils.translation import gettext as _
+
 from ..exceptions import BulkHeaderRequired, DeleteBodyNotAllowed, InvalidBulkHeader
 from ..flags import read_flag_header
 from ..settings import extensions_api_settings
@@ -79,5 +81,5 @@ def expected_rows(request):
         return None
     value = raw.strip()
     if not _NON_NEGATIVE_INTEGER.fullmatch(value):
-        raise InvalidBulkHeader(EXPECTED_ROWS_HEADER, raw, "a non-negative integer")
+        raise InvalidBulkHeader(EXPECTED_ROWS_HEADER, raw, _("a non-negative integer"))
     return int(value)

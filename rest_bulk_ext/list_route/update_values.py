@@ -89,21 +89,21 @@ def validate_field_value(serializer, name, field, raw):
 def unwritable_reason(field, model):
     """Why one UPDATE cannot write ``field``, or ``None`` when it can."""
     if isinstance(field, serializers.BaseSerializer):
-        return "nested serializer"
+        return _("nested serializer")
     if isinstance(field, ManyRelatedField):
         return "many-to-many"
     if field.source == "*":
         return "source='*'"
     if "." in field.source:
-        return "its source '{}' goes through a relation".format(field.source)
+        return _("its source '{}' goes through a relation").format(field.source)
     if model is None:
         return None
     try:
         model_field = model._meta.get_field(field.source)
     except FieldDoesNotExist:
-        return "'{}' is not a column of {}".format(field.source, model.__name__)
+        return _("'{}' is not a column of {}").format(field.source, model.__name__)
     if model_field.many_to_many or model_field.one_to_many or not model_field.concrete:
-        return "'{}' is not a column of {}".format(field.source, model.__name__)
+        return _("'{}' is not a column of {}").format(field.source, model.__name__)
     return None
 
 
