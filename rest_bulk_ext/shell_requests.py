@@ -15,7 +15,6 @@ come from the project's URLconf when the viewset is routed there.
 
 import io
 import os
-import uuid
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -26,6 +25,8 @@ from django.core.management.base import CommandError
 from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
 from django.utils.module_loading import import_string
 from rest_framework.viewsets import ViewSetMixin
+
+from .multipart import multipart_body
 
 BULK_ACTION = "bulk"
 
@@ -98,46 +99,11 @@ def server_name():
     return "localhost"
 
 
-class _Parts(io.RawIOBase):
-    """One readable stream over byte strings and open binary files, in order."""
-
-    def __init__(self, parts):
-        self.parts = list(parts)
-
-    def readable(self):
-        return True
-
-    def readinto(self, buffer):
-        while self.parts:
-            part = self.parts[0]
-            data = part.read(len(buffer)) if hasattr(part, "read") else part
-            if data:
-                if not hasattr(part, "read"):
-                    data, self.parts[0] = data[: len(buffer)], data[len(buffer) :]
-                buffer[: len(data)] = data
-                return len(data)
-            self.parts.pop(0)
-        return 0
-
-
 def multipart_upload(file, filename, fields=()):
     """``(content_type, length, stream)`` of a ``multipart/form-data`` body
-    with ``fields`` and the open binary ``file`` as the ``file`` part; the
-    file is read as the body is, never whole."""
-    boundary = f"rest-bulk-ext-{uuid.uuid4().hex}"
-    head = b"".join(
-        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
-        for name, value in fields
-    )
-    quoted = filename.replace("\\", "\\\\").replace('"', '\\"')
-    head += (
-        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{quoted}"\r\n'
-        "Content-Type: application/octet-stream\r\n\r\n"
-    ).encode()
-    tail = f"\r\n--{boundary}--\r\n".encode()
-    size = os.fstat(file.fileno()).st_size
-    stream = io.BufferedReader(_Parts([head, file, tail]), buffer_size=64 * 1024)
-    return f"multipart/form-data; boundary={boundary}", len(head) + size + len(tail), stream
+    with ``fields`` and the open binary ``file`` (on disk) as the ``file``
+    part; the file is read as the body is, never whole."""
+    return multipart_body(file, os.fstat(file.fileno()).st_size, filename, fields)
 
 
 def build_request(method, path, user, query=None, upload=None):

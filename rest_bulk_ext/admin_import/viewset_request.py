@@ -10,34 +10,13 @@ all apply, and a job it starts is replayed in the worker exactly like an API
 job. The upload is streamed from storage into the request, never read whole.
 """
 
-import io
-import uuid
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.core.handlers.wsgi import WSGIRequest
 from django.urls import get_script_prefix
 
-CHUNK_SIZE = 64 * 1024
-
-
-class ChainedReader(io.RawIOBase):
-    """Reads several binary files one after the other, as one stream."""
-
-    def __init__(self, parts):
-        self.parts = list(parts)
-
-    def readable(self):
-        return True
-
-    def readinto(self, buffer):
-        while self.parts:
-            data = self.parts[0].read(len(buffer))
-            if data:
-                buffer[: len(data)] = data
-                return len(data)
-            self.parts.pop(0)
-        return 0
+from ..multipart import multipart_body
 
 
 @dataclass
@@ -52,27 +31,13 @@ class ViewsetAnswer:
         return 200 <= self.status_code < 300
 
 
-def part_filename(name):
-    # The name goes into a header of the multipart body we write: no quotes
-    # or line breaks may end it early.
-    cleaned = "".join(char for char in name if char not in '"\\\r\n')
-    return cleaned or "upload.csv"
-
-
 def build_request(admin_request, *, method, query, file, size, filename, path, headers=None):
     """A ``WSGIRequest`` for the viewset: ``method`` with ``query`` (a dict or
     list of pairs), ``headers`` (``{"Idempotency-Key": ...}``) and a
     multipart body whose ``file`` part streams ``file`` (``size`` bytes);
     host, scheme and language are the admin request's."""
-    boundary = f"rbe-admin-import-{uuid.uuid4().hex}"
-    head = (
-        f"--{boundary}\r\n"
-        f'Content-Disposition: form-data; name="file"; filename="{part_filename(filename)}"\r\n'
-        "Content-Type: application/octet-stream\r\n\r\n"
-    ).encode()
-    tail = f"\r\n--{boundary}--\r\n".encode()
     file.seek(0)
-    body = io.BufferedReader(ChainedReader([io.BytesIO(head), file, io.BytesIO(tail)]), CHUNK_SIZE)
+    content_type, length, body = multipart_body(file, size, filename)
     meta = admin_request.META
     # ``path`` is what reverse() gives, with the script prefix a WSGIRequest
     # adds again from SCRIPT_NAME.
@@ -85,8 +50,8 @@ def build_request(admin_request, *, method, query, file, size, filename, path, h
         "SCRIPT_NAME": meta.get("SCRIPT_NAME", ""),
         "PATH_INFO": path_info,
         "QUERY_STRING": urlencode(query, doseq=True),
-        "CONTENT_TYPE": f"multipart/form-data; boundary={boundary}",
-        "CONTENT_LENGTH": str(len(head) + size + len(tail)),
+        "CONTENT_TYPE": content_type,
+        "CONTENT_LENGTH": str(length),
         "HTTP_HOST": host,
         "HTTP_ACCEPT": "application/json",
         "SERVER_NAME": server_name,
