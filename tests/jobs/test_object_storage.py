@@ -33,7 +33,10 @@ def bucket_settings(jobs_settings, s3_server, tmp_path):
     media_root.mkdir()
     jobs_settings.MEDIA_ROOT = str(media_root)
     jobs_settings.STORAGES = {**jobs_settings.STORAGES, "bulk": s3_storage(s3_server, BUCKET)}
-    jobs_settings.REST_FRAMEWORK_EXTENSIONS = {**jobs_settings.REST_FRAMEWORK_EXTENSIONS, "BULK_PAYLOAD_STORAGE": "bulk"}
+    jobs_settings.REST_FRAMEWORK_EXTENSIONS = {
+        **jobs_settings.REST_FRAMEWORK_EXTENSIONS,
+        "BULK_PAYLOAD_STORAGE": "bulk",
+    }
     return jobs_settings
 
 
