@@ -276,6 +276,10 @@ class BulkOperationsMixin(BulkVersionMixin):
         another format (see ``jobs.exports.write_export``)."""
         from ..jobs.exports import write_export
 
+        if bulk_request.options.get("export_format") == "xlsx":
+            from ..jobs.xlsx_exports import write_xlsx_export
+
+            return write_xlsx_export(self, bulk_request, export)
         return write_export(self, bulk_request, export)
 
     def perform_bulk_operation(self, bulk_request: BulkRequest, **engine_kwargs: Any) -> BulkResult:
