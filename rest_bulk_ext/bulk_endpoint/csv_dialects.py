@@ -141,7 +141,7 @@ def header_line(file, encoding):
             line = text.readline(HEADER_SAMPLE)
             if not line or line.strip():
                 return line
-    except UnicodeDecodeError:
+    except UnicodeError:  # UTF-16 without a byte order mark is not even a decode error
         return ""  # the structure pass reports it, with its line
     finally:
         text.detach()
@@ -190,7 +190,7 @@ def first_undecodable_line(file, encoding):
         for number, raw in enumerate(file, start=1):
             try:
                 decoder.decode(raw)
-            except UnicodeDecodeError:
+            except UnicodeError:
                 return number
         return None
     finally:

@@ -158,7 +158,7 @@ def inspect_csv(file, *, operation, lookup_key, max_rows=None, delimiter=None, e
                             line=line, count=len(row), columns=len(header)
                         )
                     )
-        except UnicodeDecodeError:
+        except UnicodeError:  # a decode error, or UTF-16 without its byte order mark
             decode_error = undecodable_message(file, dialect)
         except csv.Error as exc:
             errors.append(
