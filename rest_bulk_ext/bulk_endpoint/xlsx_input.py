@@ -63,25 +63,111 @@ def open_sheet(file):
     openpyxl = require_openpyxl()
     file.seek(0)
     try:
-        # data_only: a formula's saved value, not its text.
-        workbook = openpyxl.load_workbook(file, read_only=True, data_only=True)
+        sheet = FirstSheet(openpyxl, file)
     except Exception:  # a damaged zip or XML fails in many ways, all the client's file
         raise unreadable() from None
     try:
-        if not workbook.worksheets:
-            raise unreadable()
-        sheet = workbook.worksheets[0]
-        # The size a file declares may be wrong (rows past it would be
-        # dropped) or huge (every row padded to it): read what is there.
-        sheet.reset_dimensions()
-        yield _sheet_rows(sheet)
+        yield _sheet_rows(sheet.values())
     finally:
-        workbook.close()
+        sheet.close()
 
 
-def _sheet_rows(sheet):
-    for line, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-        texts = [cell_text(value) for value in values]
+class FirstSheet:
+    """The first worksheet of a workbook, read as a stream of row values.
+
+    openpyxl's read-only mode does most of this, at two costs this class
+    avoids by driving openpyxl's own reader and row parser (so cell types,
+    shared strings and dates are openpyxl's): opening a workbook scans
+    every sheet whose file does not declare its size (openpyxl's
+    write-only files, many generators) to find it, holding that sheet's
+    whole XML tree meanwhile; and ``iter_rows`` clears each parsed row but
+    leaves it in the tree, about 100 bytes a row. Here only the first
+    sheet is read, once, each row dropped from the tree once parsed, so
+    memory stays flat. Should openpyxl's internals change, its public
+    ``load_workbook(read_only=True)`` and ``iter_rows`` are used instead.
+    """
+
+    def __init__(self, openpyxl, file):
+        self.workbook = None
+        try:
+            from openpyxl.reader.excel import ExcelReader
+
+            reader = _first_sheet_reader(ExcelReader)(file, read_only=True, data_only=True)
+            reader.read()
+        except (ImportError, AttributeError, TypeError):
+            file.seek(0)
+            # data_only: a formula's saved value, not its text.
+            self.workbook = openpyxl.load_workbook(file, read_only=True, data_only=True)
+            if not self.workbook.worksheets:
+                self.close()
+                raise ValueError("no worksheet") from None
+            return
+        self.reader = reader
+        if reader.first_sheet_path is None:
+            self.close()
+            raise ValueError("no worksheet")
+
+    def values(self):
+        """``(row number, values)`` of the rows the sheet holds."""
+        if self.workbook is not None:
+            yield from enumerate(self.workbook.worksheets[0].iter_rows(values_only=True), start=1)
+            return
+        from openpyxl.worksheet._reader import ROW_TAG, WorkSheetParser
+        from openpyxl.xml.constants import SHEET_MAIN_NS
+        from openpyxl.xml.functions import iterparse
+
+        workbook = self.reader.wb
+        with self.reader.archive.open(self.reader.first_sheet_path) as source:
+            parser = WorkSheetParser(
+                source,
+                self.reader.shared_strings,
+                data_only=True,
+                epoch=workbook.epoch,
+                date_formats=workbook._date_formats,
+                timedelta_formats=workbook._timedelta_formats,
+            )
+            sheet_data_tag, sheet_data = "{%s}sheetData" % SHEET_MAIN_NS, None
+            for event, element in iterparse(source, events=("start", "end")):
+                if event == "start":
+                    if element.tag == sheet_data_tag:
+                        sheet_data = element
+                    continue
+                if element.tag != ROW_TAG:
+                    continue
+                number, cells = parser.parse_row(element)
+                if sheet_data is not None:
+                    sheet_data.remove(element)
+                values = [None] * max((cell["column"] for cell in cells), default=0)
+                for cell in cells:
+                    values[cell["column"] - 1] = cell["value"]
+                yield number, values
+
+    def close(self):
+        if self.workbook is not None:
+            self.workbook.close()
+        else:
+            self.reader.archive.close()
+
+
+def _first_sheet_reader(excel_reader):
+    class FirstSheetReader(excel_reader):
+        """openpyxl's reader, noting the first worksheet's part instead of
+        opening every sheet."""
+
+        first_sheet_path = None
+
+        def read_worksheets(self):
+            for _sheet, rel in self.parser.find_sheets():
+                if rel.target in self.valid_files and "chartsheet" not in rel.Type:
+                    self.first_sheet_path = rel.target
+                    return
+
+    return FirstSheetReader
+
+
+def _sheet_rows(values):
+    for line, row in values:
+        texts = [cell_text(value) for value in row]
         while texts and texts[-1] == "":
             texts.pop()
         if texts:
