@@ -112,9 +112,11 @@ class FirstSheet:
         if self.workbook is not None:
             yield from enumerate(self.workbook.worksheets[0].iter_rows(values_only=True), start=1)
             return
-        from openpyxl.worksheet._reader import ROW_TAG, WorkSheetParser
+        from openpyxl.worksheet._reader import INLINE_STRING, ROW_TAG, VALUE_TAG, WorkSheetParser
         from openpyxl.xml.constants import SHEET_MAIN_NS
         from openpyxl.xml.functions import iterparse
+
+        plain_text = _plain_inline_strings(INLINE_STRING, VALUE_TAG, "{%s}t" % SHEET_MAIN_NS)
 
         workbook = self.reader.wb
         with self.reader.archive.open(self.reader.first_sheet_path) as source:
@@ -134,6 +136,7 @@ class FirstSheet:
                     continue
                 if element.tag != ROW_TAG:
                     continue
+                plain_text(element)
                 number, cells = parser.parse_row(element)
                 if sheet_data is not None:
                     sheet_data.remove(element)
@@ -147,6 +150,30 @@ class FirstSheet:
             self.workbook.close()
         else:
             self.reader.archive.close()
+
+
+def _plain_inline_strings(inline_tag, value_tag, text_tag):
+    """A function rewriting a row's plain inline strings (``<c t="inlineStr">
+    <is><t>text</t></is></c>``, what openpyxl and most generators write) as
+    the formula-result strings openpyxl reads directly (``<c t="str"><v>``):
+    the same value, without its rich-text parser, which is most of the
+    cost of reading such a sheet. Rich text (runs) is left to openpyxl."""
+
+    def rewrite(row):
+        for cell in row:
+            if cell.get("t") != "inlineStr" or len(cell) != 1:
+                continue
+            inline = cell[0]
+            if inline.tag != inline_tag or len(inline) != 1 or inline[0].tag != text_tag or len(inline[0]):
+                continue
+            text = inline[0].text
+            cell.remove(inline)
+            cell.set("t", "str")
+            value = cell.makeelement(value_tag, {})
+            value.text = text
+            cell.append(value)
+
+    return rewrite
 
 
 def _first_sheet_reader(excel_reader):

@@ -225,3 +225,49 @@ def test_a_100000_row_sheet_is_read_in_constant_memory():
     assert info.row_count == count == rows
     assert (last.line, last.data) == (rows + 1, {"ref": f"ref-{rows - 1}", "amount": f"{rows - 1}.5"})
     assert peak < 1_000_000
+
+
+def test_the_row_reader_gives_openpyxls_own_values():
+    from openpyxl.cell.rich_text import CellRichText, TextBlock
+    from openpyxl.cell.text import InlineFont
+
+    from rest_bulk_ext.bulk_endpoint.xlsx_input import FirstSheet
+
+    rich = CellRichText(["plain ", TextBlock(InlineFont(b=True), "bold")])
+    rows = [
+        ["text", "  spaced  ", "é – ✓", "two\nlines", "", None, 3, 2.5, True, False],
+        [
+            datetime.datetime(2024, 3, 1, 10, 30),
+            datetime.date(2024, 3, 2),
+            datetime.time(8, 5),
+            rich,
+            "=1+1",
+            None,
+            None,
+            "x",
+        ],
+        [],
+        [None, None, "after a gap"],
+    ]
+    workbook = openpyxl.Workbook()
+    for row in rows:
+        workbook.active.append(row)
+    out = io.BytesIO()
+    workbook.save(out)
+    expected = [
+        (number, list(values))
+        for number, values in enumerate(
+            openpyxl.load_workbook(io.BytesIO(out.getvalue()), data_only=True).active.values, 1
+        )
+    ]
+    sheet = FirstSheet(openpyxl, io.BytesIO(out.getvalue()))
+    try:
+        got = list(sheet.values())
+    finally:
+        sheet.close()
+    # openpyxl pads every row to the widest; the reader gives each row's own cells.
+    width = max(len(values) for _number, values in expected)
+    assert [(number, values + [None] * (width - len(values))) for number, values in got if values] == [
+        (number, values) for number, values in expected if any(value is not None for value in values)
+    ]
+    assert got[1][1][3] == "plain bold"
