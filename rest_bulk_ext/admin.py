@@ -4,15 +4,20 @@ The job admin: background bulk jobs in Django's admin (loaded when
 
 The list shows owner, operation, state, a progress bar, counts, times and
 duration, with filters by state, operation and owner and a search by task
-id. Records are read-only: history is not edited; the one change allowed is
-cancelling a running job (an action on the list, a button on the job's
-page), through the same ``cancel_job`` as ``DELETE bulk-operations/{id}/``.
+id; it fits a 1280 px wide window (short task ids, named operations,
+compact times, no navigation sidebar on that page). Records are
+read-only: history is not edited; the one change allowed is cancelling a
+running job (an action on the list, a button on the job's page), through
+the same ``cancel_job`` as ``DELETE bulk-operations/{id}/``.
 
 Progress bars of running jobs update without a reload: a small script polls
 each job's status endpoint (``rest_bulk_ext.urls``) with the admin session,
 so DRF's ``SessionAuthentication`` must be among the project's
 authentication classes for the bars to move (they still show the state the
 page was rendered with otherwise).
+
+``BulkImportAdminMixin`` (the admin import of a model, docs/importing.md)
+lives in ``rest_bulk_ext.admin_import`` and is importable from here.
 """
 
 import json
@@ -22,17 +27,64 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _, ngettext
 
+from .admin_import import BulkImportAdminMixin
 from .engine.types import Operation
 from .jobs.cancel import cancel_job
 from .jobs.exceptions import BulkJobBusy, BulkJobFinished
 from .jobs.models import ACTIVE_STATES, BulkJob, BulkJobState
 from .jobs.status import STATUS_TEXT, job_progress
 
+__all__ = ["BulkImportAdminMixin", "BulkJobAdmin"]
+
 # The detail page lists this many item errors; errors.csv has them all.
 ERROR_SUMMARY_LENGTH = 20
+# How many characters of a task id the list shows (the whole id is the
+# link's tooltip, and the search takes any prefix).
+SHORT_TASK_ID = 8
+
+# A job's operation as people say it; a retrieve job writes a file, so it is
+# an export.
+OPERATION_NAMES = {
+    Operation.GET: _("Export"),
+    Operation.CREATE: _("Create"),
+    Operation.UPDATE: _("Update"),
+    Operation.REPLACE: _("Replace"),
+    Operation.UPSERT: _("Upsert"),
+    Operation.DELETE: _("Delete"),
+}
+
+
+def operation_name(operation_type):
+    return OPERATION_NAMES.get(operation_type, operation_type)
+
+
+def short_time(value, now=None):
+    """A time as the list shows it, in the current time zone: ``Dec 7,
+    15:53`` this year, ``2025-12-07`` before; the full time in the tooltip."""
+    if value is None:
+        return "-"
+    local = timezone.localtime(value) if timezone.is_aware(value) else value
+    this_year = local.year == timezone.localtime(now or timezone.now()).year
+    full, short = date_format(local, "DATETIME_FORMAT"), date_format(local, "M j, H:i" if this_year else "Y-m-d")
+    return format_html('<span title="{}">{}</span>', full, short)
+
+
+class OperationFilter(admin.SimpleListFilter):
+    """The operation filter with the operations' names, not their codes."""
+
+    title = _("operation")
+    parameter_name = "operation_type"
+
+    def lookups(self, request, model_admin):
+        present = set(model_admin.get_queryset(request).values_list("operation_type", flat=True).distinct())
+        return [(code, name) for code, name in OPERATION_NAMES.items() if code in present]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(operation_type=self.value()) if self.value() else queryset
 
 
 def job_url(name, job):
@@ -70,26 +122,26 @@ def format_duration(seconds):
 @admin.register(BulkJob)
 class BulkJobAdmin(admin.ModelAdmin):
     list_display = (
-        "task_id",
+        "short_task_id",
         "owner",
-        "operation_type",
+        "operation",
         "state",
         "progress",
-        "total_items",
-        "success_count",
-        "error_count",
-        "created_at",
-        "finished_at",
+        "items",
+        "written",
+        "failed",
+        "created",
+        "finished",
         "duration",
     )
     # Only users who own jobs in the owner filter, not the whole user table.
-    list_filter = ("state", "operation_type", ("owner", admin.RelatedOnlyFieldListFilter))
+    list_filter = ("state", OperationFilter, ("owner", admin.RelatedOnlyFieldListFilter))
     # A task id or its beginning (an indexed prefix match).
     search_fields = ("^task_id",)
     list_select_related = ("owner",)
     actions = ["cancel_jobs"]
     fieldsets = (
-        (None, {"fields": ("task_id", "owner", "operation_type", "state", "progress", "failure_detail")}),
+        (None, {"fields": ("task_id", "owner", "operation", "state", "progress", "failure_detail")}),
         (_("Counts"), {"fields": ("total_items", "success_count", "error_count", "downloads", "error_summary")}),
         (_("Times"), {"fields": ("created_at", "started_at", "finished_at", "duration", "heartbeat_at", "attempts")}),
         (
@@ -123,6 +175,34 @@ class BulkJobAdmin(admin.ModelAdmin):
         return [field for fieldset in self.fieldsets for field in fieldset[1]["fields"]]
 
     # Columns and fields.
+
+    @admin.display(description=_("task id"), ordering="task_id")
+    def short_task_id(self, job):
+        return format_html('<span title="{}">{}</span>', job.task_id, job.task_id[:SHORT_TASK_ID])
+
+    @admin.display(description=_("operation"), ordering="operation_type")
+    def operation(self, job):
+        return operation_name(job.operation_type)
+
+    @admin.display(description=_("items"), ordering="total_items")
+    def items(self, job):
+        return job.total_items
+
+    @admin.display(description=_("written"), ordering="success_count")
+    def written(self, job):
+        return job.success_count
+
+    @admin.display(description=_("failed"), ordering="error_count")
+    def failed(self, job):
+        return job.error_count
+
+    @admin.display(description=_("created"), ordering="created_at")
+    def created(self, job):
+        return short_time(job.created_at)
+
+    @admin.display(description=_("finished"), ordering="finished_at")
+    def finished(self, job):
+        return short_time(job.finished_at)
 
     @admin.display(description=_("progress"))
     def progress(self, job):
@@ -173,7 +253,10 @@ class BulkJobAdmin(admin.ModelAdmin):
     def downloads(self, job):
         links = []
         if job.operation_type != Operation.GET and job.is_finished:
-            for name, label in (("bulk-operation-errors", "errors.csv"), ("bulk-operation-results", "results.csv")):
+            names = [("bulk-operation-results", "results.csv")]
+            if job.error_count:  # an empty errors.csv is not worth a click
+                names.insert(0, ("bulk-operation-errors", "errors.csv"))
+            for name, label in names:
                 url = job_url(name, job)
                 if url:
                     links.append((url, label))

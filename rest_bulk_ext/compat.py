@@ -115,6 +115,13 @@ BORROWED: tuple[Borrowed, ...] = (
         "check a serializer's unique validators once per chunk instead of one query per item",
     ),
     Borrowed(
+        "DRF", "HttpRequest._force_auth_user/_force_auth_token (read by Request.__init__, as "
+        "APIRequestFactory's force_authenticate sets them)",
+        "jobs/replay.py, shell_requests.py, admin_import/viewset_request.py",
+        "run a job, a shell import or an admin import through the view as a user already authenticated "
+        "elsewhere (the job's owner, --user, the signed-in staff user), whatever the view's authenticators",
+    ),
+    Borrowed(
         "DRF", "ViewInspector.__get__ (the schema descriptor)", "schemas/__init__.py",
         "pick DRF's or drf-spectacular's inspector when the view's schema is read, so settings may change late",
     ),

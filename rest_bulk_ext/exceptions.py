@@ -3,6 +3,9 @@ API errors raised by rest_bulk_ext. Each is an ``APIException`` so DRF's
 exception handler renders it in the usual ``{"detail": ...}`` shape.
 """
 
+from collections.abc import Iterable
+from typing import Any, cast
+
 from django.utils.translation import gettext_lazy as _
 from rest_framework import status
 from rest_framework.exceptions import APIException
@@ -12,7 +15,7 @@ from rest_framework.exceptions import APIException
 MAX_NAMES_IN_MESSAGE = 20
 
 
-def capped_names(names):
+def capped_names(names: Iterable[object]) -> str:
     """``"a, b, c"`` (sorted), cut after ``MAX_NAMES_IN_MESSAGE`` names with
     "and N more"; ``"none"`` for no names. Names come from the client (the
     keys it sent): each is made renderable (``safe_text``: no NUL, no
@@ -31,7 +34,7 @@ class BulkHeaderRequired(APIException):
     default_detail = _("Header '{header}' should be provided for bulk operation.")
     default_code = "bulk_header_required"
 
-    def __init__(self, header, code=None):
+    def __init__(self, header: str, code: str | None = None) -> None:
         super().__init__(self.default_detail.format(header=header), code)
 
 
@@ -43,7 +46,7 @@ class TooManyRows(APIException):
     )
     default_code = "bulk_too_many_rows"
 
-    def __init__(self, count, limit, code=None):
+    def __init__(self, count: int, limit: int, code: str | None = None) -> None:
         super().__init__(self.default_detail.format(count=count, limit=limit), code)
 
 
@@ -55,16 +58,14 @@ class ExpectedRowsMismatch(APIException):
     )
     default_code = "bulk_expected_rows_mismatch"
 
-    def __init__(self, expected, count, code=None):
-        super().__init__(
-            {
-                "detail": self.default_detail.format(expected=expected, count=count),
-                "affected_rows": count,
-            },
-            code,
-        )
+    def __init__(self, expected: int, count: int, code: str | None = None) -> None:
+        detail: dict[str, Any] = {
+            "detail": self.default_detail.format(expected=expected, count=count),
+            "affected_rows": count,
+        }
+        super().__init__(detail, code)
         # APIException turns every leaf into a string; the count stays a number.
-        self.detail["affected_rows"] = count
+        cast(dict, self.detail)["affected_rows"] = count
 
 
 class BulkConflict(APIException):
@@ -96,8 +97,19 @@ class InvalidBulkHeader(APIException):
     default_detail = _("Header '{header}' must be {expected}; got {value!r}. Nothing was written.")
     default_code = "bulk_invalid_header"
 
-    def __init__(self, header, value, expected, code=None):
+    def __init__(self, header: str, value: str, expected: str, code: str | None = None) -> None:
         super().__init__(self.default_detail.format(header=header, value=value, expected=expected), code)
+
+
+class DeleteBodyNotAllowed(APIException):
+    """A queryset-level DELETE with a request body, which it would ignore."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = _(
+        "A bulk DELETE takes no request body; nothing was deleted. Name the rows with query "
+        "parameters (the view's filters), e.g. ?email=x, not in the body."
+    )
+    default_code = "bulk_delete_body"
 
 
 class EmptyBulkUpdate(APIException):
@@ -110,7 +122,7 @@ class EmptyBulkUpdate(APIException):
     )
     default_code = "bulk_empty_update"
 
-    def __init__(self, serializer, code=None):
+    def __init__(self, serializer: str, code: str | None = None) -> None:
         super().__init__(self.default_detail.format(serializer=serializer), code)
 
 
@@ -124,8 +136,16 @@ class IdempotencyKeyTooLong(APIException):
     )
     default_code = "idempotency_key_too_long"
 
-    def __init__(self, limit, length, code=None):
+    def __init__(self, limit: int, length: int, code: str | None = None) -> None:
         super().__init__(self.default_detail.format(limit=limit, length=length), code)
+
+
+class IdempotencyKeyInvalid(APIException):
+    """An ``Idempotency-Key`` with a control character (a NUL among them)."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = _("The Idempotency-Key header contains a control character; send printable characters only.")
+    default_code = "idempotency_key_invalid"
 
 
 class IdempotencyKeyMismatch(APIException):

@@ -25,22 +25,33 @@ project that listens to none pays nothing.
 Connect with ``sender=MyViewSet`` to hear one view only.
 """
 
+from typing import Any
+
 from django.db import transaction
 from django.dispatch import Signal
 
 from .engine.types import Operation
 
-bulk_chunk_written = Signal()
-bulk_operation_finished = Signal()
-bulk_job_finished = Signal()
+bulk_chunk_written: Signal = Signal()
+bulk_operation_finished: Signal = Signal()
+bulk_job_finished: Signal = Signal()
 
 
-def send_chunk_written(view, operation, chunk, job=None):
+def send_chunk_written(view: Any, operation: str, chunk: Any, job: Any = None) -> None:
     if bulk_chunk_written.has_listeners(type(view)):
         bulk_chunk_written.send(sender=type(view), view=view, operation=operation, chunk=chunk, job=job)
 
 
-def send_operation_finished(view, operation, *, total_items, success_count, error_count, result, job=None):
+def send_operation_finished(
+    view: Any,
+    operation: str,
+    *,
+    total_items: int,
+    success_count: int,
+    error_count: int,
+    result: dict[str, Any],
+    job: Any = None,
+) -> None:
     """Send ``bulk_operation_finished`` once the current transaction (if
     any, e.g. ``ATOMIC_REQUESTS``) commits; never when it rolls back."""
     sender = type(view)
@@ -48,7 +59,7 @@ def send_operation_finished(view, operation, *, total_items, success_count, erro
         return
     user = getattr(getattr(view, "request", None), "user", None)
 
-    def send():
+    def send() -> None:
         bulk_operation_finished.send(
             sender=sender,
             view=view,
@@ -64,7 +75,7 @@ def send_operation_finished(view, operation, *, total_items, success_count, erro
     transaction.on_commit(send, using=view.get_queryset().db)
 
 
-def send_job_finished(view, job):
+def send_job_finished(view: Any, job: Any) -> None:
     """The job-side signals once a worker has written ``job``'s final
     record: ``bulk_operation_finished`` (for a write, with the record's
     counts, which include chunks of earlier attempts) and

@@ -212,3 +212,41 @@ def test_the_list_costs_the_same_queries_for_3_or_30_jobs(admin_client, alice, a
         assert admin_client.get(CHANGELIST).status_code == 200
 
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_the_list_names_operations_and_shows_short_ids_and_compact_times(admin_client, alice):
+    export = make_job(alice, operation="bulk_get")
+    upsert = make_job(alice, operation="bulk_upsert")
+
+    html = admin_client.get(CHANGELIST).content.decode()
+
+    assert '<td class="field-operation">Export</td>' in html
+    assert '<td class="field-operation">Upsert</td>' in html
+    assert ">bulk_upsert<" not in html and ">bulk_get<" not in html
+    for job in (export, upsert):
+        assert f'<span title="{job.task_id}">{job.task_id[:8]}</span>' in html
+    assert timezone.localtime(upsert.created_at).strftime("%b %-d, %H:%M") in html
+    filters = admin_client.get(CHANGELIST).content.decode().split('id="changelist-filter"')[1]
+    assert "?operation_type=bulk_upsert" in filters and ">Upsert</a>" in filters
+
+
+def test_a_job_without_errors_links_results_csv_but_no_errors_csv(admin_client, alice):
+    clean = make_job(alice, success_count=10)
+    failed = make_job(alice, success_count=9, error_count=1)
+
+    clean_page = admin_client.get(f"{CHANGELIST}{clean.pk}/change/").content.decode()
+    failed_page = admin_client.get(f"{CHANGELIST}{failed.pk}/change/").content.decode()
+
+    assert f"/api/bulk-operations/{clean.task_id}/results.csv" in clean_page
+    assert "errors.csv" not in clean_page
+    assert f"/api/bulk-operations/{failed.task_id}/errors.csv" in failed_page
+
+
+def test_times_of_another_year_show_the_date(alice):
+    from rest_bulk_ext.admin import short_time
+
+    now = timezone.now()
+    assert str(short_time(now - timedelta(days=800), now=now)).endswith(
+        f">{timezone.localtime(now - timedelta(days=800)).strftime('%Y-%m-%d')}</span>"
+    )
+    assert short_time(None) == "-"

@@ -4,10 +4,11 @@ running the jobs.
 
 Skipped when Chromium, chromedriver or selenium is missing, except under
 ``CI=true`` where it fails (``scripts/browser-deps`` installs them).
-``RBE_ADMIN_SCREENSHOT=path.png`` saves the job list while a job runs (the
-picture in docs/operations.md).
+``RBE_ADMIN_SCREENSHOT=path.png`` saves the job list at 1280 px while a job
+runs (docs/images/admin-jobs.png, the picture in docs/operations.md).
 """
 
+import json
 import os
 import shutil
 import time
@@ -82,19 +83,64 @@ def wait_for_message(browser, text, timeout=20):
     pytest.fail(f"No message {text!r} on {browser.current_url}: {messages(browser)!r}", pytrace=False)
 
 
+def row_xpath(task_id):
+    # The list shows the id's beginning; the whole id is the tooltip.
+    return f"//tr[.//span[@title='{task_id}']]"
+
+
 def bar_of(browser, task_id):
     """(state, width %) of the job's progress bar, as the page shows it now."""
     from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.common.by import By
 
     try:
-        row = browser.find_element(By.XPATH, f"//tr[.//a[text()='{task_id}']]")
+        row = browser.find_element(By.XPATH, row_xpath(task_id))
         progress = row.find_element(By.CSS_SELECTOR, ".rbe-progress")
         width = progress.find_element(By.CSS_SELECTOR, ".rbe-progress-bar").value_of_css_property("width")
         outer = progress.value_of_css_property("width")
         return progress.get_attribute("data-state"), round(100 * float(width[:-2]) / float(outer[:-2]), 1)
     except (NoSuchElementException, StaleElementReferenceException):
         return None, None
+
+
+# The columns an operator reads, left to right: none may need a scroll.
+COLUMNS = ("short_task_id", "owner", "operation", "state", "progress", "items", "written", "failed", "created",
+           "finished", "duration")  # fmt: skip
+
+
+def assert_the_list_fits_1280_px(browser):
+    """At a 1280 px wide window every column of the job list, the filters
+    beside it included, is on screen without a horizontal scroll."""
+    browser.set_window_size(1280, 800)
+    wait_for(lambda: browser.execute_script("return window.innerWidth") <= 1280, timeout=10, what="the resize")
+    geometry = browser.execute_script(
+        """
+        const columns = {};
+        for (const name of arguments[0]) {
+          const th = document.querySelector("th.column-" + name);
+          columns[name] = th ? th.getBoundingClientRect().right : null;
+          if (th) { columns[name + ":width"] = th.getBoundingClientRect().width; }
+        }
+        const filter = document.getElementById("changelist-filter");
+        const results = document.querySelector("#changelist .results");
+        return {viewport: document.documentElement.clientWidth,
+                scroll: document.documentElement.scrollWidth,
+                table: [results.scrollWidth, results.clientWidth, results.getBoundingClientRect().right],
+                columns: columns,
+                filter: filter ? filter.getBoundingClientRect().right : null,
+                operations: Array.from(document.querySelectorAll("td.field-operation")).map(td => td.textContent)};
+        """,
+        COLUMNS,
+    )
+    assert 1200 <= geometry["viewport"] <= 1280, geometry
+    assert geometry["scroll"] <= geometry["viewport"], geometry
+    # The table scrolls inside its own box when it is too wide: it must not.
+    table_width, box_width, box_right = geometry["table"]
+    assert table_width <= box_width, json.dumps(geometry)
+    rights = [geometry["columns"][name] for name in COLUMNS]
+    assert all(right is not None and right <= box_right for right in rights), geometry
+    assert geometry["filter"] is not None and geometry["filter"] <= geometry["viewport"], geometry
+    assert set(geometry["operations"]) == {"Create"}, geometry  # named, not bulk_create
 
 
 def test_an_operator_watches_a_job_move_opens_a_finished_one_and_cancels_another(
@@ -137,13 +183,14 @@ def test_an_operator_watches_a_job_move_opens_a_finished_one_and_cancels_another
                      timeout=30, worker=celery_worker, what="the bar to move")  # fmt: skip
     assert later[0] == "PROGRESS" and later[1] < 100
     assert browser.execute_script("return window.rbeNotReloaded === true;")
+    assert_the_list_fits_1280_px(browser)
     if os.environ.get("RBE_ADMIN_SCREENSHOT"):
-        browser.find_element(By.ID, "toggle-nav-sidebar").click()  # room for every column
         time.sleep(1.5)
         browser.save_screenshot(os.environ["RBE_ADMIN_SCREENSHOT"])
+    browser.set_window_size(1920, 820)
 
     # Cancel the running job with the list's action.
-    row = browser.find_element(By.XPATH, f"//tr[.//a[text()='{task_id}']]")
+    row = browser.find_element(By.XPATH, row_xpath(task_id))
     row.find_element(By.CSS_SELECTOR, "input.action-select").click()
     Select(browser.find_element(By.NAME, "action")).select_by_value("cancel_jobs")
     browser.find_element(By.CSS_SELECTOR, "button[name=index]").click()
@@ -155,7 +202,7 @@ def test_an_operator_watches_a_job_move_opens_a_finished_one_and_cancels_another
     assert bar_of(browser, task_id)[0] == "REVOKED"
 
     # Open the finished job: its counts, errors and CSV links.
-    browser.find_element(By.LINK_TEXT, finished_job.task_id).click()
+    browser.find_element(By.XPATH, f"{row_xpath(finished_job.task_id)}//a").click()
     wait_for(lambda: finished_job.task_id in browser.title or "View bulk job" in browser.page_source, timeout=20,
              what="the job's page")  # fmt: skip
     page = browser.page_source

@@ -113,7 +113,7 @@ def test_the_checks_are_registered_and_run_with_manage_py_check():
     assert "rest_bulk_ext.E001" in found and "rest_bulk_ext.E002" in found
 
 
-def manage_py_check(prelude, extensions, **environ):
+def manage_py_check(prelude, extensions, *, urlconf="tests.urls", after_setup="", deploy=False, **environ):
     """``manage.py check`` in a fresh process (nothing imported a Celery
     app there, unlike this test run): its exit code and output."""
     script = textwrap.dedent(
@@ -125,7 +125,9 @@ def manage_py_check(prelude, extensions, **environ):
         from django.core.management import call_command
         django.setup()
         settings.REST_FRAMEWORK_EXTENSIONS = {extensions!r}
-        call_command("check")
+        settings.ROOT_URLCONF = {urlconf!r}
+        {after_setup}
+        call_command("check", deploy={deploy!r})
         """
     )
     env = dict(os.environ, DJANGO_SETTINGS_MODULE="tests.settings", **environ)
@@ -197,3 +199,142 @@ def test_W001_names_each_sqlite_alias_without_immediate_mode():
         assert [(m.id, m.obj) for m in found] == [("rest_bulk_ext.W001", "default")]
     else:
         assert found == []
+
+
+# Which projects the job checks apply to: a routed view that can start jobs.
+
+
+def job_check_ids(messages):
+    job_ids = {"rest_bulk_ext.E003", "rest_bulk_ext.E004", "rest_bulk_ext.E005", "rest_bulk_ext.W002",
+               "rest_bulk_ext.W003"}
+    return sorted(message.id for message in messages if message.id in job_ids)
+
+
+def test_job_views_are_the_routed_bulk_operations_views():
+    with override_settings(ROOT_URLCONF="tests.urls_items"):
+        found = bulk_checks.job_views()
+    assert "tests.views_items.TxnViewSet" in found
+    assert not any("views_queryset" in name for name in found)
+    with override_settings(ROOT_URLCONF="tests.urls_checks"):
+        assert bulk_checks.job_views() == []
+
+
+def test_a_list_route_only_project_gets_no_job_check_even_with_everything_missing(settings):
+    settings.MEDIA_ROOT = ""
+    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"}}
+    with override_settings(ROOT_URLCONF="tests.urls_checks"):
+        assert job_check_ids(run_checks()) == []
+    with override_settings(ROOT_URLCONF="tests.urls_items"):
+        assert job_check_ids(run_checks()) == ["rest_bulk_ext.E004", "rest_bulk_ext.W002"]
+
+
+def test_a_list_route_only_project_passes_manage_py_check_without_celery():
+    code, output = manage_py_check("sys.modules['celery'] = None", {}, urlconf="tests.urls_checks")
+    assert code == 0, output
+    assert "rest_bulk_ext.E" not in output
+
+
+def test_the_same_project_with_a_bulk_operations_view_needs_celery():
+    code, output = manage_py_check("sys.modules['celery'] = None", {}, urlconf="tests.urls_items")
+    assert code != 0
+    assert "rest_bulk_ext.E003" in output and "tests.views_items.TxnViewSet" in output
+
+
+def test_a_view_that_decides_itself_to_run_in_the_background_needs_jobs_even_without_a_threshold():
+    off = {"BULK_ASYNC_THRESHOLD": None}
+    with override_settings(ROOT_URLCONF="tests.urls_checks_jobs", REST_FRAMEWORK_EXTENSIONS=off):
+        assert bulk_checks.job_views() == ["tests.urls_checks_jobs.AlwaysInBackgroundTxnViewSet"]
+    with override_settings(ROOT_URLCONF="tests.urls_items", REST_FRAMEWORK_EXTENSIONS=off):
+        assert bulk_checks.job_views() == []
+    code, output = manage_py_check("sys.modules['celery'] = None", off, urlconf="tests.urls_checks_jobs")
+    assert code != 0 and "rest_bulk_ext.E003" in output
+
+
+def test_a_broken_urlconf_is_left_to_djangos_own_check():
+    with override_settings(ROOT_URLCONF="tests.no_such_urlconf"):
+        assert bulk_checks.job_views() == []
+
+
+# The broker's transport (E005).
+
+
+def test_a_broker_transport_that_cannot_load_is_E005_naming_the_extra():
+    # What a worker without kombu's redis extra hits: the transport imports
+    # `packaging`, which only kombu[redis] installs.
+    code, output = manage_py_check("sys.modules['packaging'] = None; import tests.celery_app", {})
+    assert code != 0
+    assert "rest_bulk_ext.E005" in output and "redis://" in output and "'packaging'" in output
+    assert "pip install 'rest_bulk_ext[celery,redis]'" in output
+
+
+def test_an_unknown_broker_transport_is_E005():
+    code, output = manage_py_check(
+        "from celery import Celery; app = Celery('t', broker='nosuch://host')",
+        {},
+    )
+    assert code != 0
+    assert "rest_bulk_ext.E005" in output and "nosuch://" in output
+
+
+def test_a_loadable_broker_transport_passes_and_list_route_projects_never_load_it():
+    assert manage_py_check("import tests.celery_app", {})[0] == 0
+    code, output = manage_py_check(
+        "sys.modules['packaging'] = None; import tests.celery_app", {}, urlconf="tests.urls_checks"
+    )
+    assert code == 0, output
+
+
+def test_the_configured_transport_loads_here():
+    assert bulk_checks.check_broker_transport() == []
+
+
+# Where job files go (W002).
+
+
+def test_job_files_on_a_filesystem_storage_without_media_root_is_W002(settings):
+    settings.MEDIA_ROOT = ""
+    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"}}
+    (warning,) = bulk_checks.check_payload_location()
+    assert warning.id == "rest_bulk_ext.W002" and "MEDIA_ROOT" in warning.msg
+
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": "/srv/jobs"}},
+    }
+    assert bulk_checks.check_payload_location() == []
+
+
+def test_job_files_with_a_media_root_pass(settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path)
+    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"}}
+    assert bulk_checks.check_payload_location() == []
+
+
+# The memory:// broker (W003).
+
+MEMORY_APP = "from celery import Celery; app = Celery('t', broker='memory://')"
+
+
+def test_runserver_on_a_memory_broker_without_an_embedded_worker_is_W003():
+    code, output = manage_py_check(MEMORY_APP + "; sys.argv = ['manage.py', 'runserver']", {})
+    assert code == 0
+    assert "rest_bulk_ext.W003" in output and "stay PENDING" in output
+
+
+def test_runserver_with_the_embedded_worker_started_is_quiet():
+    code, output = manage_py_check(
+        MEMORY_APP + "; sys.argv = ['manage.py', 'runserver']",
+        {},
+        after_setup="from rest_bulk_ext.jobs.embedded import start_embedded_worker; start_embedded_worker(app)",
+    )
+    assert code == 0, output
+    assert "rest_bulk_ext.W003" not in output
+
+
+def test_a_memory_broker_is_W003_under_check_deploy_only():
+    code, output = manage_py_check(MEMORY_APP, {})
+    assert code == 0 and "rest_bulk_ext.W003" not in output
+    code, output = manage_py_check(MEMORY_APP, {}, deploy=True)
+    assert "rest_bulk_ext.W003" in output
+    code, output = manage_py_check(MEMORY_APP, {}, urlconf="tests.urls_checks", deploy=True)
+    assert "rest_bulk_ext.W003" not in output

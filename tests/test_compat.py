@@ -72,3 +72,22 @@ def test_the_borrowed_internals_list_names_where_and_why():
     for entry in compat.BORROWED:
         assert entry.library in {"Django", "DRF", "drf-spectacular", "Celery"}
         assert entry.name and entry.used_in and entry.why, entry
+
+
+@pytest.mark.django_db
+def test_a_request_carrying_a_forced_user_is_that_user_for_any_authenticator():
+    # The jobs' replay, bulk_import and the admin import rely on DRF's Request
+    # honouring _force_auth_user (compat.BORROWED): a DRF release that stopped
+    # reading it would run their requests as anonymous, refused by the view.
+    from django.contrib.auth import get_user_model
+    from django.test import RequestFactory
+    from rest_framework.authentication import BasicAuthentication, SessionAuthentication
+    from rest_framework.request import Request
+
+    user = get_user_model().objects.create_user("forced", password="x")
+    http_request = RequestFactory().post("/anything/")
+    http_request._force_auth_user = user
+    http_request._force_auth_token = None
+    request = Request(http_request, authenticators=(SessionAuthentication(), BasicAuthentication()))
+    assert request.user == user
+    assert request.auth is None

@@ -97,6 +97,8 @@ class SignalledAuditNoteViewSet(AuditNoteViewSet):
     and the worker); each receiver writes an ``AuditEntry``. ``?explode=1``
     makes its chunk hook fail (a job that ends by an exception)."""
 
+    bulk_allowed_query_params = ["explode"]  # read by the hook below
+
     def bulk_chunk_written(self, operation, chunk):
         if self.request.query_params.get("explode"):
             raise RuntimeError("the chunk hook failed")

@@ -67,6 +67,8 @@ DATABASES = {
 }
 
 STATIC_URL = "static/"
+# Job payloads and exports go to the default FileSystemStorage: an absolute
+# MEDIA_ROOT, so a worker started from another folder reads the same files.
 MEDIA_ROOT = BASE_DIR / "media"
 
 REST_FRAMEWORK = {
@@ -89,3 +91,12 @@ REST_FRAMEWORK_EXTENSIONS = {
 # Celery: the in-process worker uses the memory broker; point this at Redis
 # (and run `celery -A example_project worker`) for real deployments.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "memory://")
+
+# The library's periodic tasks, for `celery -A example_project beat` (or a
+# worker started with -B): the sweeper every minute sends again a job whose
+# message or worker was lost (BULK_JOB_STALE_AFTER / BULK_JOB_PENDING_TIMEOUT,
+# two minutes by default), the purge once a night (docs/jobs.md).
+CELERY_BEAT_SCHEDULE = {
+    "rest_bulk_ext-sweep": {"task": "rest_bulk_ext.sweep_bulk_jobs", "schedule": 60.0},
+    "rest_bulk_ext-purge": {"task": "rest_bulk_ext.purge_bulk_jobs", "schedule": 24 * 3600.0},
+}

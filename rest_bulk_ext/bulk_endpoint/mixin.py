@@ -21,6 +21,7 @@ from ..settings import extensions_api_settings
 from ..versioning import BulkVersionMixin
 from . import ndjson_input, request_input
 from .json_input import BulkJSONParser, item_errors_of
+from .query_params import check_write_query_params
 from .request import BulkRequest, bulk_retrieve_queryset, run_bulk_request, run_bulk_retrieve
 from .targets import resolve_unique_fields, resolve_update_fields
 
@@ -63,6 +64,8 @@ class BulkOperationsMixin(BulkVersionMixin):
     )
     def bulk(self, request, *args, **kwargs):
         request_input.check_upload_length(request)
+        if request.method not in SAFE_METHODS:
+            self.check_bulk_write_query_params()
         # A dry run writes nothing and may be repeated: it neither uses nor
         # spends an Idempotency-Key, so the real request can send the same key.
         if request.method in SAFE_METHODS or request_input.read_dry_run(request):
@@ -99,6 +102,13 @@ class BulkOperationsMixin(BulkVersionMixin):
         return super().get_object()
 
     # Reading the request.
+
+    def check_bulk_write_query_params(self) -> None:
+        """400 naming each query parameter a write does not take
+        (``query_params.py``), unless ``bulk_strict_query_params`` /
+        ``BULK_STRICT_QUERY_PARAMS`` is off. Override to accept parameters
+        your own code reads (or list them in ``bulk_allowed_query_params``)."""
+        check_write_query_params(self, self.request)
 
     def get_bulk_operation(self) -> Operation:
         """The ``Operation`` (``rest_bulk_ext.engine.types``) of this
@@ -322,6 +332,7 @@ class BulkOperationsMixin(BulkVersionMixin):
         run, whose body reports what would happen."""
         if getattr(result, "dry_run", False):
             return Response(result.as_dict(), status=status.HTTP_200_OK)
+        code: int
         if result.errors and result.success_count == 0:
             code = status.HTTP_400_BAD_REQUEST
         elif result.operation_type == Operation.CREATE:

@@ -16,8 +16,9 @@ from rest_framework.settings import api_settings
 
 from ..engine.types import Operation
 from ..exceptions import PayloadTooLarge, capped_names
+from ..flags import read_flag_header, read_flag_param
 from ..settings import extensions_api_settings
-from ..utils import FALSE_VALUES, TRUE_VALUES, is_ndjson_content_type
+from ..utils import is_ndjson_content_type
 from .csv_dialects import read_delimiter, read_encoding
 from .file_readers import FILE_SUFFIXES, inspect_file
 from .filters import parse_value
@@ -52,23 +53,16 @@ def json_type(value):
 
 
 def read_bool_param(query_params, name, default):
-    """``?name=true|false`` (also 1/0, yes/no, on/off); absent: ``default``."""
-    raw = query_params.get(name)
-    if raw is None or raw == "":
-        return default
-    value = raw.strip().lower()
-    if value in TRUE_VALUES:
-        return True
-    if value in FALSE_VALUES:
-        return False
-    raise serializers.ValidationError({name: [_("Expected true or false, got '{raw}'.").format(raw=raw)]})
+    """``?name=true|false`` (also 1/0, yes/no, on/off); absent: ``default``;
+    empty, repeated or unreadable: 400 (``rest_bulk_ext.flags``)."""
+    return read_flag_param(query_params, name, default)
 
 
 def read_dry_run(request):
     """``?dry_run=true`` or the header ``X-Bulk-Dry-Run: true``; both given
     must agree (else 400)."""
     query = read_bool_param(request.query_params, "dry_run", None)
-    header = read_bool_param({"X-Bulk-Dry-Run": request.headers.get("X-Bulk-Dry-Run")}, "X-Bulk-Dry-Run", None)
+    header = read_flag_header(request, "X-Bulk-Dry-Run", None)
     if query is not None and header is not None and query != header:
         raise serializers.ValidationError({"dry_run": [_("?dry_run= and X-Bulk-Dry-Run disagree.")]})
     return bool(query if query is not None else header)

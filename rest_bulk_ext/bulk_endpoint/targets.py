@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from ..engine.errors import safe_text
+from ..engine.upsert import unwritable_target_fields
 from ..exceptions import capped_names
 
 
@@ -57,23 +58,31 @@ def allowed_unique_sets(view, model):
 
 def resolve_unique_fields(view, model, requested):
     """The allowed unique set matching ``requested`` (in any order); 400
-    naming the fields otherwise."""
+    naming the fields otherwise. Only sets of writable serializer fields
+    are allowed, the engine's own rule (``engine.upsert``), so a target it
+    would refuse while running (the read-only primary key among the
+    model's default targets) is a 400 here, before anything is read."""
     names = split_names(requested)
-    allowed = allowed_unique_sets(view, model)
+    fields = view.get_serializer().fields
+    allowed = [
+        unique_set
+        for unique_set in allowed_unique_sets(view, model)
+        if not unwritable_target_fields(fields, unique_set)
+    ]
     if names:
         for unique_set in allowed:
             if set(unique_set) == set(names) and len(unique_set) == len(names):
                 return unique_set
     shown = "; ".join(", ".join(unique_set) for unique_set in allowed) or _("none")
-    raise serializers.ValidationError(
-        {
-            "unique_fields": [
-                _("'{names}' is not a conflict target this endpoint allows. Allowed: {allowed}.").format(
-                    names=capped_names(names) if names else safe_text(str(requested)[:200]), allowed=shown
-                )
-            ]
-        }
+    message = _("'{names}' is not a conflict target this endpoint allows. Allowed: {allowed}.").format(
+        names=capped_names(names) if names else safe_text(str(requested)[:200]), allowed=shown
     )
+    unwritable = unwritable_target_fields(fields, names or ())
+    if unwritable:
+        message += " " + _(
+            "Not writable fields of the serializer (a conflict target's values come from the items): {names}."
+        ).format(names=capped_names(unwritable))
+    raise serializers.ValidationError({"unique_fields": [message]})
 
 
 def resolve_update_fields(serializer_fields, requested):

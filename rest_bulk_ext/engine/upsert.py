@@ -21,6 +21,18 @@ from .uniqueness import duplicate_message, instance_value, key_value
 from .validation import ChunkValidator
 
 
+def unwritable_target_fields(serializer_fields, names):
+    """The names in ``names`` that are not writable fields of the
+    serializer: a conflict target's values come from the items, so a
+    read-only field (the primary key of a ``ModelSerializer``) cannot be one."""
+    wrong = []
+    for name in names:
+        field = serializer_fields.get(name)
+        if field is None or field.read_only:
+            wrong.append(name)
+    return wrong
+
+
 class UpsertOperation(Operation):
     """Insert, or update the row whose ``unique_fields`` match (only inside
     ``ctx.queryset``; a match outside it is an item error)."""
@@ -38,15 +50,14 @@ class UpsertOperation(Operation):
         self.fold = self.uniqueness.fold_case
 
     def sources(self, serializer, names):
-        sources = []
-        for name in names:
-            field = serializer.fields.get(name)
-            if field is None or field.read_only:
-                raise ImproperlyConfigured(
-                    f"Upsert field {name!r} is not a writable field of {self.ctx.serializer_class.__name__}."
-                )
-            sources.append(field.source)
-        return sources
+        # The HTTP side refuses such a target with a 400 before it gets
+        # here (bulk_endpoint/targets.py, by the same function).
+        wrong = unwritable_target_fields(serializer.fields, names)
+        if wrong:
+            raise ImproperlyConfigured(
+                f"Upsert field {wrong[0]!r} is not a writable field of {self.ctx.serializer_class.__name__}."
+            )
+        return [serializer.fields[name].source for name in names]
 
     def prepare(self, rows):
         validator = ChunkValidator(self.ctx, partial=False)

@@ -18,8 +18,15 @@ version + 1``); a timestamp version (``updated_at``) is compared, and set
 as the model sets it (an ``auto_now`` field gets ``now()``).
 """
 
+import re
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import BooleanField, DateField, Expression, IntegerField
+
+# ASCII digits only: int() would also read "٣" or "3_000".
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+# Longer than any integer column holds; int() of a longer text costs more.
+MAX_INTEGER_DIGITS = 40
 
 STALE_CODE = "stale"
 STALE_MESSAGE = "This row was changed since you read it."
@@ -55,14 +62,40 @@ class VersionCheck:
                 if self.required and (required is None or required(row)):
                     row.fail({self.name: [REQUIRED_MESSAGE]})
                 continue
-            try:
-                value = self.field.to_python(raw)
-            except (DjangoValidationError, TypeError, ValueError):
-                value = None
-            if value is None or isinstance(raw, (bool, dict, list)):
+            value = self.parse(raw)
+            if value is None:
                 row.fail({self.name: [f"Not a valid {self.name} value."]})
                 continue
             row.version = value
+
+    def parse(self, raw):
+        """The stored type's value of ``raw``, or ``None`` when it cannot be
+        one. An integer version is an integer exactly, never rounded into a
+        match: a JSON integer, or the digits of a CSV cell (``3.9``,
+        ``1e400``, ``"3x"``, ``true`` are refused from either), within the
+        column's range."""
+        if isinstance(raw, (bool, dict, list)):
+            return None
+        if self.increment:
+            return self.parse_integer(raw)
+        try:
+            return self.field.to_python(raw)
+        except (DjangoValidationError, TypeError, ValueError, OverflowError):
+            return None
+
+    def parse_integer(self, raw):
+        if isinstance(raw, str):
+            text = raw.strip()
+            if not _INTEGER.fullmatch(text) or len(text) > MAX_INTEGER_DIGITS:
+                return None
+            raw = int(text)
+        if not isinstance(raw, int):
+            return None  # a float, even 3.0: the client sends what it read
+        try:
+            self.field.run_validators(raw)  # the column's range on this database
+        except DjangoValidationError:
+            return None
+        return raw
 
     def stored(self, row):
         return getattr(row.instance, self.attname)

@@ -3,21 +3,25 @@ Start a background bulk job from the HTTP action: admit it, store the
 payload, record the job, enqueue the Celery task after commit, answer 202.
 """
 
+import copy
 import logging
 import uuid
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
+from django.http import QueryDict
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import status
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import NotAuthenticated
+from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 
 from ..engine.types import Operation
 from .admission import check_admission
-from .exceptions import BulkJobQueueUnavailable
+from .exceptions import BulkJobQueueUnavailable, HeadNeverStartsJob
 from .idempotency import get_idempotency_key
 from .payloads import delete_payload, save_payload
 from .replay import describe_view
@@ -25,6 +29,8 @@ from .replay import describe_view
 logger = logging.getLogger(__name__)
 
 STATUS_URL_NAME = "bulk-operation-status"
+# The broker's own error (hosts, ports) goes to the log, not to the owner.
+QUEUE_FAILURE = "The job could not be queued: the message broker could not be reached. Nothing was run; start it again."
 
 
 def status_url(task_id):
@@ -81,12 +87,12 @@ def enqueue_job(job_id, task_id):
 
     try:
         send_job(job_id, task_id)
-    except Exception as exc:  # kombu and redis raise many types for "broker down"
+    except Exception:  # kombu and redis raise many types for "broker down"
         logger.exception("rest_bulk_ext: could not enqueue bulk job %s", task_id)
         job = BulkJob.objects.filter(pk=job_id).first()
         BulkJob.objects.filter(pk=job_id, state=BulkJobState.PENDING).update(
             state=BulkJobState.FAILURE,
-            failure_detail=f"The job could not be queued: {exc.__class__.__name__}: {exc}",
+            failure_detail=QUEUE_FAILURE,
             finished_at=timezone.now(),
         )
         if job is not None:
@@ -106,6 +112,41 @@ def enqueue_now(job):
         BulkJob.objects.filter(pk=job.pk).delete()
         delete_payload(job.payload_name)
         raise BulkJobQueueUnavailable() from exc
+
+
+def check_cross_site_start(request):
+    """A safe method starts a job only as an unsafe one may (API.md 4.5).
+
+    Django's CSRF check lets ``GET`` and ``HEAD`` through, so a cross-site
+    image could start exports in a logged-in user's name. Under session
+    authentication, a ``GET`` that would start a job is checked as a
+    ``POST`` (the ``X-CSRFToken`` header, or 403 and nothing started);
+    ``HEAD`` never starts one (400). Token and basic authentication are not
+    sent by browsers on their own and are left as they are."""
+    if request.method == "HEAD":
+        raise HeadNeverStartsJob()
+    if request.method not in SAFE_METHODS:
+        return
+    authenticator = getattr(request, "successful_authenticator", None)
+    if not isinstance(authenticator, SessionAuthentication):
+        return
+    as_unsafe = copy.copy(request._request)
+    as_unsafe.method = "POST"
+    # A GET's body is no form: the token can only come in the header.
+    as_unsafe.POST = QueryDict()
+    # Set by the CSRF check that already let the GET through.
+    as_unsafe.csrf_processing_done = False
+    authenticator.enforce_csrf(as_unsafe)
+
+
+def storable_columns(columns):
+    """The CSV column names as the job record can hold them.
+
+    The record keeps them for the header of errors.csv only (the worker
+    reads the stored upload itself, so the job runs as the inline request
+    would). PostgreSQL's ``jsonb`` cannot store U+0000: a NUL is kept as
+    U+FFFD, the character that stands for one that cannot be shown."""
+    return [str(name).replace("\x00", "\ufffd") for name in columns]
 
 
 def start_bulk_job(view, bulk_request):
@@ -131,6 +172,7 @@ def start_bulk_job(view, bulk_request):
                 "BULK_ASYNC_THRESHOLD to run the operation inline."
             )
         )
+    check_cross_site_start(request)
     # An informational copy: the key itself is reserved and its answer (this
     # 202) replayed by jobs.idempotency, as for an inline request.
     key = get_idempotency_key(request)
@@ -142,6 +184,7 @@ def start_bulk_job(view, bulk_request):
     # record committed, and a broker that is down is a 503; inside one it
     # can only be sent when that transaction commits (enqueue_job).
     in_outer_transaction = connection.in_atomic_block
+    # A payload the storage cannot take is removed by save_payload (503).
     payload_name, columns = save_payload(task_id, bulk_request)
     options = dict(bulk_request.options or {})
     try:
@@ -154,7 +197,7 @@ def start_bulk_job(view, bulk_request):
                 total_items=bulk_request.total_items or 0,
                 payload_format=bulk_request.payload_format,
                 payload_name=payload_name,
-                payload_columns=columns,
+                payload_columns=storable_columns(columns),
                 options=options,
                 atomic=bool(options.get("atomic", True)),
                 idempotency_key=key,

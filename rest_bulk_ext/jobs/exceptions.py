@@ -53,3 +53,30 @@ class TooManyActiveJobs(_RetryLater):
 
     def __init__(self, limit, wait=None):
         super().__init__(self.default_detail.format(limit=limit), wait=wait)
+
+
+class BulkStorageUnavailable(_RetryLater):
+    """The payload storage (``BULK_PAYLOAD_STORAGE``) could not take a file:
+    full, read-only or unreachable. What was written of it was removed."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = _("The server cannot store files right now; nothing was started. Retry later.")
+    default_code = "bulk_storage_unavailable"
+
+
+class BulkJobDatabaseUnavailable(_RetryLater):
+    """The database holding the job records cannot be reached."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = _("The job records cannot be read right now; retry in a moment.")
+    default_code = "bulk_job_database_unavailable"
+
+
+class HeadNeverStartsJob(APIException):
+    """A ``HEAD`` request that a ``GET`` would answer by starting a job."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = _(
+        "A HEAD request never starts a background job; send the same request as a GET to start the export."
+    )
+    default_code = "bulk_head_never_starts_job"

@@ -35,7 +35,8 @@ from rest_framework.utils.encoders import JSONEncoder
 from ..engine.errors import BulkCancelled
 from ..settings import extensions_api_settings
 from .csv_exports import FORMULA_STARTS, spreadsheet_safe
-from .payloads import COPY_BUFFER_SIZE, get_payload_storage
+from .exceptions import BulkStorageUnavailable
+from .payloads import COPY_BUFFER_SIZE, save_file
 from .plain_rows import as_dicts, plain_column_reader
 
 EXPORT_DIRECTORY = "rest_bulk_ext/exports"
@@ -296,8 +297,9 @@ def write_export(view, bulk_request, export: ExportTarget) -> dict:
     (``export_result``).
 
     The rows go to a local temporary file first, then to the storage in one
-    ``save`` (read back in ``COPY_BUFFER_SIZE`` pieces), so a cancelled or
-    failed export leaves nothing in the storage.
+    ``save`` (read back in ``COPY_BUFFER_SIZE`` pieces), so a cancelled
+    export leaves nothing in the storage, and a save that fails part-way
+    (a full storage) removes what it wrote and raises ``ExportNotStored``.
     """
     export_format = bulk_request.options.get("export_format") or DEFAULT_EXPORT_FORMAT
     with tempfile.TemporaryFile() as local:
@@ -308,8 +310,28 @@ def write_export(view, bulk_request, export: ExportTarget) -> dict:
             )
         local.seek(0)
         filename = f"{export.task_id}.{export_format}"
-        name = get_payload_storage().save(f"{EXPORT_DIRECTORY}/{filename}", File(local, name=filename))
+        try:
+            name = save_file(export_file_name(export.task_id, export_format), File(local, name=filename))
+        except BulkStorageUnavailable as exc:
+            raise ExportNotStored(export_file_name(export.task_id, export_format)) from exc
     return export_result(export.task_id, name, count, export_format)
+
+
+def export_file_name(task_id, export_format):
+    """Where the export of ``task_id`` goes in the payload storage."""
+    return f"{EXPORT_DIRECTORY}/{task_id}.{export_format}"
+
+
+class ExportNotStored(Exception):
+    """The finished export could not be saved (a full or failing storage);
+    what was written of it was removed. ``file_name`` stays on the failed
+    job's record, so deleting or purging the job removes anything left."""
+
+    message = "The export could not be stored: the server's file storage is full or failing. Start it again later."
+
+    def __init__(self, file_name):
+        super().__init__(self.message)
+        self.file_name = file_name
 
 
 def export_result(task_id, name, count, export_format):
@@ -323,11 +345,24 @@ def export_result(task_id, name, count, export_format):
     }
 
 
+def job_files(job):
+    """The storage names a job may have left: its payload (normally removed
+    when it ended), the export file its ``result`` names, and, for an export
+    that did not succeed, the file its run would have written."""
+    names = [job.payload_name] if job.payload_name else []
+    result = job.result
+    if isinstance(result, dict) and isinstance(result.get("file_name"), str):
+        names.append(result["file_name"])
+    elif job.operation_type == "bulk_get" and job.state != "SUCCESS":
+        names.append(export_file_name(job.task_id, export_format_of(job)))
+    return names
+
+
 def remove_export_file(sender, instance, **kwargs):
     """``post_delete`` of ``BulkJob``: a deleted job (admin, shell, purge)
-    takes its export file along."""
+    takes its files along. The one place a deleted job's files go, so
+    nothing removes a file twice."""
     from .payloads import delete_payload
 
-    result = instance.result
-    if isinstance(result, dict) and isinstance(result.get("file_name"), str):
-        delete_payload(result["file_name"])
+    for name in job_files(instance):
+        delete_payload(name)

@@ -32,7 +32,7 @@ from django.http.request import RawPostDataException
 from django.utils import timezone
 from rest_framework.response import Response
 
-from ..exceptions import IdempotencyKeyInFlight, IdempotencyKeyMismatch, IdempotencyKeyTooLong
+from ..exceptions import IdempotencyKeyInFlight, IdempotencyKeyInvalid, IdempotencyKeyMismatch, IdempotencyKeyTooLong
 from ..settings import extensions_api_settings
 from ..utils import is_ndjson_content_type
 
@@ -52,10 +52,15 @@ RESERVE_ATTEMPTS = 3
 
 def get_idempotency_key(request):
     """The request's ``Idempotency-Key``, or ``None``; 400 for a key longer
-    than ``MAX_KEY_LENGTH`` (cutting it would make two keys collide)."""
+    than ``MAX_KEY_LENGTH`` (cutting it would make two keys collide) or
+    holding a control character (a NUL among them)."""
     key = (request.headers.get(IDEMPOTENCY_HEADER) or "").strip()
     if len(key) > MAX_KEY_LENGTH:
         raise IdempotencyKeyTooLong(MAX_KEY_LENGTH, len(key))
+    if any(not character.isprintable() for character in key):
+        # A NUL cannot be stored on PostgreSQL; other control characters
+        # would make keys that look alike and differ.
+        raise IdempotencyKeyInvalid()
     return key or None
 
 

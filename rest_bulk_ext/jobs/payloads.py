@@ -5,6 +5,11 @@ Where a job's payload waits for a worker: Django's storage API, under the
 Every worker must be able to read that storage (a shared disk, S3 through
 django-storages, ...). The broker message carries only the job id, so it
 stays small whatever the payload; the file is removed when the job ends.
+
+Every write goes through ``save_file``: a save that fails part-way (a full
+disk, a failing object store) removes what it wrote and raises
+``BulkStorageUnavailable``, a 503 with ``Retry-After``, so a fault of the
+storage never leaves an empty or truncated file behind.
 """
 
 import csv
@@ -19,6 +24,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 
 from ..engine.types import Item
 from ..settings import extensions_api_settings
+from .exceptions import BulkStorageUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -52,25 +58,45 @@ class _SpooledCopy(File):
             yield data
 
 
+def save_file(name, content):
+    """Save ``content`` under ``name`` (or the free name the storage picks)
+    in the payload storage; the stored name.
+
+    Django's ``FileSystemStorage`` leaves the bytes it wrote when a write
+    fails (a full disk): the name is taken first, so a failed save can
+    remove its own partial file. Any error of the storage (``OSError`` from
+    a disk, a client error from an object store) is logged with its detail
+    and raised as ``BulkStorageUnavailable`` (503), which says nothing of
+    paths or internals.
+    """
+    storage = get_payload_storage()
+    name = storage.get_available_name(name)
+    try:
+        return storage.save(name, content)
+    except Exception as exc:  # storages raise many types for "cannot write"
+        logger.error("rest_bulk_ext: could not save %s to the bulk payload storage", name, exc_info=True)
+        delete_payload(name)
+        raise BulkStorageUnavailable() from exc
+
+
 def save_payload(task_id, bulk_request):
     """Store the request's items or file; return ``(name, columns)``.
 
     ``columns`` is the CSV header (for errors.csv), else ``[]``. A request
     without a payload (a retrieve by query) stores nothing: ``("", [])``.
     """
-    storage = get_payload_storage()
     if getattr(bulk_request, "file", None) is not None:
         # NDJSON lines are stored as sent, like a CSV upload (no header).
         is_ndjson = getattr(bulk_request, "payload_format", "csv") == "ndjson"
         filename = f"{task_id}.ndjson" if is_ndjson else f"{task_id}.csv"
-        name = storage.save(f"{PAYLOAD_DIRECTORY}/{filename}", _SpooledCopy(bulk_request.file, filename))
+        name = save_file(f"{PAYLOAD_DIRECTORY}/{filename}", _SpooledCopy(bulk_request.file, filename))
         if is_ndjson:
             return name, []
         header = getattr(bulk_request, "csv_header", None)
         return name, list(header) if header is not None else csv_header(bulk_request.file)
     if bulk_request.items is not None:
         body = json.dumps(_json_items(bulk_request.items), cls=DjangoJSONEncoder).encode()
-        return storage.save(f"{PAYLOAD_DIRECTORY}/{task_id}.json", ContentFile(body)), []
+        return save_file(f"{PAYLOAD_DIRECTORY}/{task_id}.json", ContentFile(body)), []
     return "", []
 
 

@@ -109,11 +109,6 @@ def result_fields(job, totals):
     }
 
 
-def committed_fields(job):
-    """The record fields of what ``job`` has committed so far."""
-    return result_fields(job, aggregate_chunks(job))
-
-
 class UncommittedErrors:
     """The errors of an atomic job's chunks, kept outside its transaction.
 

@@ -6,7 +6,9 @@ chunk rows and files, and so do expired idempotency records.
 ``purge_bulk_jobs`` management command call it) deletes in batches of
 ``batch_size`` jobs, each batch its own short transactions, along the
 ``finished_at`` index (jobs) and the ``expires_at`` index (idempotency
-records). Jobs still ``PENDING``/``PROGRESS`` are never purged.
+records). A job's files (payload, export, a failed export's leftovers) are
+removed by the ``post_delete`` receiver of ``BulkJob``, for a purge as for
+any other deletion. Jobs still ``PENDING``/``PROGRESS`` are never purged.
 """
 
 import logging
@@ -16,11 +18,14 @@ from django.utils import timezone
 
 from ..settings import extensions_api_settings
 from .durations import ago
+from .exports import job_files
 from .leases import forget_lease_file
 from .models import FINISHED_STATES, BulkIdempotencyRecord, BulkJob, BulkJobChunk
-from .payloads import delete_payload
 
 logger = logging.getLogger(__name__)
+
+# What ``job_files`` reads of a job.
+JOB_FILE_FIELDS = ("pk", "task_id", "operation_type", "state", "payload_name", "result", "options")
 
 
 class PurgeReport:
@@ -36,16 +41,6 @@ class PurgeReport:
         }
 
 
-def job_files(job_values):
-    """The storage names a purged job leaves: its payload (normally gone
-    when it ended) and an export file named in its ``result``."""
-    payload_name, result = job_values
-    names = [payload_name] if payload_name else []
-    if isinstance(result, dict) and isinstance(result.get("file_name"), str):
-        names.append(result["file_name"])
-    return names
-
-
 def purge_jobs(batch_size=500):
     """Purge what ``BULK_JOB_RETENTION`` lets go; a ``PurgeReport``."""
     report = PurgeReport()
@@ -53,14 +48,13 @@ def purge_jobs(batch_size=500):
     if cutoff is not None:
         old = BulkJob.objects.filter(state__in=FINISHED_STATES, finished_at__lt=cutoff).order_by("finished_at", "pk")
         while True:
-            batch = list(old.values_list("pk", "payload_name", "result")[:batch_size])
+            batch = list(old.only(*JOB_FILE_FIELDS)[:batch_size])
             if not batch:
                 break
-            ids = [pk for pk, *_rest in batch]
-            for _pk, *values in batch:
-                for name in job_files(values):
-                    delete_payload(name)
-                    report.files += 1
+            ids = [job.pk for job in batch]
+            # Files go with each deleted row (exports.remove_export_file,
+            # post_delete): counted here, removed there, once.
+            report.files += sum(len(job_files(job)) for job in batch)
             report.chunks += BulkJobChunk.objects.filter(job_id__in=ids).delete()[0]
             report.jobs += BulkJob.objects.filter(pk__in=ids).delete()[1].get(BulkJob._meta.label, 0)
             for pk in ids:

@@ -30,18 +30,25 @@ from ..engine.db.errors import TRANSIENT_JOB_ERRORS
 from ..engine.errors import BulkCancelled
 from ..engine.types import Operation, bounded_result_details
 from ..settings import extensions_api_settings
+from .exports import ExportNotStored
 from .heartbeat import Heartbeat
 from .leases import acquire_job_lease
 from .models import ACTIVE_STATES, BulkJob, BulkJobChunk, BulkJobState
 from .payloads import delete_payload
 from .progress import ProgressRecorder
 from .replay import load_bulk_request, rebuild_view
-from .results import UncommittedErrors, aggregate_chunks, committed_fields, result_fields
+from .results import UncommittedErrors, aggregate_chunks, result_fields
 
 logger = logging.getLogger(__name__)
 
 # Worth another attempt of the job, which resumes after its last committed chunk.
 TRANSIENT_ERRORS = TRANSIENT_JOB_ERRORS
+# What the owner reads of a failure the server caused (the detail is logged).
+INTERNAL_FAILURE = (
+    "The job stopped on an error of the server; the rows committed before it are counted. "
+    "The server's log has the details (task {task_id})."
+)
+DATABASE_FAILURE = "The database could not be reached until the job ran out of retries; committed rows are counted."
 
 
 class ChunkAlreadyCommitted(Exception):
@@ -120,17 +127,38 @@ def finish(job, state, **fields):
     delete_payload(job.payload_name)
 
 
-def end_with_committed(job, state, failure_detail="", recorder=None):
+def end_with_committed(job, state, failure_detail="", recorder=None, file_name=None):
     """End ``job`` as ``state`` with the counts of its committed chunks, and
     set its live progress to them: an atomic job rolled back, so nothing of
-    it is shown as done."""
-    fields = committed_fields(job)
+    it is shown as done.
+
+    A failing job whose chunks had all committed already (its last attempt
+    died while finishing) ends as what happened instead: ``SUCCESS``, or
+    ``FAILURE`` only when every item failed, with no failure message. An
+    export's ``file_name`` stays on the record, so deleting or purging the
+    job removes any file it left."""
+    totals = aggregate_chunks(job)
+    fields = result_fields(job, totals)
+    if state == BulkJobState.FAILURE and all_committed(job, totals):
+        state = BulkJobState.FAILURE if totals.success_count == 0 and totals.error_count else BulkJobState.SUCCESS
+        failure_detail = "" if state == BulkJobState.SUCCESS else failure_detail
+    if file_name:
+        fields["result"] = {**fields["result"], "file_name": file_name}
     finish(job, state, failure_detail=failure_detail, **fields)
     done = 0 if job.atomic else fields["success_count"] + fields["error_count"]
     recorder = recorder or ProgressRecorder(job.task_id, job.total_items)
+    if state == BulkJobState.SUCCESS:
+        recorder.set_progress(fields["total_items"], fields["total_items"], "Completed", force=True)
+        return fields
     message = "Cancelled" if state == BulkJobState.REVOKED else "Failed"
     recorder.set_progress(done, message=message, force=True)
     return fields
+
+
+def all_committed(job, totals):
+    """Whether the committed chunks of a write account for every item (an
+    atomic job's chunk rows commit with its one transaction, so there too)."""
+    return job.operation_type != Operation.GET and job.total_items > 0 and totals.committed_items >= job.total_items
 
 
 def run_job(job_id, *, final_attempt=True):
@@ -200,12 +228,17 @@ def run_claimed(job, final_attempt):
             raise
         logger.exception("rest_bulk_ext: bulk job %s failed on a database error", job.task_id)
         fail(job, recorder, transient_error_text(exc))
+    except ExportNotStored as exc:
+        logger.error("rest_bulk_ext: bulk export %s could not be stored", job.task_id, exc_info=True)
+        fail(job, recorder, exc.message, file_name=exc.file_name)
     except APIException as exc:
         # The owner lost a permission, the payload no longer validates, ...
         fail(job, recorder, _detail_text(exc.detail))
-    except Exception as exc:
+    except Exception:
+        # The detail (a path, a library's message) goes to the server log;
+        # the owner reads a sentence that names where to look.
         logger.exception("rest_bulk_ext: bulk job %s failed", job.task_id)
-        fail(job, recorder, f"{exc.__class__.__name__}: {exc}")
+        fail(job, recorder, INTERNAL_FAILURE.format(task_id=job.task_id))
     finally:
         heartbeat.close()
     send_signals_of_ended_job(built.get("view"), job)
@@ -229,11 +262,11 @@ def send_signals_of_ended_job(view, job):
         logger.exception("rest_bulk_ext: a bulk_job_finished receiver failed for job %s", job.task_id)
 
 
-def fail(job, recorder, detail):
+def fail(job, recorder, detail, file_name=None):
     """End ``job`` as ``FAILURE`` with its committed rows; if even that
     cannot be written (the database is gone), the sweeper ends it later."""
     try:
-        end_with_committed(job, BulkJobState.FAILURE, detail, recorder)
+        end_with_committed(job, BulkJobState.FAILURE, detail, recorder, file_name=file_name)
     except TRANSIENT_ERRORS:
         connection.close()
         logger.exception(
@@ -310,13 +343,16 @@ def public_body(body):
 
 
 def transient_error_text(exc):
-    """The failure detail of a job out of retries: the error's class and
-    message (for an exhausted engine retry, its ``detail`` sentence, not the
-    partial result body it carries)."""
+    """The failure detail of a job out of retries: an exhausted engine
+    retry's own ``detail`` sentence (not the partial result body it
+    carries); for a database driver's error, which may name hosts and
+    ports, a sentence of ours (the driver's text is in the server log)."""
     detail = getattr(exc, "detail", None)
     if isinstance(detail, dict) and "detail" in detail:
-        return f"{exc.__class__.__name__}: {detail['detail']}"
-    return f"{exc.__class__.__name__}: {exc}"
+        return str(detail["detail"])
+    if isinstance(detail, str):
+        return detail
+    return DATABASE_FAILURE
 
 
 def _detail_text(detail):

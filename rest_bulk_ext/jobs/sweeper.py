@@ -13,7 +13,9 @@ atomic job on SQLite that cannot beat). Otherwise its worker vanished (or
 ran out of retries while the database was away): the job is sent again and
 resumes from its last checkpoint, unless it already had
 ``BULK_JOB_MAX_ATTEMPTS`` starts (or, ``PENDING``, was already sent again
-once): then it ends ``FAILURE`` with its committed rows counted.
+once): then it ends ``FAILURE`` with its committed rows counted (or
+``SUCCESS`` when every row had committed: its last attempt died while
+finishing).
 """
 
 import logging
@@ -33,9 +35,11 @@ logger = logging.getLogger(__name__)
 class SweepReport:
     def __init__(self):
         self.requeued, self.failed, self.alive = [], [], []
+        # Given up on, but every row had committed: ended SUCCESS.
+        self.completed = []
 
     def as_dict(self):
-        return {"requeued": self.requeued, "failed": self.failed, "alive": self.alive}
+        return {"requeued": self.requeued, "failed": self.failed, "completed": self.completed, "alive": self.alive}
 
 
 def stale_jobs():
@@ -70,13 +74,15 @@ def sweep_jobs(limit=500):
             action = decide(job)
             if action == "fail":
                 end_with_committed(job, BulkJobState.FAILURE, give_up_detail(job))
-                report.failed.append(job.task_id)
+                job.refresh_from_db(fields=["state"])
+                ended = report.completed if job.state == BulkJobState.SUCCESS else report.failed
+                ended.append(job.task_id)
                 continue
             # Marked before sending, so the next sweep waits a full period.
             BulkJob.objects.filter(pk=job.pk, state=job.state).update(heartbeat_at=timezone.now())
         if requeue(job):
             report.requeued.append(job.task_id)
-    if report.requeued or report.failed:
+    if report.requeued or report.failed or report.completed:
         logger.warning("rest_bulk_ext: swept bulk jobs: %s", report.as_dict())
     return report
 

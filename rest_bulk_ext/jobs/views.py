@@ -6,9 +6,11 @@ job did not exist.
 """
 
 import json
+import logging
 
+from django.db import InterfaceError, OperationalError
 from django.http import FileResponse, Http404, StreamingHttpResponse
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext as _, gettext_lazy
 from rest_framework import exceptions, generics, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import IsAuthenticated
@@ -18,11 +20,22 @@ from rest_framework.response import Response
 from ..schemas import BulkSchema
 from .cancel import cancel_job
 from .csv_exports import iter_errors_csv, iter_results_csv
+from .exceptions import BulkJobDatabaseUnavailable
 from .exports import EXPORT_FORMATS, export_format_of
 from .models import BulkJob, BulkJobState
 from .payloads import get_payload_storage
 from .serializers import BulkJobSerializer, BulkJobStatusSerializer
 from .status import job_status
+
+logger = logging.getLogger(__name__)
+
+# How the download's 409 names a state that has no file (yet).
+EXPORT_STATE_TEXT = {
+    BulkJobState.PENDING: gettext_lazy("The export is waiting for a worker; its file is there once it has succeeded."),
+    BulkJobState.PROGRESS: gettext_lazy("The export is still running; its file is there once it has succeeded."),
+    BulkJobState.FAILURE: gettext_lazy("The export failed, so it has no file; start a new export."),
+    BulkJobState.REVOKED: gettext_lazy("The export was cancelled, so it has no file; start a new export."),
+}
 
 
 class BulkJobPagination(PageNumberPagination):
@@ -42,6 +55,15 @@ class BulkJobViewMixin:
     filter_backends = []
     lookup_field = "task_id"
     lookup_url_kwarg = "task_id"
+
+    def handle_exception(self, exc):
+        # A database that is away (a restart, a failover) is a fault of the
+        # server, not of the request: 503 JSON with Retry-After, not
+        # Django's HTML 500 page. The driver's text goes to the log only.
+        if isinstance(exc, (OperationalError, InterfaceError)):
+            logger.warning("rest_bulk_ext: the job database cannot be reached; answering 503", exc_info=exc)
+            exc = BulkJobDatabaseUnavailable()
+        return super().handle_exception(exc)
 
     def get_queryset(self):
         """The jobs the user sees. Override to widen it (a support role)."""
@@ -151,11 +173,11 @@ class ExportFileSerializer(serializers.Serializer):
 
 class BulkExportNotReady(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
-    default_detail = _("The export is {state}; its file is there once the job has succeeded.")
+    default_detail = _("The export has no file yet; it is there once the job has succeeded.")
     default_code = "bulk_export_not_ready"
 
     def __init__(self, state):
-        super().__init__(self.default_detail.format(state=state.lower()))
+        super().__init__(EXPORT_STATE_TEXT.get(state, self.default_detail))
 
 
 class BulkJobDownloadView(BulkJobViewMixin, generics.GenericAPIView):

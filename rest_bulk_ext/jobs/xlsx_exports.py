@@ -30,8 +30,9 @@ from rest_framework.utils.encoders import JSONEncoder
 from ..engine.errors import BulkCancelled
 from ..settings import extensions_api_settings
 from .csv_exports import spreadsheet_safe
-from .exports import EXPORT_DIRECTORY, _reader, export_result, read_in_chunks, readable_fields
-from .payloads import get_payload_storage
+from .exceptions import BulkStorageUnavailable
+from .exports import ExportNotStored, _reader, export_file_name, export_result, read_in_chunks, readable_fields
+from .payloads import save_file
 
 SHEET_TITLE = "export"
 # Larger integers lose digits in a spreadsheet (15 significant digits).
@@ -176,11 +177,16 @@ def export_xlsx(view, bulk_request, file, *, should_stop=None, progress=None):
 
 def write_xlsx_export(view, bulk_request, export):
     """``exports.write_export`` for ``xlsx``: the workbook is written to a
-    local temporary file, then saved to the payload storage in one piece
-    (a cancelled or failed export leaves nothing there)."""
+    local temporary file, then saved to the payload storage in one piece,
+    with the CSV export's storage-fault handling (a cancelled export leaves
+    nothing there; a failing save removes what it wrote and raises
+    ``ExportNotStored``)."""
+    file_name = export_file_name(export.task_id, "xlsx")
     with tempfile.TemporaryFile() as local:
         count = export_xlsx(view, bulk_request, local, should_stop=export.should_stop, progress=export.progress)
         local.seek(0)
-        filename = f"{export.task_id}.xlsx"
-        name = get_payload_storage().save(f"{EXPORT_DIRECTORY}/{filename}", File(local, name=filename))
+        try:
+            name = save_file(file_name, File(local, name=f"{export.task_id}.xlsx"))
+        except BulkStorageUnavailable as exc:
+            raise ExportNotStored(file_name) from exc
     return export_result(export.task_id, name, count, "xlsx")

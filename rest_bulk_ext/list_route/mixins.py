@@ -297,17 +297,25 @@ class ListDestroyModelMixin(BulkOperationBaseMixin):
         """
         Delete every row matched by the query string.
 
-        Requires the bulk guard header. `X-Bulk-Dry-Run: true` answers the row
-        count instead; `X-Bulk-Expected-Rows: N` refuses (412) any other count.
-        Answers 204 with `X-Bulk-Affected-Rows` (rows of this model; cascades
-        are not counted).
+        Requires the bulk guard header and no request body. `X-Bulk-Dry-Run:
+        true` answers the row count instead; `X-Bulk-Expected-Rows: N`
+        refuses (412) any other count. Answers 204 with `X-Bulk-Affected-Rows`
+        (rows of this model; cascades are not counted).
         """
         return self.destroy_bulk(request, *args, **kwargs)
 
     def destroy_bulk(self, request, *args, **kwargs):
         queryset = self.get_bulk_queryset()
         self.check_bulk_operation(request)
+        self.check_bulk_destroy_body(request)
         return self.run_bulk_operation(request, queryset, self.perform_bulk_destroy)
+
+    def check_bulk_destroy_body(self, request: Request) -> None:
+        """Refuse (400, nothing deleted) a DELETE that carries a body: the
+        rows are named by the query string only, and a filter sent in the
+        body would be ignored. Override to read a body your own
+        ``get_bulk_queryset`` narrows with."""
+        headers.check_no_body(request)
 
     def perform_bulk_destroy(self, queryset: QuerySet) -> int:
         """Delete the rows and return how many rows of the view's model went;

@@ -184,7 +184,13 @@ def lookup_key(view):
 
 def item_request_schemas(view, method, item_ref):
     """``{media_type: schema}`` of a per-item write body; ``item_ref`` is the
-    serializer's component reference (partial for PATCH)."""
+    serializer's component reference (partial for PATCH).
+
+    The JSON body is described as the array form only: a ``oneOf`` of an
+    array and an object makes generated clients (openapi-python-client)
+    crash on every write. The single-object and upsert-object forms the
+    route also takes are described in words (``item_request_description``);
+    ``item_request_body`` puts the upload forms apart."""
     if method == "DELETE":
         json_schema = {"type": "array", "items": lookup_id_schema(view), "minItems": 1,
                        "description": "The identifiers of the rows to delete."}
@@ -195,23 +201,7 @@ def item_request_schemas(view, method, item_ref):
             key = lookup_key(view)
             item = {"allOf": [item_ref, {"type": "object", "properties": {key: lookup_id_schema(view)},
                                          "required": [key]}]}
-        items = {"type": "array", "items": item, "minItems": 1}
-        if method == "POST":
-            json_schema = {"oneOf": [items, item_ref]}
-        else:
-            upsert = {
-                "type": "object",
-                "description": "Upsert: insert, or update on conflict of `unique_fields`.",
-                "properties": {
-                    "data": {"type": "array", "items": item_ref},
-                    "unique_fields": {"type": "array", "items": {"type": "string"}},
-                    "update_fields": {"type": "array", "items": {"type": "string"}},
-                },
-                "required": ["data", "unique_fields"],
-            }
-            single = {"allOf": [item_ref],
-                      "description": "Upsert of one item: one object with `?unique_fields=` in the query string."}
-            json_schema = {"oneOf": [items, upsert, single]}
+        json_schema = {"type": "array", "items": item, "minItems": 1}
     csv_schema = {
         "type": "object",
         "properties": {
@@ -229,6 +219,52 @@ def item_request_schemas(view, method, item_ref):
                                     "in errors). Also as a multipart `file` named `.ndjson` or `.jsonl`."}
     return {"application/json": json_schema, "multipart/form-data": csv_schema,
             "application/x-ndjson": ndjson_schema, "application/jsonl": ndjson_schema}
+
+
+SINGLE_OBJECT_NOTE = (
+    "The JSON body may also be one object instead of an array: the same as an array of that one item "
+    "(not described as a schema, so that generated clients keep one body type)."
+)
+UPSERT_NOTE = (
+    "Upsert (insert, or update on conflict): the array with `?unique_fields=a,b[&update_fields=x,y]` in the "
+    "query string, or the object `{\"data\": [...], \"unique_fields\": [...], \"update_fields\": [...]}` "
+    "as the JSON body."
+)
+
+
+UPLOADS_NOTE = (
+    "Also as a CSV upload (`multipart/form-data`, field `file`) or NDJSON (`application/x-ndjson`, "
+    "`application/jsonl`): their schemas are under `x-bulk-uploads`."
+)
+# Where the upload media types are described: apart from `content`, since a
+# generator given several media types dispatches on
+# `isinstance(body, list[Item])`, which fails on every call.
+UPLOADS_EXTENSION = "x-bulk-uploads"
+
+
+def item_request_description(method):
+    """The ``requestBody`` description of a per-item route: the body forms
+    the schema leaves out (see ``item_request_schemas``)."""
+    if method == "POST":
+        return f"{SINGLE_OBJECT_NOTE} {UPLOADS_NOTE}"
+    if method in ("PATCH", "PUT"):
+        return f"{SINGLE_OBJECT_NOTE} {UPSERT_NOTE} {UPLOADS_NOTE}"
+    return UPLOADS_NOTE
+
+
+def item_request_body(schemas, method):
+    """The ``requestBody`` of a per-item write from ``item_request_schemas``:
+    ``application/json`` (the array form) as its one media type, so generated
+    clients can call it; the CSV and NDJSON forms under ``x-bulk-uploads`` and
+    in the description."""
+    schemas = dict(schemas)
+    json_schema = schemas.pop("application/json")
+    return {
+        "required": True,
+        "description": item_request_description(method),
+        "content": {"application/json": {"schema": json_schema}},
+        UPLOADS_EXTENSION: {ct: {"schema": schema} for ct, schema in schemas.items()},
+    }
 
 
 def item_route_parameters(method):

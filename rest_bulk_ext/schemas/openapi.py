@@ -107,7 +107,7 @@ class BulkOpenAPIMixin:
         if method == "GET":
             return {}
         schemas = content.item_request_schemas(self.view, method, self.bulk_item_reference(path, method))
-        return {"required": True, "content": {ct: {"schema": schema} for ct, schema in schemas.items()}}
+        return content.item_request_body(schemas, method)
 
     def get_responses(self, path, method):
         job_route = content.job_route(self.view)

@@ -96,11 +96,13 @@ class BulkSpectacularMixin:
         return content.item_request_schemas(self.view, self.method, item_ref)
 
     def _get_request_body(self, direction="request"):
-        # drf-spectacular documents bodies for PUT/PATCH/POST only; the
-        # per-item DELETE takes a JSON array of ids.
-        if self.method == "DELETE" and self.bulk_route() == "item":
+        # Built here, not by drf-spectacular: it documents bodies for
+        # PUT/PATCH/POST only (the per-item DELETE takes a JSON array of ids),
+        # and the upload media types go apart (content.item_request_body).
+        if self.bulk_route() == "item" and self.method in ("POST", "PUT", "PATCH", "DELETE"):
             schemas = self.get_request_serializer()
-            return {"required": True, "content": {ct: {"schema": schema} for ct, schema in schemas.items()}}
+            if isinstance(schemas, dict) and "application/json" in schemas:  # not an @extend_schema(request=...)
+                return content.item_request_body(schemas, self.method)
         return super()._get_request_body(direction)
 
     def get_response_serializers(self):

@@ -84,7 +84,7 @@ def test_the_202_answer_names_the_status_url_and_the_record_keeps_the_request(
     client, user, queue, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks() as callbacks:
-        response = client.post(RECORDS_URL + "?atomic=false&label=x", items(100), format="json")
+        response = client.post(RECORDS_URL + "?atomic=false&format=json", items(100), format="json")
 
     assert response.status_code == 202
     job = BulkJob.objects.get()
@@ -98,7 +98,7 @@ def test_the_202_answer_names_the_status_url_and_the_record_keeps_the_request(
     assert uuid.UUID(job.task_id)
     assert (job.owner, job.state, job.operation_type, job.atomic) == (user, "PENDING", "bulk_create", False)
     assert (job.view_path, job.action, job.http_method) == ("tests.views_jobs.JobRecordViewSet", "bulk", "POST")
-    assert job.query_string == "atomic=false&label=x"
+    assert job.query_string == "atomic=false&format=json"
     assert len(callbacks) == 1
     assert JobRecord.objects.count() == 0
     get_payload_storage().delete(job.payload_name)

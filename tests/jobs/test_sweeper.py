@@ -74,7 +74,7 @@ def test_stale_and_lost_jobs_are_sent_again_and_live_ones_left(user, timeouts, j
         "stale": "PROGRESS", "beating": "PROGRESS", "lost": "PENDING", "queued": "PENDING", "done": "SUCCESS",
     }  # fmt: skip
     # Sent again: the next sweep waits a whole period before looking again.
-    assert sweep_jobs().as_dict() == {"requeued": [], "failed": [], "alive": []}
+    assert sweep_jobs().as_dict() == {"requeued": [], "failed": [], "completed": [], "alive": []}
 
 
 def test_a_job_out_of_attempts_or_never_picked_up_ends_failure_with_its_committed_rows(user, timeouts, queue):
@@ -116,7 +116,7 @@ def test_a_job_whose_lease_a_live_worker_holds_is_left_alone(user, timeouts, job
         release.set()
         thread.join()
 
-    assert report.as_dict() == {"requeued": [], "failed": [], "alive": [job.pk]}
+    assert report.as_dict() == {"requeued": [], "failed": [], "completed": [], "alive": [job.pk]}
     assert queued_task_ids(jobs_redis, queue) == []
     assert sweep_jobs().requeued == ["slow-chunk"]
 

@@ -1,6 +1,8 @@
 /* Moves the progress bars of running bulk jobs in the admin without a page
    reload: polls each job's status endpoint (the admin's session
-   authenticates the request) until the job ends. */
+   authenticates the request) until the job ends. A bar with
+   data-reload-when-done (the import pages) reloads its page once the job
+   has ended, so the server renders the final counts and links. */
 (function () {
   "use strict";
   var ACTIVE = { PENDING: true, PROGRESS: true };
@@ -16,6 +18,15 @@
     label.textContent = value.toFixed(0) + "%" + (ACTIVE[state] ? "" : " · " + state.toLowerCase());
   }
 
+  function showText(el, progress, status) {
+    var stateText = document.querySelector("[data-rbe-state-text]");
+    if (stateText && status) { stateText.textContent = status; }
+    var text = el.nextElementSibling;
+    if (!progress || !text || !text.classList.contains("rbe-progress-text")) { return; }
+    text.querySelector(".rbe-progress-current").textContent = progress.current;
+    text.querySelector(".rbe-progress-message").textContent = progress.message || "";
+  }
+
   function poll(el) {
     var url = el.getAttribute("data-status-url");
     fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
@@ -23,7 +34,12 @@
       .then(function (body) {
         if (!body) { return; }  // no session authentication for the API: keep the rendered state
         show(el, body.state, body.progress && body.progress.percentage);
-        if (ACTIVE[body.state]) { window.setTimeout(function () { poll(el); }, INTERVAL); }
+        showText(el, body.progress, body.status);
+        if (ACTIVE[body.state]) {
+          window.setTimeout(function () { poll(el); }, INTERVAL);
+        } else if (el.getAttribute("data-reload-when-done")) {
+          window.setTimeout(function () { window.location.reload(); }, INTERVAL);
+        }
       })
       .catch(function () { window.setTimeout(function () { poll(el); }, INTERVAL * 5); });
   }

@@ -1,0 +1,241 @@
+"""``manage.py bulk_import VIEWSET FILE``: create (or upsert) the rows of a
+CSV, NDJSON (or, with the ``xlsx`` extra, XLSX) file through a viewset's
+``{list}/bulk/`` action, as a named user (docs/importing.md, "The shell").
+
+Exit status: 0 when every item was written (or, with ``--dry-run``, would
+be); 3 when any item failed (the summary and ``errors.csv`` say which);
+1 when the import could not run at all (an option, the file or the request
+was refused: nothing written); 2 for a usage error (Django's own).
+"""
+
+import csv
+import json
+import os
+from argparse import BooleanOptionalAction
+
+from django.core.management.base import BaseCommand, CommandError
+from django.core.serializers.json import DjangoJSONEncoder
+
+from rest_bulk_ext.jobs.csv_exports import ERROR_COLUMN, spreadsheet_safe
+from rest_bulk_ext.settings import extensions_api_settings
+from rest_bulk_ext.shell_progress import ShellProgress
+from rest_bulk_ext.shell_requests import (
+    bind_view,
+    build_request,
+    find_route,
+    flatten_errors,
+    get_user,
+    get_viewset,
+    multipart_upload,
+)
+
+ITEMS_FAILED = 3
+# The request's names for what a shell user typed, in messages.
+OPTION_NAMES = {
+    "unique_fields": "--upsert",
+    "update_fields": "--update-fields",
+    "atomic": "--atomic",
+    "dry_run": "--dry-run",
+    "delimiter": "--delimiter",
+    "encoding": "--encoding",
+    "file": "FILE",
+}
+
+
+def field_list(value):
+    """``"a,b"``, ``["a", "b"]`` (call_command) or ``None`` as a list of names."""
+    if value is None:
+        return None
+    parts = value.split(",") if isinstance(value, str) else list(value)
+    names = [str(part).strip() for part in parts if str(part).strip()]
+    return names or None
+
+
+class Command(BaseCommand):
+    help = (
+        "Import a CSV or NDJSON file (XLSX with the xlsx extra) through a viewset's bulk action, "
+        "as --user: the same request, checks and permissions as the API. Exit status 3 when any item failed."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("viewset", help="Dotted path of a viewset class with BulkOperationsMixin.")
+        parser.add_argument("file", help="The file to import: .csv, .ndjson or .jsonl (.xlsx with the xlsx extra).")
+        parser.add_argument("--user", help="Run as this user (its USERNAME_FIELD); default: anonymous.")
+        parser.add_argument("--upsert", metavar="FIELD,…", help="Upsert on these unique fields instead of creating.")
+        parser.add_argument(
+            "--update-fields", metavar="FIELD,…", help="With --upsert: the fields an existing row gets updated."
+        )
+        parser.add_argument(
+            "--atomic",
+            action=BooleanOptionalAction,
+            default=None,
+            help="All or nothing (default: BULK_ATOMIC); --no-atomic writes the valid rows chunk by chunk.",
+        )
+        parser.add_argument("--dry-run", action="store_true", help="Check every row and write nothing.")
+        parser.add_argument("--background", action="store_true", help="Queue a background job; print its status URL.")
+        parser.add_argument("--delimiter", help="The CSV delimiter (default: detected from the header line).")
+        parser.add_argument("--encoding", help="The file's encoding (default utf-8).")
+        parser.add_argument(
+            "--errors-csv",
+            metavar="PATH",
+            help="Where to write the failed rows (default: FILE's name with .errors.csv, beside it).",
+        )
+
+    def handle(self, *args, **options):
+        viewset = get_viewset(options["viewset"])
+        user = get_user(options.get("user"))
+        path = options["file"]
+        upsert = field_list(options.get("upsert"))
+        update_fields = field_list(options.get("update_fields"))
+        if update_fields and not upsert:
+            raise CommandError("--update-fields applies to an upsert: add --upsert FIELD,….")
+        query = self.get_query(options, upsert, update_fields)
+        try:
+            file = open(path, "rb")
+        except OSError as exc:
+            raise CommandError(f"Cannot read {path}: {exc.strerror}.") from exc
+        with file:
+            if not os.path.isfile(path):
+                raise CommandError(f"{path} is not a file.")
+            route, initkwargs = find_route(viewset)
+            method = "PATCH" if upsert else "POST"
+            request = build_request(
+                method, route, user, query, multipart_upload(file, os.path.basename(path), self.get_fields(options))
+            )
+            view = bind_view(viewset, method, request, initkwargs)
+            run = ShellRun(self.stderr, bool(options.get("background")), bool(options.get("dry_run")))
+            run.install(view)
+            try:
+                response = view.dispatch(request)
+            finally:
+                run.progress.finish()
+        return self.report(response, run, path, options)
+
+    def get_query(self, options, upsert, update_fields):
+        """The query string of the request: the options the API takes."""
+        query = []
+        if upsert:
+            query.append(("unique_fields", ",".join(upsert)))
+        if update_fields:
+            query.append(("update_fields", ",".join(update_fields)))
+        if options.get("atomic") is not None:
+            query.append(("atomic", "true" if options["atomic"] else "false"))
+        if options.get("dry_run"):
+            query.append(("dry_run", "true"))
+        if options.get("background"):
+            query.append(("async", "true"))
+        return query
+
+    def get_fields(self, options):
+        """Form fields sent with the file: the CSV reading options, where the
+        API takes them from an upload."""
+        return [(name, options[name]) for name in ("delimiter", "encoding") if options.get(name)]
+
+    def report(self, response, run, path, options):
+        data = response.data
+        if response.status_code == 202:
+            self.stdout.write(f"Queued job {data['task_id']} for {data['total_items']} items.")
+            self.stdout.write(f"Status: {data['status_url']}")
+            return
+        if not (isinstance(data, dict) and "error_count" in data):
+            message = "\n".join(flatten_errors(data, OPTION_NAMES))
+            if response.status_code in (401, 403) and not options.get("user"):
+                message += "\nRun it as a user with --user NAME."
+            raise CommandError(f"The import was refused ({response.status_code}), nothing written:\n{message}")
+        self.write_summary(data, options)
+        if data["errors"]:
+            target = self.errors_path(path, options)
+            write_errors_csv(target, data["errors"], run.columns)
+            self.stdout.write(f"errors.csv: {target}")
+        if "detail" in data:
+            # Retries of a chunk ran out: the committed chunks are counted above.
+            raise CommandError(f"The import stopped: {data['detail']}")
+        if data["error_count"]:
+            raise CommandError(f"{data['error_count']} of {data['total_items']} items failed.", returncode=ITEMS_FAILED)
+
+    def write_summary(self, data, options):
+        failed, total = data["error_count"], data["total_items"]
+        updated = len(data.get("updated_ids", ()))
+        atomic = options.get("atomic")
+        if atomic is None:
+            atomic = extensions_api_settings.BULK_ATOMIC
+        if data.get("dry_run"):
+            created = len(data.get("would_create", ()))
+            self.stdout.write(
+                f"Dry run, nothing written: {total} items; {created} would be created, "
+                f"{updated} would be updated, {failed} failed."
+            )
+        else:
+            created = len(data.get("created_ids", ()))
+            self.stdout.write(f"{total} items: {created} created, {updated} updated, {failed} failed.")
+        if failed and atomic:
+            self.stdout.write(
+                "The import is atomic: nothing is written while any item fails (--no-atomic writes the valid ones)."
+            )
+
+    def errors_path(self, path, options):
+        if options.get("errors_csv"):
+            return options["errors_csv"]
+        stem, _ext = os.path.splitext(path)
+        return f"{stem}.errors.csv"
+
+
+class ShellRun:
+    """What the command sets on the view instance before dispatching: the
+    engine's progress callback, passed where a job passes its own
+    (``perform_bulk_operation``'s ``engine_kwargs``), and inline or
+    background regardless of ``BULK_ASYNC_THRESHOLD``."""
+
+    def __init__(self, out, background, dry_run=False):
+        self.progress = ShellProgress(out, "Checked" if dry_run else "Processed")
+        self.background = background
+        self.columns = None
+
+    def install(self, view):
+        perform = view.perform_bulk_operation
+        background = self.background
+
+        def perform_bulk_operation(bulk_request, **engine_kwargs):
+            self.columns = bulk_request.csv_header
+            self.progress.start(bulk_request.total_items)
+            engine_kwargs.setdefault("progress", self.progress)
+            return perform(bulk_request, **engine_kwargs)
+
+        view.perform_bulk_operation = perform_bulk_operation
+        view.should_run_bulk_async = lambda bulk_request: background
+
+
+def _cell(value):
+    if value is None:
+        return ""
+    if isinstance(value, (dict, list)):
+        value = json.dumps(value, cls=DjangoJSONEncoder)
+    return spreadsheet_safe(str(value))
+
+
+def write_errors_csv(path, errors, columns=None):
+    """The failed items as CSV, like a job's errors.csv: the original
+    columns (the upload's header, or the items' keys in first-seen order)
+    and ``error``."""
+    errors = sorted(errors, key=lambda error: error.get("index") or 0)
+    if columns:
+        columns = [name for name in columns if name != ERROR_COLUMN]
+    else:
+        seen = {}
+        for error in errors:
+            data = error.get("data")
+            for key in data if isinstance(data, dict) else ["id"]:
+                if key != ERROR_COLUMN:
+                    seen.setdefault(key, None)
+        columns = list(seen)
+    try:
+        with open(path, "w", encoding="utf-8", newline="") as out:
+            writer = csv.writer(out)
+            writer.writerow([*map(_cell, columns), ERROR_COLUMN])
+            for error in errors:
+                data = error.get("data")
+                if not isinstance(data, dict):
+                    data = {"id": data}
+                writer.writerow([*(_cell(data.get(name)) for name in columns), _cell(error.get("error", ""))])
+    except OSError as exc:
+        raise CommandError(f"Cannot write {path}: {exc.strerror}.") from exc
