@@ -47,6 +47,9 @@ DEFAULTS: dict[str, Any] = {
     # STORAGES alias where a job's payload waits for a worker; every worker
     # must be able to read it (shared disk, S3, ...).
     "BULK_PAYLOAD_STORAGE": "default",
+    # An export's download answers 302 to the payload storage's signed,
+    # expiring URL where it signs one (S3); False streams every file.
+    "BULK_DOWNLOAD_REDIRECT": True,
     # Compatibility (docs/compatibility.md). Validate bulk items with the
     # per-chunk copies of DRF's validation loop (engine/fast_validation.py);
     # they are used only while the installed DRF's methods match the

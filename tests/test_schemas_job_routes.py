@@ -13,7 +13,7 @@ EXPECTED = {
     ("/api/bulk-operations/{task_id}/status/", "get"): {"200", "401", "403", "404"},
     ("/api/bulk-operations/{task_id}/errors.csv", "get"): {"200", "401", "403", "404"},
     ("/api/bulk-operations/{task_id}/results.csv", "get"): {"200", "401", "403", "404"},
-    ("/api/bulk-operations/{task_id}/download", "get"): {"200", "401", "403", "404", "409"},
+    ("/api/bulk-operations/{task_id}/download", "get"): {"200", "302", "401", "403", "404", "409"},
 }
 
 
@@ -46,3 +46,5 @@ def test_the_export_download_is_documented_with_its_file_types(settings, generat
     schema = drf_schema() if generator == "drf" else spectacular_schema(settings)
     success = schema["paths"]["/api/bulk-operations/{task_id}/download"]["get"]["responses"]["200"]
     assert {"text/csv", "application/x-ndjson"} <= set(success["content"])
+    redirect = schema["paths"]["/api/bulk-operations/{task_id}/download"]["get"]["responses"]["302"]
+    assert "content" not in redirect and "signed" in redirect["description"]

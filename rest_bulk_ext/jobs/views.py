@@ -9,7 +9,7 @@ import json
 import logging
 
 from django.db import InterfaceError, OperationalError
-from django.http import FileResponse, Http404, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpResponseRedirect, StreamingHttpResponse
 from django.utils.translation import gettext as _, gettext_lazy
 from rest_framework import exceptions, generics, serializers, status
 from rest_framework.pagination import PageNumberPagination
@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from ..schemas import BulkSchema
 from .cancel import cancel_job
 from .csv_exports import iter_errors_csv, iter_results_csv
+from .downloads import signed_download_url
 from .exceptions import BulkJobDatabaseUnavailable
 from .exports import EXPORT_FORMATS, export_format_of
 from .models import BulkJob, BulkJobState
@@ -181,7 +182,8 @@ class BulkExportNotReady(exceptions.APIException):
 
 
 class BulkJobDownloadView(BulkJobViewMixin, generics.GenericAPIView):
-    """The file of an export job (a background retrieve), streamed.
+    """The file of an export job (a background retrieve): a 302 to the
+    storage's signed, short-lived URL where it has one, else streamed.
 
     404: not the user's job, not an export, or its file is gone (purged);
     409: the export has not succeeded (waiting, running, failed, cancelled).
@@ -206,10 +208,21 @@ class BulkJobDownloadView(BulkJobViewMixin, generics.GenericAPIView):
         if not name or not storage.exists(name):
             raise Http404(_("The export file is gone."))
         export_format = export_format_of(job)
-        response = FileResponse(
-            storage.open(name, "rb"),
-            as_attachment=True,
-            filename=f"{job.task_id}.{export_format}",
-            content_type=f"{EXPORT_FORMATS[export_format]}; charset=utf-8",
-        )
-        return response
+        filename = f"{job.task_id}.{export_format}"
+        content_type = f"{EXPORT_FORMATS[export_format]}; charset=utf-8"
+        url = self.get_download_redirect_url(job, storage, name, filename=filename, content_type=content_type)
+        if url:
+            response = HttpResponseRedirect(url)
+            # The URL is a credential until it expires: no shared cache
+            # may keep it and hand it to someone else.
+            response["Cache-Control"] = "private, no-store"
+            return response
+        return FileResponse(storage.open(name, "rb"), as_attachment=True, filename=filename, content_type=content_type)
+
+    def get_download_redirect_url(self, job, storage, name, *, filename, content_type):
+        """The URL to redirect the owner to, or ``None`` to stream the file.
+
+        Override to sign URLs of a storage this library does not know
+        (return a URL that expires), or to always stream (return ``None``).
+        """
+        return signed_download_url(storage, name, filename=filename, content_type=content_type)

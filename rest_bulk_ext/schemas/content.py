@@ -402,4 +402,9 @@ def job_route_responses(route, method):
 
 
 EXPORT_DESCRIPTION = "The export's rows: NDJSON (`application/x-ndjson`) or CSV (`text/csv`), as an attachment."
+EXPORT_REDIRECT_DESCRIPTION = (
+    "The export's file is on storage that signs URLs (S3): `Location` is its signed, short-lived URL "
+    "(`BULK_DOWNLOAD_REDIRECT`)."
+)
+EXPORT_REDIRECT_HEADERS = {"Location": {"schema": {"type": "string", "format": "uri"}}}
 CANCELLED_DESCRIPTION = "Cancelled: the job's status, state REVOKED. Committed chunks stay in non-atomic mode."

@@ -143,4 +143,7 @@ class BulkOpenAPIMixin:
             responses = super().get_responses(path, method)
         for code, (description, schema, _headers) in content.job_route_responses(job_route, method).items():
             responses[code] = {"description": description, "content": {"application/json": {"schema": schema}}}
+        if job_route == "download":
+            redirect = {"description": content.EXPORT_REDIRECT_DESCRIPTION, "headers": content.EXPORT_REDIRECT_HEADERS}
+            responses["302"] = redirect
         return responses

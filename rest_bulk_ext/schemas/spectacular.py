@@ -135,7 +135,10 @@ class BulkSpectacularMixin:
             responses = {"202": OpenApiResponse(response=serializer, description=content.CANCELLED_DESCRIPTION)}
         elif job_route == "download":
             # The file itself, in the media type the renderers list (CSV or NDJSON).
-            responses = {"200": OpenApiResponse(response=OpenApiTypes.BINARY, description=content.EXPORT_DESCRIPTION)}
+            responses = {
+                "200": OpenApiResponse(response=OpenApiTypes.BINARY, description=content.EXPORT_DESCRIPTION),
+                "302": OpenApiResponse(response=None, description=content.EXPORT_REDIRECT_DESCRIPTION),
+            }
         else:
             responses = {"200": OpenApiResponse(response=serializer)}
         for code, (description, schema, _headers) in content.job_route_responses(job_route, self.method).items():

@@ -82,6 +82,9 @@ def jobs_settings(settings, progress_redis):
 class WorkerProcess:
     """One ``celery worker`` subprocess at a time, restartable."""
 
+    # The worker's working directory (a test may give it one of its own).
+    cwd = ROOT
+
     def __init__(self, env, queue, log_dir):
         self.env, self.queue, self.log_dir = env, queue, Path(log_dir)
         self.process, self.log_path, self.starts = None, None, 0
@@ -99,7 +102,7 @@ class WorkerProcess:
         self.log_path = self.log_dir / f"worker-{self.starts}.log"
         log = open(self.log_path, "wb")
         self.process = subprocess.Popen(
-            self.command(), env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            self.command(), env=self.env, cwd=self.cwd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
         log.close()
         deadline = time.monotonic() + WORKER_START_TIMEOUT
