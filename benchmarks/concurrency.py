@@ -33,6 +33,7 @@ import http.client
 import json
 import os
 import random
+import re
 import socket
 import statistics
 import subprocess
@@ -162,6 +163,8 @@ def create_report(rounds, results, stored):
             for error in body.get("errors", []):
                 for field_messages in error["errors"].values():
                     for message in field_messages:
+                        # MariaDB quotes the value: one line per kind of message.
+                        message = re.sub(r"'[^']*'", "'…'", message)
                         messages[message] = messages.get(message, 0) + 1
         keys = {item["ref"] for items in requests for item in items}
         rows, refs = stored[number]
