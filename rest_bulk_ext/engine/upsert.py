@@ -161,6 +161,11 @@ class UpsertOperation(Operation):
 
     # Concurrency --------------------------------------------------------
 
+    def recheck_refused(self, rows):
+        """No recheck: a stored value may be the row an item's key names,
+        which the next try updates (``settle_clashes``, ``adopt_raced``)."""
+        return rows
+
     def key_order(self, row):
         """Rows are inserted in key order (``uniqueness.sort_key``, as a
         create's are), so two requests inserting the same keys wait for
