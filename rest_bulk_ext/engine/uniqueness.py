@@ -44,10 +44,18 @@ def sort_key(key):
 def in_key_order(rows, key_of):
     """``rows`` sorted by ``sort_key(key_of(row))``; in their own order when
     two keys cannot be compared (values of a type without an order)."""
+    keys = [key_of(row) for row in rows]
+    order = range(len(keys))
     try:
-        return sorted(rows, key=lambda row: sort_key(key_of(row)))
+        # Keys of one type per part (the usual case) compare as they are,
+        # in the order ``sort_key`` gives them, at a third of the cost.
+        order = sorted(order, key=keys.__getitem__)
     except TypeError:
-        return list(rows)
+        try:
+            order = sorted(order, key=lambda position: sort_key(keys[position]))
+        except TypeError:
+            pass
+    return [rows[position] for position in order]
 
 
 def instance_value(instance, source):
@@ -97,10 +105,6 @@ class _UniqueSet:
 
     def missing(self, row):
         return None
-
-    def key(self, row, fold_case):
-        """The row's key in this set (``None`` for a value it does not set)."""
-        return tuple([key_value(row.attrs.get(source), fold_case) for source in self.sources])
 
     def fail_stored(self, rows, fold_case):
         """Fail each row whose values in this set a stored row other than
@@ -294,8 +298,22 @@ class UniquenessChecker:
         sets = self.sets
         if not sets:
             return list(rows)
+        sources = [source for unique_set in sets for source in unique_set.sources]
         fold = self.fold_case
-        return in_key_order(rows, lambda row: [part for unique_set in sets for part in unique_set.key(row, fold)])
+
+        def key_of(row):
+            # ``key_value`` inlined: this runs for every new row.
+            attrs, key = row.attrs, []
+            for source in sources:
+                value = attrs.get(source)
+                if isinstance(value, Model):
+                    value = value.pk
+                elif fold and isinstance(value, str):
+                    value = value.casefold()
+                key.append(value)
+            return tuple(key)
+
+        return in_key_order(rows, key_of)
 
     def fail_stored(self, rows):
         """Fail each row that clashes with a stored row in a unique set with

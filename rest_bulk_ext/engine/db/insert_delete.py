@@ -27,7 +27,7 @@ from django.db.models.sql import DeleteQuery
 from ..errors import non_field_key
 from ..uniqueness import key_value
 from .copy import copy_create, uses_copy
-from .errors import api_error_for, transient_error_kind
+from .errors import api_error_for, is_unique_violation, transient_error_kind
 from .insert import insert_new_rows, supports_converging_insert
 from .locking import locking_subquery
 from .sqlite_insert import sqlite_create, uses_sqlite_insert
@@ -190,8 +190,9 @@ def insert_skipping_stored(model, objs, key_fields, fold, using):
     """Insert ``objs`` (a create's new rows, in the caller's order) and
     return the objects skipped because a stored row holds one of their
     unique values (stored by a concurrent request since the chunk was
-    checked). On PostgreSQL and MariaDB ≥ 10.5 this is the upsert's
-    converging insert (``db/insert.py``), the objects matched back by
+    checked). On PostgreSQL (after a plain insert refused for a unique
+    value) and MariaDB ≥ 10.5 this is the upsert's converging insert
+    (``db/insert.py``), the objects matched back by
     ``key_fields`` (a unique set every object sets, ``fold``: compared
     case-folded). Elsewhere ``insert_objects``, where such a clash is an
     ``IntegrityError`` for ``write_narrowed`` to recheck: SQLite (its
@@ -201,15 +202,29 @@ def insert_skipping_stored(model, objs, key_fields, fold, using):
     ``key_fields``."""
     connection = connections[using]
     if (
-        key_fields
-        and connection.vendor != "sqlite"
-        and connection.features.can_return_rows_from_bulk_insert
-        and not model._meta.parents
-        and supports_converging_insert(connection)
+        not key_fields
+        or connection.vendor == "sqlite"
+        or not connection.features.can_return_rows_from_bulk_insert
+        or model._meta.parents
+        or not supports_converging_insert(connection)
     ):
-        return insert_new_rows(model, objs, key_fields, fold, using)
-    insert_objects(model, objs, using)
-    return []
+        insert_objects(model, objs, using)
+        return []
+    if connection.vendor == "postgresql":
+        # The plain insert first, in a savepoint: without a clash it is the
+        # faster (no speculative insertion, no rows to match back; 1,000
+        # rows by COPY: 15 ms against 20). A clash waits for the concurrent
+        # insert to commit, fails, and the converging insert runs instead;
+        # the savepoint's rollback releases any request waiting on the rows
+        # tried. Not on MariaDB: a failed duplicate check keeps its gap locks.
+        try:
+            with transaction.atomic(using=using):
+                insert_objects(model, objs, using)
+            return []
+        except IntegrityError as exc:
+            if not is_unique_violation(exc):
+                raise
+    return insert_new_rows(model, objs, key_fields, fold, using)
 
 
 def write_narrowed(rows, write, using, recheck=None):
