@@ -224,15 +224,22 @@ class CreateOperation(Operation):
                 self.build_new(row)
 
     def write(self, rows):
-        """Insert the rows in key order (``UniquenessChecker.insert_order``),
-        skipping a row whose unique value a concurrent request stored since
-        the check: that row fails with the serializer's message. Ids and
+        """Insert the rows in key order (``UniquenessChecker.insert_order``).
+        In non-atomic mode a row whose unique value a concurrent request
+        stored since the check is skipped and fails with the serializer's
+        message; in atomic mode the whole run fails (nothing would be kept
+        anyway), so its insert needs no savepoint and no skipping. Ids and
         outcomes stay on each row, so the result keeps the items' order."""
         # A write tried again in halves skips rows an earlier try failed.
         rows = self.uniqueness.insert_order([row for row in rows if row.errors is None])
-        skipped = insert_skipping_stored(
-            self.model, [row.instance for row in rows], self.match_fields(rows), self.uniqueness.fold_case, self.using
-        )
+        if self.ctx.atomic:
+            insert_objects(self.model, [row.instance for row in rows], self.using)
+            skipped = None
+        else:
+            skipped = insert_skipping_stored(
+                self.model, [row.instance for row in rows], self.match_fields(rows), self.uniqueness.fold_case,
+                self.using,
+            )  # fmt: skip
         if skipped:
             skipped_ids = {id(obj) for obj in skipped}
             unexplained = self.uniqueness.fail_stored([row for row in rows if id(row.instance) in skipped_ids])

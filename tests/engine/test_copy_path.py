@@ -94,9 +94,8 @@ def test_queries_per_chunk_do_not_grow_with_the_rows(account):
     assert three_chunks == one_chunk + 2 * per_chunk
     # related account, ref, (account, occurred_at), then the insert: one
     # statement, or on PostgreSQL the temporary table, the COPY and the
-    # INSERT … SELECT, on MariaDB the reset of the skipped-row flag and the
-    # INSERT (db/insert.py).
-    assert one_chunk == {"postgresql": 6, "mysql": 5}.get(connection.vendor, 4)
+    # INSERT … SELECT.
+    assert one_chunk == (6 if POSTGRES else 4)
 
 
 def test_a_database_conflict_in_atomic_mode_is_a_409_and_writes_nothing(account):

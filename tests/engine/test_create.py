@@ -153,11 +153,9 @@ def test_create_query_count_does_not_grow_with_the_number_of_items(account):
     else:
         max_params = connection.features.max_query_params
     insert_batches = -(-200 * 7 // max_params) if connection.vendor == "sqlite" and max_params else 1
-    # related account, ref, (account, occurred_at), inserts; MariaDB resets
-    # the flag of its converging insert first (engine/db/insert.py).
-    flag = 1 if connection.vendor == "mysql" else 0
-    assert small_queries == 4 + flag
-    assert large_queries == 3 + flag + insert_batches
+    # related account, ref, (account, occurred_at), inserts
+    assert small_queries == 4
+    assert large_queries == 3 + insert_batches
 
 
 # The multi-row INSERT's count; COPY's (PostgreSQL) is in test_copy_path.py.
@@ -168,7 +166,7 @@ def test_create_queries_grow_by_a_fixed_number_per_chunk(account):
     result, queries = count_queries(lambda: run_bulk_operation(make_ctx("bulk_create", batch_size=10), items_of(datas)))
 
     assert result.success_count == 50
-    assert queries == (5 if connection.vendor == "mysql" else 4) * 5
+    assert queries == 4 * 5
 
 
 def test_create_with_uuid_primary_keys_returns_their_ids():
