@@ -10,7 +10,9 @@ A CSV file is read twice, both times as a stream through
 ``io.TextIOWrapper`` and ``csv.reader``, so memory does not grow with the
 file: ``inspect_csv`` checks its structure and counts its rows before
 anything is written (a bad file is refused whole), ``csv_items`` then turns
-each row into an ``Item``.
+each row into an ``Item``. The delimiter and encoding (a spreadsheet's
+``;``-separated or Latin-1 file) are detected or given, see
+``csv_dialects``.
 """
 
 import csv
@@ -24,6 +26,7 @@ from rest_framework.fields import empty
 
 from ..engine.types import Item, Operation
 from ..exceptions import PayloadTooLarge, capped_names
+from .csv_dialects import ENCODINGS, detect_dialect, undecodable_message
 
 # Structure problems reported for one file before giving up; a file with a
 # thousand ragged rows does not need a thousand messages.
@@ -32,31 +35,57 @@ MAX_STRUCTURE_ERRORS = 20
 LOOKUP_OPERATIONS = frozenset({Operation.UPDATE, Operation.REPLACE, Operation.DELETE})
 
 
-def json_items(items):
-    """``Item``s for a parsed JSON list, ``index`` being the list position."""
-    return (Item(index=index, data=data) for index, data in enumerate(items))
+def json_items(items, item_errors=None):
+    """``Item``s for a parsed JSON list, ``index`` being the list position.
+
+    ``item_errors``: ``{str(index): errors}`` found while parsing (a key
+    given twice, ``json_input.item_errors_of``); those items fail as they
+    are read."""
+    if not item_errors:
+        return (Item(index=index, data=data) for index, data in enumerate(items))
+    return (Item(index, data, None, item_errors.get(str(index))) for index, data in enumerate(items))
 
 
 @dataclass(frozen=True)
 class CsvInfo:
-    """What the structure pass learnt: the header and the number of data rows."""
+    """What the structure pass learnt: the header, the number of data rows,
+    and the ``delimiter`` and ``encoding`` (a name of ``ENCODINGS``) the
+    file was read with, which the item pass (and a background job) reuse."""
 
     header: tuple
     row_count: int
+    delimiter: str = ","
+    encoding: str = "utf-8"
+    file_format: str = "csv"
+
+    def reader_options(self):
+        """What the item pass needs to read the file as this pass did, as
+        JSON-serializable request options (a background job keeps them):
+        only what differs from a plain UTF-8, comma-separated CSV."""
+        options = {}
+        if self.file_format != "csv":
+            options["file_format"] = self.file_format
+        if self.delimiter != ",":
+            options["delimiter"] = self.delimiter
+        if self.encoding != "utf-8":
+            options["encoding"] = self.encoding
+        return options
 
 
 @contextmanager
-def open_csv(file):
+def open_csv(file, delimiter=",", encoding="utf-8"):
     """A ``csv.reader`` over a binary file object, from its start.
 
-    ``utf-8-sig`` drops a leading BOM; ``newline=""`` lets the csv module
-    handle line breaks inside quoted fields. The wrapper is detached on exit
-    so that closing it does not close the caller's file.
+    ``encoding`` is a name of ``ENCODINGS`` (UTF-8 drops a leading BOM);
+    ``newline=""`` lets the csv module handle line breaks inside quoted
+    fields. The text is decoded as it is read, so memory does not grow with
+    the file. The wrapper is detached on exit so that closing it does not
+    close the caller's file.
     """
     file.seek(0)
-    text = io.TextIOWrapper(file, encoding="utf-8-sig", newline="")
+    text = io.TextIOWrapper(file, encoding=ENCODINGS[encoding], newline="")
     try:
-        yield csv.reader(text)
+        yield csv.reader(text, delimiter=delimiter)
     finally:
         text.detach()
 
@@ -71,7 +100,9 @@ def _rows(reader):
             yield line, row
 
 
-def _header_errors(header, lookup_key, operation):
+def header_errors(header, lookup_key, operation):
+    """Messages for a header row (a CSV file's or a sheet's): unnamed or
+    duplicate columns, or no lookup column for an operation that needs it."""
     errors = []
     if any(not name for name in header):
         errors.append(_("Line 1: every column of the header row needs a name."))
@@ -93,22 +124,28 @@ def _header_errors(header, lookup_key, operation):
     return errors
 
 
-def inspect_csv(file, *, operation, lookup_key, max_rows=None):
+def inspect_csv(file, *, operation, lookup_key, max_rows=None, delimiter=None, encoding=None):
     """Check the structure of a CSV upload and count its data rows.
 
-    Raises ``ValidationError`` (``{"file": [...]}``) for a file that is not
-    UTF-8, is empty, has an unnamed or duplicate column, lacks the lookup
+    ``delimiter`` and ``encoding`` as the client gave them (``None``:
+    detected, see ``csv_dialects.detect_dialect``). Raises
+    ``ValidationError`` (``{"file": [...]}``) for a file that cannot be
+    decoded, is empty, has an unnamed or duplicate column, lacks the lookup
     column an update/replace/delete needs, or has rows whose length differs
-    from the header's; ``PayloadTooLarge`` as soon as there are more than
-    ``max_rows`` data rows.
+    from the header's, with one message per cause (a file that looks
+    separated by another delimiter gets that message alone);
+    ``PayloadTooLarge`` as soon as there are more than ``max_rows`` data
+    rows.
     """
+    dialect = detect_dialect(file, delimiter=delimiter, encoding=encoding)
     errors, header, row_count, line = [], None, 0, 1
-    with open_csv(file) as reader:
+    decode_error = None
+    with open_csv(file, dialect.delimiter, dialect.encoding) as reader:
         try:
             for line, row in _rows(reader):
                 if header is None:
                     header = tuple(name.strip() for name in row)
-                    errors.extend(_header_errors(header, lookup_key, operation))
+                    errors.extend(header_errors(header, lookup_key, operation))
                     continue
                 row_count += 1
                 if max_rows is not None and row_count > max_rows:
@@ -121,25 +158,30 @@ def inspect_csv(file, *, operation, lookup_key, max_rows=None):
                             line=line, count=len(row), columns=len(header)
                         )
                     )
-        except UnicodeDecodeError:
-            errors.append(
-                _("The file is not UTF-8 text (after line {line}). Save it as UTF-8 CSV.").format(line=line)
-            )
+        except UnicodeError:  # a decode error, or UTF-16 without its byte order mark
+            decode_error = undecodable_message(file, dialect)
         except csv.Error as exc:
             errors.append(
                 _("The file is not valid CSV (near line {line}): {error}.").format(line=reader.line_num, error=exc)
             )
+    if decode_error is not None:
+        # One cause, one message: what was read before the bad byte says
+        # nothing about the file ("empty", "no data rows").
+        raise serializers.ValidationError({"file": [decode_error]})
+    if (errors or (header is not None and len(header) == 1)) and dialect.misread_as():
+        raise serializers.ValidationError({"file": [dialect.misread_message()]})
     if header is None:
         errors.append(_("The file is empty; the first line must name the columns."))
     elif row_count == 0 and not errors:
         errors.append(_("The file has a header but no data rows."))
     if errors:
         raise serializers.ValidationError({"file": errors})
-    return CsvInfo(header=header, row_count=row_count)
+    return CsvInfo(header=header, row_count=row_count, delimiter=dialect.delimiter, encoding=dialect.encoding)
 
 
-def csv_items(file, *, operation, lookup_key, fields=None, header=None):
-    """``Item``s for a CSV upload whose structure ``inspect_csv`` accepted.
+def csv_items(file, *, operation, lookup_key, fields=None, header=None, delimiter=",", encoding="utf-8"):
+    """``Item``s for a CSV upload whose structure ``inspect_csv`` accepted,
+    read with the ``delimiter`` and ``encoding`` it found (``CsvInfo``).
 
     ``fields`` are the serializer's fields by name; they decide what an
     empty cell means (see ``empty_cell_value``). For a delete, ``data`` is
@@ -148,7 +190,7 @@ def csv_items(file, *, operation, lookup_key, fields=None, header=None):
     """
     fields = fields or {}
     partial = operation == Operation.UPDATE
-    with open_csv(file) as reader:
+    with open_csv(file, delimiter, encoding) as reader:
         rows = _rows(reader)
         for _line, row in rows:
             if header is None:

@@ -8,7 +8,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import serializers, status
 from rest_framework.decorators import action
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import SAFE_METHODS, DjangoModelPermissions
 from rest_framework.response import Response
 
@@ -20,6 +20,7 @@ from ..schemas import BulkSchema
 from ..settings import extensions_api_settings
 from ..versioning import BulkVersionMixin
 from . import ndjson_input, request_input
+from .json_input import BulkJSONParser, item_errors_of
 from .query_params import check_write_query_params
 from .request import BulkRequest, bulk_retrieve_queryset, run_bulk_request, run_bulk_retrieve
 from .targets import resolve_unique_fields, resolve_update_fields
@@ -58,7 +59,8 @@ class BulkOperationsMixin(BulkVersionMixin):
         # JSON items, a multipart CSV/NDJSON upload or a streamed NDJSON
         # body, whatever the project's DEFAULT_PARSER_CLASSES; a URL-encoded
         # form gets DRF's 415.
-        parser_classes=[JSONParser, MultiPartParser, ndjson_input.NDJSONParser, ndjson_input.JSONLinesParser],
+        # (BulkJSONParser: DRF's, refusing an object's key given twice.)
+        parser_classes=[BulkJSONParser, MultiPartParser, ndjson_input.NDJSONParser, ndjson_input.JSONLinesParser],
     )
     def bulk(self, request, *args, **kwargs):
         request_input.check_upload_length(request)
@@ -155,6 +157,7 @@ class BulkOperationsMixin(BulkVersionMixin):
             # Options first: checking them is cheap, reading the file is not.
             options = self.get_bulk_options(operation, {})
             file, info = request_input.read_csv_upload(request, operation, self.get_bulk_lookup_key(model))
+            options.update(info.reader_options())  # the delimiter, encoding or sheet format found
             return BulkRequest(
                 operation, "csv", file=file, options=options, total_items=info.row_count, csv_header=info.header
             )
@@ -164,6 +167,9 @@ class BulkOperationsMixin(BulkVersionMixin):
             operation, request.data, delete_objects=bool(self.get_bulk_version_field())
         )
         options = self.get_bulk_options(operation, body_options)
+        item_errors = item_errors_of(items)  # keys given twice: those items fail, inline and in a job
+        if item_errors:
+            options["item_errors"] = item_errors
         return BulkRequest(operation, "json", items=items, options=options, total_items=len(items))
 
     def get_bulk_options(self, operation: Operation, body_options: dict) -> dict:
@@ -280,6 +286,10 @@ class BulkOperationsMixin(BulkVersionMixin):
         another format (see ``jobs.exports.write_export``)."""
         from ..jobs.exports import write_export
 
+        if bulk_request.options.get("export_format") == "xlsx":
+            from ..jobs.xlsx_exports import write_xlsx_export
+
+            return write_xlsx_export(self, bulk_request, export)
         return write_export(self, bulk_request, export)
 
     def perform_bulk_operation(self, bulk_request: BulkRequest, **engine_kwargs: Any) -> BulkResult:

@@ -22,12 +22,17 @@ from rest_framework.parsers import BaseParser
 from ..engine.types import Item, Operation
 from ..exceptions import PayloadTooLarge
 from ..settings import extensions_api_settings
+from .json_input import duplicate_key_errors, loads_with_duplicates
 
 NDJSON_SUFFIXES = (".ndjson", ".jsonl")
 SPOOL_MEMORY_SIZE = 1024 * 1024
 COPY_CHUNK_SIZE = 64 * 1024
 # Bad lines reported for one file before giving up.
 MAX_LINE_ERRORS = 20
+
+
+def no_items_message():
+    return _("The file has no items: send one JSON value per line.")
 
 
 class NDJSONUpload:
@@ -92,12 +97,16 @@ def _lines(file):
             yield number, raw
 
 
-def _loads(raw):
+def _text(raw):
     # Decoding first spares ``json.loads`` its per-call encoding detection
     # (a third of the parse time of a short line); a BOM is skipped as
     # that detection did.
     text = raw.decode("utf-8")
-    return json.loads(text[1:] if text.startswith("\ufeff") else text)
+    return text[1:] if text.startswith("\ufeff") else text
+
+
+def _loads(raw):
+    return json.loads(_text(raw))
 
 
 def _line_value(number, raw):
@@ -148,7 +157,7 @@ def inspect_ndjson(file, *, operation, max_rows=None, delete_objects=False):
         if error:
             errors.append(error)
     if count == 0 and not errors:
-        errors.append(_("The file has no items: send one JSON value per line."))
+        errors.append(no_items_message())
     file.seek(0)
     if errors:
         raise serializers.ValidationError({"file": errors})
@@ -159,12 +168,18 @@ def ndjson_items(file):
     """``Item``s of an NDJSON file ``inspect_ndjson`` accepted; ``line`` is
     the item's 1-based line in the file."""
     for index, (number, raw) in enumerate(_lines(file)):
-        yield Item(index=index, data=_loads(raw), line=number)
+        # A key given twice is marked here, not while checking (``json_input``).
+        data = loads_with_duplicates(_text(raw))
+        yield Item(index, data, number, duplicate_key_errors(data))
 
 
 def read_ndjson_upload(upload, operation, *, delete_objects=False):
     """``(file, count)`` of an NDJSON body or multipart file, checked;
-    ``delete_objects``: delete lines may be objects (a versioned view)."""
+    ``delete_objects``: delete lines may be objects (a versioned view).
+    An empty body (DRF parses none, so ``upload`` is not an
+    ``NDJSONUpload``) is the 400 of an empty file."""
+    if not isinstance(upload, NDJSONUpload):
+        raise serializers.ValidationError({"file": [no_items_message()]})
     limit = extensions_api_settings.BULK_CSV_MAX_FILE_SIZE
     if limit is not None and upload.size is not None and upload.size > limit:
         raise_too_large(limit)

@@ -15,7 +15,8 @@ from typing import Any
 
 from ..engine.types import BulkResult
 from ..signals import bulk_operation_finished, send_chunk_written, send_operation_finished
-from .csv_input import csv_items, json_items
+from .csv_input import json_items
+from .file_readers import file_items
 from .filters import apply_bulk_filters
 from .ndjson_input import ndjson_items
 
@@ -25,10 +26,12 @@ class BulkRequest:
     """What to do, on which items, with which options.
 
     ``items``: the parsed JSON items (``payload_format == "json"``).
-    ``file``: a seekable binary file object of the CSV upload (``"csv"``)
-    or of the NDJSON lines (``"ndjson"``).
+    ``file``: a seekable binary file object of the CSV or XLSX upload
+    (``"csv"``) or of the NDJSON lines (``"ndjson"``).
     ``options``: JSON-serializable: ``atomic``, ``unique_fields``,
-    ``update_fields`` for writes; ``ids``, ``filters`` for ``bulk_get``.
+    ``update_fields`` for writes; ``ids``, ``filters`` for ``bulk_get``;
+    how to read the upload (``file_format``, ``delimiter``, ``encoding``)
+    and ``item_errors`` (JSON items whose keys repeat).
     ``total_items``: the number of items (CSV data rows; matching rows for
     ``bulk_get``), which decides between inline and background.
     ``csv_header``: the CSV column names, read once when the upload's
@@ -47,19 +50,21 @@ class BulkRequest:
 
 def bulk_items(ctx, bulk_request):
     """The ``Item`` iterator of ``bulk_request``: a JSON list, or the CSV
-    file read as a stream (empty cells judged by the serializer's fields)."""
+    (or XLSX) file read as a stream (empty cells judged by the serializer's
+    fields; reader chosen by ``file_readers.file_items``)."""
     if bulk_request.payload_format == "ndjson":
         return ndjson_items(bulk_request.file)
     if bulk_request.payload_format == "csv":
         serializer = ctx.serializer_class(context=ctx.serializer_context)
-        return csv_items(
+        return file_items(
             bulk_request.file,
+            bulk_request.options,
             operation=bulk_request.operation,
             lookup_key=ctx.lookup_key,
             fields=serializer.fields,
             header=bulk_request.csv_header,
         )
-    return json_items(bulk_request.items)
+    return json_items(bulk_request.items, bulk_request.options.get("item_errors"))
 
 
 def run_bulk_request(view: Any, bulk_request: BulkRequest, *, job: Any = None, **engine_kwargs: Any) -> BulkResult:

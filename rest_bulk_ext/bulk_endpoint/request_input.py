@@ -19,8 +19,10 @@ from ..exceptions import PayloadTooLarge, capped_names
 from ..flags import read_flag_header, read_flag_param
 from ..settings import extensions_api_settings
 from ..utils import is_ndjson_content_type
-from .csv_input import inspect_csv
+from .csv_dialects import read_delimiter, read_encoding
+from .file_readers import FILE_SUFFIXES, inspect_file
 from .filters import parse_value
+from .json_input import DuplicateKeysDict
 from .ndjson_input import NDJSONUpload, is_ndjson_name
 
 # Room for the multipart envelope (boundaries, part headers, form fields)
@@ -144,6 +146,9 @@ def read_json_items(operation, data, *, delete_objects=False):
         items = [data]
     elif isinstance(data, dict) and operation in (Operation.UPDATE, Operation.REPLACE, Operation.UPSERT):
         unknown = sorted(set(data) - UPSERT_BODY_KEYS)
+        if isinstance(data, DuplicateKeysDict) and data.duplicate_keys:
+            message = _("The body gives {keys} more than once; send each key once.")
+            raise body_error(message.format(keys=capped_names(data.duplicate_keys)))
         if "data" not in data or unknown:
             message = _("Expected a list of items, or an object with the keys data, unique_fields, update_fields.")
             if unknown:
@@ -211,7 +216,9 @@ def is_ndjson_upload(request):
 
 
 def ndjson_upload(request):
-    """The ``NDJSONUpload`` of an NDJSON body or multipart file."""
+    """The ``NDJSONUpload`` of an NDJSON body or multipart file (for an
+    empty body, DRF's empty ``request.data``, which ``read_ndjson_upload``
+    refuses as an empty file)."""
     if is_multipart(request):
         upload = request.FILES["file"]
         return NDJSONUpload(getattr(upload, "file", upload), upload.size, upload.name)
@@ -219,25 +226,51 @@ def ndjson_upload(request):
 
 
 def read_csv_upload(request, operation, lookup_key):
-    """``(file, CsvInfo)`` for the multipart ``file`` field, its structure
-    checked and its rows counted (see ``csv_input.inspect_csv``)."""
+    """``(file, CsvInfo)`` for the multipart ``file`` field (a ``.csv`` or,
+    with the ``xlsx`` extra, an ``.xlsx`` file), its structure checked and
+    its rows counted (see ``file_readers.inspect_file``), a CSV file read
+    with the ``delimiter`` and ``encoding`` given in the query string or
+    the form, else detected."""
     files = request.FILES.getlist("file")
     if len(files) != 1:
         raise serializers.ValidationError(
-            {"file": [_("Upload exactly one CSV or NDJSON file, in the multipart field 'file'.")]}
+            {"file": [_("Upload exactly one CSV, XLSX or NDJSON file, in the multipart field 'file'.")]}
         )
     file = files[0]
-    if not (file.name or "").lower().endswith(".csv"):
+    if not (file.name or "").lower().endswith(FILE_SUFFIXES):
         raise serializers.ValidationError(
-            {"file": [_("Only .csv, .ndjson and .jsonl files are accepted, not '{name}'.").format(name=file.name)]}
+            {
+                "file": [
+                    _("Only .csv, .xlsx, .ndjson and .jsonl files are accepted, not '{name}'.").format(name=file.name)
+                ]
+            }
         )
     limit = extensions_api_settings.BULK_CSV_MAX_FILE_SIZE
     if limit is not None and file.size > limit:
         raise_file_too_large(limit)
-    info = inspect_csv(
-        file, operation=operation, lookup_key=lookup_key, max_rows=extensions_api_settings.BULK_MAX_ITEMS
+    delimiter = read_delimiter(single_option(request, "delimiter"))
+    encoding = read_encoding(single_option(request, "encoding"))
+    info = inspect_file(
+        file,
+        file.name,
+        operation=operation,
+        lookup_key=lookup_key,
+        max_rows=extensions_api_settings.BULK_MAX_ITEMS,
+        delimiter=delimiter,
+        encoding=encoding,
     )
     return file, info
+
+
+def single_option(request, name):
+    """The one value of option ``name`` (query string or form field),
+    ``None`` when absent; given twice: 400."""
+    values = option_values(request, name, {})
+    if values is None:
+        return None
+    if len(values) != 1:
+        raise serializers.ValidationError({name: [_("Give {name} once.").format(name=name)]})
+    return values[0]
 
 
 def option_values(request, name, body_options):

@@ -14,7 +14,7 @@ Queries per chunk, whatever its size (see docs/engine.md):
 
 from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
 
-from .db.insert_delete import insert_objects, write_narrowed
+from .db.insert_delete import insert_objects, insert_skipping_stored, write_narrowed
 from .db.locking import lock_pks
 from .db.update import Versioned, update_rows
 from .instances import build_instance, instance_plan
@@ -61,7 +61,7 @@ class Operation:
         valid = [row for row in rows if row.errors is None]
         if write and valid:
             if narrow:
-                write_narrowed(valid, self.write, self.using)
+                write_narrowed(valid, self.write, self.using, recheck=self.recheck_refused)
             else:
                 self.write(valid)
         return self.chunk_result(number, rows)
@@ -91,6 +91,14 @@ class Operation:
         """Write the valid rows and set ``row.pk`` and ``row.outcome`` last,
         so a write retried in halves leaves no stale outcome behind."""
         raise NotImplementedError
+
+    def recheck_refused(self, rows):
+        """The database refused a narrowed write of ``rows`` with a
+        constraint error: fail the rows whose unique values a concurrent
+        request stored since the check, with the serializer's own message
+        (never the database's text), and return the others to write again.
+        One query per unique set. Override to explain other constraints."""
+        return self.uniqueness.fail_stored(rows)
 
     def forget_from(self, index):
         """Forget the keys and ids remembered for items from ``index`` on,
@@ -205,6 +213,10 @@ class Operation:
 
 
 class CreateOperation(Operation):
+    def __init__(self, ctx):
+        super().__init__(ctx)
+        self._match_sets = None
+
     def prepare(self, rows):
         self.validate(rows, partial=False)
         for row in rows:
@@ -212,9 +224,52 @@ class CreateOperation(Operation):
                 self.build_new(row)
 
     def write(self, rows):
-        insert_objects(self.model, [row.instance for row in rows], self.using)
+        """Insert the rows in key order (``UniquenessChecker.insert_order``).
+        In non-atomic mode a row whose unique value a concurrent request
+        stored since the check is skipped and fails with the serializer's
+        message; in atomic mode the whole run fails (nothing would be kept
+        anyway), so its insert needs no savepoint and no skipping. Ids and
+        outcomes stay on each row, so the result keeps the items' order."""
+        # A write tried again in halves skips rows an earlier try failed.
+        rows = self.uniqueness.insert_order([row for row in rows if row.errors is None])
+        if self.ctx.atomic:
+            insert_objects(self.model, [row.instance for row in rows], self.using)
+            skipped = None
+        else:
+            skipped = insert_skipping_stored(
+                self.model, [row.instance for row in rows], self.match_fields(rows), self.uniqueness.fold_case,
+                self.using,
+            )  # fmt: skip
+        if skipped:
+            skipped_ids = {id(obj) for obj in skipped}
+            unexplained = self.uniqueness.fail_stored([row for row in rows if id(row.instance) in skipped_ids])
+            if unexplained:
+                # A constraint the serializer does not check (or a row its
+                # validator's queryset leaves out): the database's own
+                # error, narrowed or a 409 like any refused write.
+                insert_objects(self.model, [row.instance for row in unexplained], self.using)
         for row in rows:
-            row.pk, row.outcome = row.instance.pk, "created"
+            if row.errors is None:
+                row.pk, row.outcome = row.instance.pk, "created"
+
+    def match_fields(self, rows):
+        """The model fields of the first unique set that every row sets
+        (no ``None``), by which the inserted rows are matched back to the
+        items; ``None`` when there is none."""
+        if self._match_sets is None:
+            self._match_sets = []
+            for unique_set in self.uniqueness.sets or ():
+                try:
+                    fields = [self.model._meta.get_field(source) for source in unique_set.sources]
+                except FieldDoesNotExist:
+                    continue
+                if all(field.concrete and not field.many_to_many for field in fields):
+                    self._match_sets.append(fields)
+        for fields in self._match_sets:
+            attnames = [field.attname for field in fields]
+            if all(getattr(row.instance, attname) is not None for row in rows for attname in attnames):
+                return fields
+        return None
 
 
 class UpdateOperation(Operation):

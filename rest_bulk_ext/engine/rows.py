@@ -17,7 +17,7 @@ class Row:
         self.item = item
         self.instance = None
         self.attrs = None
-        self.errors = None
+        self.errors = item.errors
         self.pk = None
         self.outcome = None
         self.old_pk = None

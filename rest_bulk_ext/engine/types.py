@@ -40,7 +40,9 @@ class Item(NamedTuple):
     ``index`` is the 0-based position among the data items; ``line`` the
     1-based file line for CSV input (header on line 1), else ``None``.
     ``data`` is a dict for create/update/replace/upsert and the raw lookup
-    value for delete.
+    value for delete. ``errors``: the item errors a reader already found
+    (a JSON object with a key given twice), which fail the item before
+    anything else looks at it.
 
     A named tuple (immutable, like the frozen dataclass it was): one is
     made per item, and a tuple is made several times faster.
@@ -49,6 +51,7 @@ class Item(NamedTuple):
     index: int
     data: Any
     line: int | None = None
+    errors: dict | None = None
 
 
 @dataclass

@@ -17,7 +17,7 @@ from .errors import non_field_key
 from .lookups import permission_error
 from .operations import Operation
 from .seen_keys import SeenKeys
-from .uniqueness import duplicate_message, instance_value, key_value
+from .uniqueness import duplicate_message, instance_value, key_value, sort_key
 from .validation import ChunkValidator
 
 
@@ -172,10 +172,16 @@ class UpsertOperation(Operation):
 
     # Concurrency --------------------------------------------------------
 
+    def recheck_refused(self, rows):
+        """No recheck: a stored value may be the row an item's key names,
+        which the next try updates (``settle_clashes``, ``adopt_raced``)."""
+        return rows
+
     def key_order(self, row):
-        """Rows are inserted in key order, so two requests inserting the
-        same keys wait for each other in one order (never in a cycle)."""
-        return tuple([(type(part).__name__, part) for part in self.keyed[row][0]])
+        """Rows are inserted in key order (``uniqueness.sort_key``, as a
+        create's are), so two requests inserting the same keys wait for
+        each other in one order (never in a cycle)."""
+        return sort_key(self.keyed[row][0])
 
     def settle_clashes(self, deferred):
         """A new row whose other unique values are stored already: when the

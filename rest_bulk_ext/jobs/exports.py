@@ -16,6 +16,7 @@ deletion).
 """
 
 import csv
+import importlib.util
 import json.encoder
 import tempfile
 from collections.abc import Callable
@@ -39,7 +40,12 @@ from .payloads import COPY_BUFFER_SIZE, save_file
 from .plain_rows import as_dicts, plain_column_reader
 
 EXPORT_DIRECTORY = "rest_bulk_ext/exports"
-EXPORT_FORMATS = {"ndjson": "application/x-ndjson", "csv": "text/csv"}
+EXPORT_FORMATS = {
+    "ndjson": "application/x-ndjson",
+    "csv": "text/csv",
+    # Written by xlsx_exports (the xlsx extra), dispatched by the view's perform_bulk_export.
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 DEFAULT_EXPORT_FORMAT = "ndjson"
 DOWNLOAD_URL_NAME = "bulk-operation-download"
 # Keys of a job's ``result`` that are for the library, not for its owner.
@@ -47,8 +53,9 @@ PRIVATE_RESULT_KEYS = ("file_name",)
 
 
 def read_export_format(query_params) -> str | None:
-    """``?export_format=`` checked (``csv`` or ``ndjson``), or ``None`` when
-    absent; anything else is a 400 naming the parameter."""
+    """``?export_format=`` checked (``csv``, ``ndjson``, or ``xlsx`` with
+    openpyxl installed), or ``None`` when absent; anything else is a 400
+    naming the parameter."""
     value = query_params.get("export_format")
     if value is None:
         return None
@@ -58,6 +65,9 @@ def read_export_format(query_params) -> str | None:
         raise serializers.ValidationError(
             {"export_format": [message.format(value=value, choices=", ".join(sorted(EXPORT_FORMATS)))]}
         )
+    if value == "xlsx" and importlib.util.find_spec("openpyxl") is None:
+        message = _(".xlsx files need the xlsx extra on the server: pip install 'rest_bulk_ext[xlsx]'.")
+        raise serializers.ValidationError({"export_format": [message]})
     return value
 
 

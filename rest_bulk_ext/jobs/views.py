@@ -209,7 +209,10 @@ class BulkJobDownloadView(BulkJobViewMixin, generics.GenericAPIView):
             raise Http404(_("The export file is gone."))
         export_format = export_format_of(job)
         filename = f"{job.task_id}.{export_format}"
-        content_type = f"{EXPORT_FORMATS[export_format]}; charset=utf-8"
+        content_type = EXPORT_FORMATS[export_format]
+        if content_type.startswith(("text/", "application/x-ndjson")):
+            # A charset belongs to text; an .xlsx is a zip archive.
+            content_type += "; charset=utf-8"
         url = self.get_download_redirect_url(job, storage, name, filename=filename, content_type=content_type)
         if url:
             response = HttpResponseRedirect(url)

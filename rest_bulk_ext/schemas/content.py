@@ -10,6 +10,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 
 from ..engine.types import METHOD_OPERATIONS, Operation
+from ..jobs.exports import EXPORT_FORMATS
 from ..list_route.headers import AFFECTED_ROWS_HEADER, DRY_RUN_HEADER, EXPECTED_ROWS_HEADER, bulk_guard_header_name
 from ..utils import TRUE_VALUES
 
@@ -278,8 +279,8 @@ def item_route_parameters(method):
         ))
         parameters.append(query_parameter(
             "export_format", "A background retrieve (an export) writes its rows to a file of this format "
-            "(default `ndjson`), served by `bulk-operations/{task_id}/download`.",
-            {"type": "string", "enum": ["ndjson", "csv"]},
+            "(default `ndjson`; `xlsx` needs the `xlsx` extra), served by `bulk-operations/{task_id}/download`.",
+            {"type": "string", "enum": list(EXPORT_FORMATS)},
         ))
         return parameters
     parameters.append(query_parameter(
@@ -401,7 +402,9 @@ def job_route_responses(route, method):
     return responses
 
 
-EXPORT_DESCRIPTION = "The export's rows: NDJSON (`application/x-ndjson`) or CSV (`text/csv`), as an attachment."
+EXPORT_DESCRIPTION = "The export's rows, as an attachment: " + ", ".join(
+    f"{name.upper()} (`{media_type}`)" for name, media_type in EXPORT_FORMATS.items()
+) + "."
 EXPORT_REDIRECT_DESCRIPTION = (
     "The export's file is on storage that signs URLs (S3): `Location` is its signed, short-lived URL "
     "(`BULK_DOWNLOAD_REDIRECT`)."

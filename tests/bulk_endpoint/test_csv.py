@@ -161,7 +161,7 @@ def test_a_file_that_is_not_utf8_is_refused(api_client, account):
 def test_a_file_without_the_csv_extension_is_refused(api_client, account):
     response = upload(api_client, "POST", HEADER + "\n" + create_rows(account, [1]), name="rows.txt")
     assert response.status_code == 400
-    assert response.data == {"file": ["Only .csv, .ndjson and .jsonl files are accepted, not 'rows.txt'."]}
+    assert response.data == {"file": ["Only .csv, .xlsx, .ndjson and .jsonl files are accepted, not 'rows.txt'."]}
     assert Txn.objects.count() == 0
 
 

@@ -164,7 +164,7 @@ def test_a_file_the_api_refuses_is_refused_with_its_message(people, tmp_path):
     _out, err, code = run(TXNS, str(path))
 
     assert code == 1
-    assert "FILE: Only .csv, .ndjson and .jsonl files are accepted, not 'txns.txt'." in err
+    assert "FILE: Only .csv, .xlsx, .ndjson and .jsonl files are accepted, not 'txns.txt'." in err
 
 
 def test_a_missing_file_is_a_command_error(people, tmp_path):

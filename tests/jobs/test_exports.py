@@ -126,7 +126,7 @@ def test_a_job_that_is_not_a_finished_export_has_no_download(client, user, recor
 
 
 def test_a_bad_export_format_is_a_400_and_queues_nothing(client, records, jobs_settings):
-    response = client.get(RECORDS_URL + "?async=true&export_format=xlsx")
+    response = client.get(RECORDS_URL + "?async=true&export_format=xls")
 
     assert response.status_code == 400
     assert "export_format" in response.data

@@ -18,8 +18,10 @@ make a 1,000-row ``VALUES`` list costly), which is where the time goes.
 The ``INSERT`` keeps everything a multi-row insert guarantees: the table's
 constraints and defaults apply (the temporary table has none, its columns
 only the types), rows are written in the caller's order (``rbe_ord``: key
-order for an upsert, docs/concurrency.md), ``ON CONFLICT DO NOTHING`` skips
-a key stored meanwhile, and ``RETURNING`` gives the keys in insert order.
+order for an upsert and for a create, so concurrent inserts of the same
+values wait instead of deadlocking, docs/concurrency.md), ``ON CONFLICT DO
+NOTHING`` skips a key stored meanwhile, and ``RETURNING`` gives the keys in
+insert order.
 A refused row fails the whole statement, which is narrowed like any failed
 write (``insert_delete.write_narrowed``); halves smaller than the threshold go
 back to the multi-row insert. The temporary table lives as long as the

@@ -153,6 +153,17 @@ def database_error_message(exc):
     return str(message).strip().splitlines()[0] if str(message).strip() else exc.__class__.__name__
 
 
+def is_unique_violation(exc):
+    """True when ``exc`` is a unique (or primary-key) violation: PostgreSQL
+    SQLSTATE 23505, MySQL/MariaDB error 1062, SQLite's "UNIQUE constraint
+    failed"."""
+    if not isinstance(exc, IntegrityError):
+        return False
+    if _sqlstate(exc) == "23505" or mysql_error_code(exc) == 1062:
+        return True
+    return "unique constraint failed" in str(exc).lower()
+
+
 def mysql_error_code(exc):
     args = getattr(exc, "args", ())
     if args and isinstance(args[0], int):

@@ -27,7 +27,8 @@ from django.db.models.sql import DeleteQuery
 from ..errors import non_field_key
 from ..uniqueness import key_value
 from .copy import copy_create, uses_copy
-from .errors import api_error_for, transient_error_kind
+from .errors import api_error_for, is_unique_violation, transient_error_kind
+from .insert import insert_new_rows, supports_converging_insert
 from .locking import locking_subquery
 from .sqlite_insert import sqlite_create, uses_sqlite_insert
 
@@ -185,10 +186,57 @@ def delete_returning(queryset, lookup_attname, using, recheck=None):
     return found
 
 
-def write_narrowed(rows, write, using):
+def insert_skipping_stored(model, objs, key_fields, fold, using):
+    """Insert ``objs`` (a create's new rows, in the caller's order) and
+    return the objects skipped because a stored row holds one of their
+    unique values (stored by a concurrent request since the chunk was
+    checked). On PostgreSQL (after a plain insert refused for a unique
+    value) and MariaDB ≥ 10.5 this is the upsert's converging insert
+    (``db/insert.py``), the objects matched back by
+    ``key_fields`` (a unique set every object sets, ``fold``: compared
+    case-folded). Elsewhere ``insert_objects``, where such a clash is an
+    ``IntegrityError`` for ``write_narrowed`` to recheck: SQLite (its
+    writers take turns, so only a row stored between a non-atomic chunk's
+    check and its write can clash, and its own insert is the faster), MySQL
+    (no ``INSERT … RETURNING``), a model with a parent table, or no
+    ``key_fields``."""
+    connection = connections[using]
+    if (
+        not key_fields
+        or connection.vendor == "sqlite"
+        or not connection.features.can_return_rows_from_bulk_insert
+        or model._meta.parents
+        or not supports_converging_insert(connection)
+    ):
+        insert_objects(model, objs, using)
+        return []
+    if connection.vendor == "postgresql":
+        # The plain insert first, in a savepoint: without a clash it is the
+        # faster (no speculative insertion, no rows to match back; 1,000
+        # rows by COPY: 15 ms against 20). A clash waits for the concurrent
+        # insert to commit, fails, and the converging insert runs instead;
+        # the savepoint's rollback releases any request waiting on the rows
+        # tried. Not on MariaDB: a failed duplicate check keeps its gap locks.
+        try:
+            with transaction.atomic(using=using):
+                insert_objects(model, objs, using)
+            return []
+        except IntegrityError as exc:
+            if not is_unique_violation(exc):
+                raise
+    return insert_new_rows(model, objs, key_fields, fold, using)
+
+
+def write_narrowed(rows, write, using, recheck=None):
     """Run ``write(rows)`` in a savepoint; when the database refuses it,
     retry each half, down to single rows, so only the offending rows fail
-    and the others still land (non-atomic mode)."""
+    and the others still land (non-atomic mode).
+
+    ``recheck(rows)``, on a constraint violation: fail the rows it can
+    explain (a unique value a concurrent request stored since the check,
+    with the serializer's message) and return the others, which are written
+    again at once. Only what it cannot explain is halved, and a single row
+    it cannot explain fails with the database's message."""
     try:
         with transaction.atomic(using=using):
             write(rows)
@@ -200,9 +248,15 @@ def write_narrowed(rows, write, using):
             raise
         for row in rows:
             row.outcome = None
+        if recheck is not None and isinstance(exc, IntegrityError):
+            remaining = recheck(rows)
+            if len(remaining) < len(rows):
+                if remaining:
+                    write_narrowed(remaining, write, using, recheck)
+                return
         if len(rows) == 1:
             rows[0].fail({non_field_key(): [str(api_exc.detail)]})
             return
         middle = len(rows) // 2
-        write_narrowed(rows[:middle], write, using)
-        write_narrowed(rows[middle:], write, using)
+        write_narrowed(rows[:middle], write, using, recheck)
+        write_narrowed(rows[middle:], write, using, recheck)
