@@ -28,7 +28,7 @@ from django.core.files import File
 from django.db import connections, transaction
 from django.db.models.query import ModelIterable
 from django.urls import NoReverseMatch, reverse
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext as _, gettext_lazy
 from rest_framework import serializers
 from rest_framework.utils.encoders import JSONEncoder
 
@@ -327,7 +327,9 @@ class ExportNotStored(Exception):
     what was written of it was removed. ``file_name`` stays on the failed
     job's record, so deleting or purging the job removes anything left."""
 
-    message = "The export could not be stored: the server's file storage is full or failing. Start it again later."
+    message = gettext_lazy(
+        "The export could not be stored: the server's file storage is full or failing. Start it again later."
+    )
 
     def __init__(self, file_name):
         super().__init__(self.message)
