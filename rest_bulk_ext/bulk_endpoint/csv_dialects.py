@@ -14,7 +14,7 @@ import codecs
 import io
 from dataclasses import dataclass
 
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext as _, gettext_lazy
 from rest_framework import serializers
 
 # The encodings a client may name, by the name we report, with the codec
@@ -28,7 +28,12 @@ ENCODINGS = {
 }
 DEFAULT_ENCODING = "utf-8"
 # Delimiters, in the order a tie is broken, with the word for messages.
-DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+DELIMITERS = {
+    ",": gettext_lazy("comma"),
+    ";": gettext_lazy("semicolon"),
+    "\t": gettext_lazy("tab"),
+    "|": gettext_lazy("pipe"),
+}
 # What a client may write for a delimiter besides the character itself.
 DELIMITER_NAMES = {"comma": ",", "semicolon": ";", "tab": "\t", "\\t": "\t", "pipe": "|"}
 # How much of the first line the delimiter is guessed from.
