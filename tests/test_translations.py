@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 from django.utils import translation
 
@@ -202,3 +203,26 @@ def test_a_jobs_status_word_is_in_the_clients_language(api_client):
     assert response.json()["state"] == "PENDING"
     assert response.json()["status"] == "Wartet auf einen Worker"
     assert response.json()["progress"]["message"] == "Wartet auf einen Worker"
+
+
+@localized
+@pytest.mark.django_db
+@pytest.mark.urls("tests.bulk_endpoint.urls_input")
+def test_a_csv_read_with_the_wrong_delimiter_is_refused_in_german_naming_both(api_client, inline):
+    account = make_account()
+    header = "ref;account;amount;occurred_at;email;kind;description\r\n"
+    line = f"ref-1;{account.pk};1,25;2024-02-01T00:01:00Z;u1@example.com;debit;Café\r\n"
+    upload = SimpleUploadedFile("rows.csv", (header + line).encode(), content_type="text/csv")
+
+    response = api_client.post(
+        "/items/txns/bulk/?delimiter=,", {"file": upload}, format="multipart", HTTP_ACCEPT_LANGUAGE="de"
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "file": [
+            "Die Datei scheint durch Semikolon getrennt zu sein, wurde aber als durch Komma getrennt gelesen: "
+            "Senden Sie ?delimiter=; (oder lassen Sie delimiter weg, um es aus der Kopfzeile zu erkennen)."
+        ]
+    }
+    assert not Txn.objects.exists()
