@@ -134,8 +134,12 @@ def test_bulk_update_and_replace_items_carry_their_id_and_may_upsert(schema, met
     params = parameters(operation)
 
     assert body["type"] == "array"
-    assert body["items"]["allOf"][1]["required"] == ["id"]
-    assert body["items"]["allOf"][1]["properties"]["id"] == {"type": "integer"}
+    # The id is writable here (not the component's readOnly one) and required;
+    # a PUT item also needs the serializer's required fields, a PATCH item not.
+    assert body["items"]["properties"]["id"] == {"type": "integer"}
+    assert body["items"]["required"][0] == "id"
+    assert (body["items"]["required"] == ["id"]) == (method == "patch")
+    assert "allOf" not in body["items"]
     assert "one object" in description and '{"data": [...], "unique_fields": [...]' in description
     assert ("unique_fields", "query") in params and ("update_fields", "query") in params
     assert ("Idempotency-Key", "header") in params
@@ -253,3 +257,17 @@ def test_a_view_schema_built_from_bulk_schema_class_keeps_the_bulk_documentation
     assert operation["tags"] == ["people"]
     assert operation["operationId"] == "bulkUpdateMembersByFilter"
     assert ("X-BULK-OPERATION", "header") in parameters(operation)
+
+
+@pytest.mark.parametrize("method", ["get", "post", "patch", "put", "delete"])
+def test_every_bulk_method_documents_the_job_refusals_it_can_answer(schema, method):
+    responses = schema["paths"][BULK_ITEMS][method]["responses"]
+
+    assert {"429", "503"} <= set(responses)
+
+
+def test_a_bulk_create_documents_the_dry_run_answer(schema):
+    responses = schema["paths"][BULK_ITEMS]["post"]["responses"]
+
+    assert {"200", "201"} <= set(responses)
+    assert "dry run" in responses["200"]["description"]

@@ -183,9 +183,24 @@ def lookup_key(view):
     return "id"
 
 
-def item_request_schemas(view, method, item_ref):
+def identified_item_schema(component, key, id_schema):
+    """A PATCH/PUT item: the serializer's component (partial for PATCH)
+    inlined, with the lookup ``key`` writable and required.
+
+    Not ``allOf`` of the component's ``$ref`` and ``{key: required}``: the
+    component marks the key ``readOnly``, which an ``allOf`` cannot lift, so
+    the item would be a contradiction (a key a request must carry and may
+    not send) to validators, fuzzers and client generators."""
+    properties = dict(component.get("properties") or {})
+    properties[key] = id_schema
+    required = [key] + [name for name in component.get("required") or () if name != key]
+    return {"type": "object", "properties": properties, "required": required}
+
+
+def item_request_schemas(view, method, item_ref, item_component=None):
     """``{media_type: schema}`` of a per-item write body; ``item_ref`` is the
-    serializer's component reference (partial for PATCH).
+    serializer's component reference (POST), ``item_component`` the
+    component itself (partial for PATCH), which PATCH/PUT items inline.
 
     The JSON body is described as the array form only: a ``oneOf`` of an
     array and an object makes generated clients (openapi-python-client)
@@ -199,9 +214,7 @@ def item_request_schemas(view, method, item_ref):
         if method == "POST":
             item = item_ref
         else:
-            key = lookup_key(view)
-            item = {"allOf": [item_ref, {"type": "object", "properties": {key: lookup_id_schema(view)},
-                                         "required": [key]}]}
+            item = identified_item_schema(item_component or {}, lookup_key(view), lookup_id_schema(view))
         json_schema = {"type": "array", "items": item, "minItems": 1}
     csv_schema = {
         "type": "object",
@@ -306,6 +319,19 @@ def item_route_parameters(method):
     return parameters
 
 
+def retry_after_header():
+    return {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait before retrying."}}
+
+
+# What any request that may start a job (or wait on a lock) can also answer.
+JOB_START_REFUSALS = {
+    "429": ("The user's background jobs are at `BULK_MAX_ACTIVE_JOBS_PER_USER`; nothing was started.",
+            DETAIL_SCHEMA, retry_after_header()),
+    "503": ("The job could not be queued (broker or storage unavailable) or a lock wait timed out; nothing "
+            "was kept.", DETAIL_SCHEMA, retry_after_header()),
+}
+
+
 def item_route_responses(method, item_ref):
     """``{status: (description, body schema or None, headers)}`` of ``{list}/bulk/``."""
     if method == "GET":
@@ -320,9 +346,12 @@ def item_route_responses(method, item_ref):
             "202": ("Too many rows to answer inline: a background job.", JOB_SCHEMA, location_header()),
             "400": ("Unknown filter field or lookup, or malformed ids.",
                     {"oneOf": [DETAIL_SCHEMA, FIELD_ERRORS_SCHEMA]}, {}),
+            "403": ("A permission class refused, or a session request that would start a job lacks its CSRF "
+                    "token.", DETAIL_SCHEMA, {}),
+            **JOB_START_REFUSALS,
         }
     ok = "201" if method == "POST" else "200"
-    return {
+    responses = {
         ok: ("Every item was processed (see `errors` in non-atomic mode).", RESULT_SCHEMA, {}),
         "202": ("A background job was started.", JOB_SCHEMA, location_header()),
         "400": ("Invalid items (nothing written in atomic mode) or an invalid request.",
@@ -332,7 +361,12 @@ def item_route_responses(method, item_ref):
         "409": ("A request with this Idempotency-Key is still running, or a constraint refused the write.",
                 DETAIL_SCHEMA, {}),
         "422": ("This Idempotency-Key was used with a different request; nothing ran.", DETAIL_SCHEMA, {}),
+        **JOB_START_REFUSALS,
     }
+    if method == "POST":
+        responses["200"] = ("A dry run (`?dry_run=true` or `X-Bulk-Dry-Run: true`): what would happen; "
+                            "nothing was written.", RESULT_SCHEMA, {})
+    return responses
 
 
 def list_route_description(method):

@@ -95,6 +95,14 @@ class BulkOpenAPIMixin:
             return {"$ref": f"#/components/schemas/{self.patched_component_name(serializer)}"}
         return self.get_reference(serializer)
 
+    def bulk_item_component(self, path, method):
+        """The serializer's component itself (partial for PATCH), which
+        PATCH/PUT items inline (``content.identified_item_schema``)."""
+        serializer = self.get_request_serializer(path, method)
+        if not isinstance(serializer, serializers.Serializer):
+            return {}
+        return self.map_partial_serializer(serializer) if method == "PATCH" else self.map_serializer(serializer)
+
     def get_request_body(self, path, method):
         route = self.bulk_route()
         if route is None:
@@ -106,7 +114,9 @@ class BulkOpenAPIMixin:
             return {"required": True, "content": {ct: {"schema": schema} for ct in self.map_parsers(path, method)}}
         if method == "GET":
             return {}
-        schemas = content.item_request_schemas(self.view, method, self.bulk_item_reference(path, method))
+        schemas = content.item_request_schemas(
+            self.view, method, self.bulk_item_reference(path, method), self.bulk_item_component(path, method)
+        )
         return content.item_request_body(schemas, method)
 
     def get_responses(self, path, method):

@@ -78,22 +78,28 @@ class BulkSpectacularMixin:
             return []
         return super().get_filter_backends()
 
-    def bulk_item_reference(self, direction, partial):
+    def bulk_item_component(self, direction, partial):
+        """drf-spectacular's resolved component of the serializer (partial
+        for PATCH), or ``None``."""
         serializer = self._get_serializer()
         if not isinstance(serializer, serializers.Serializer):
-            return {"type": "object"}
+            return None
         if partial:
             serializer = copy.copy(serializer)
             serializer.partial = True
-        component = self.resolve_serializer(serializer, direction)
+        return self.resolve_serializer(serializer, direction)
+
+    def bulk_item_reference(self, direction, partial):
+        component = self.bulk_item_component(direction, partial)
         return component.ref if component else {"type": "object"}
 
     def get_request_serializer(self):
         route = self.bulk_route()
         if route != "item":
             return super().get_request_serializer()
-        item_ref = self.bulk_item_reference("request", partial=self.method == "PATCH")
-        return content.item_request_schemas(self.view, self.method, item_ref)
+        component = self.bulk_item_component("request", partial=self.method == "PATCH")
+        item_ref = component.ref if component else {"type": "object"}
+        return content.item_request_schemas(self.view, self.method, item_ref, component.schema if component else {})
 
     def _get_request_body(self, direction="request"):
         # Built here, not by drf-spectacular: it documents bodies for
