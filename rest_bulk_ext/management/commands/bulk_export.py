@@ -12,9 +12,11 @@ query string) and are written by the export job's own writer
 import importlib
 import os
 import tempfile
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import IO, Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
 from rest_framework import serializers
 from rest_framework.response import Response
 
@@ -30,9 +32,10 @@ TEXT_FORMATS = ("csv", "ndjson")
 # Binary formats: the export job's writer of each, ``writer(view,
 # bulk_request, binary_file, *, progress)``, in the module of its extra.
 BINARY_WRITERS = {"xlsx": ("rest_bulk_ext.jobs.xlsx_exports", "export_xlsx")}
+NEEDS_OUTPUT = "--format {export_format} is a binary file: give -o/--output FILE."
 
 
-def filter_pairs(value):
+def filter_pairs(value: Any) -> list[tuple[str, str]]:
     """``["kind=debit", …]``, one ``"kind=debit"`` or a dict (call_command)
     as ``(name, value)`` pairs for the query string."""
     if not value:
@@ -50,7 +53,7 @@ def filter_pairs(value):
     return pairs
 
 
-def check_format(export_format):
+def check_format(export_format: str) -> str:
     """``export_format`` if this installation can write it, else a
     ``CommandError`` saying what to install."""
     if export_format not in FORMATS:
@@ -60,7 +63,7 @@ def check_format(export_format):
     return export_format
 
 
-def binary_writer(export_format):
+def binary_writer(export_format: str) -> Callable[..., int]:
     """The export job's writer of a binary format, or a ``CommandError``
     naming the extra that brings it."""
     module_name, name = BINARY_WRITERS[export_format]
@@ -76,14 +79,16 @@ def binary_writer(export_format):
 class _Text:
     """Django's ``OutputWrapper`` as a plain text file (no added newline)."""
 
-    def __init__(self, out):
+    def __init__(self, out: OutputWrapper) -> None:
         self.out = out
 
-    def write(self, text):
+    def write(self, text: str) -> None:
         self.out.write(text, ending="")
 
 
-def write_rows(view, bulk_request, export_format, output, stdout, progress):
+def write_rows(
+    view: Any, bulk_request: Any, export_format: str, output: str | None, stdout: OutputWrapper, progress: ShellProgress
+) -> int:
     """Write the export's rows to the file ``output`` (``None``: ``stdout``);
     the row count. The one place that picks a writer for a format."""
     if export_format in TEXT_FORMATS:
@@ -91,12 +96,14 @@ def write_rows(view, bulk_request, export_format, output, stdout, progress):
             return exports.export_rows(view, bulk_request, _Text(stdout), export_format, progress=progress)
         with replacing(output, "w", encoding="utf-8", newline="") as out:
             return exports.export_rows(view, bulk_request, out, export_format, progress=progress)
+    if output is None:
+        raise CommandError(NEEDS_OUTPUT.format(export_format=export_format))
     with replacing(output, "wb") as out:
         return binary_writer(export_format)(view, bulk_request, out, progress=progress)
 
 
 @contextmanager
-def replacing(output, mode, **kwargs):
+def replacing(output: str, mode: str, **kwargs: Any) -> Iterator[IO[Any]]:
     """An open file that becomes ``output`` once it is complete: a failed
     export leaves no partial file, and an existing ``output`` untouched."""
     directory = os.path.dirname(os.path.abspath(output))
@@ -122,7 +129,7 @@ class Command(BaseCommand):
         "as CSV, NDJSON or XLSX (xlsx extra), in constant memory."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("viewset", help="Dotted path of a viewset class with BulkOperationsMixin.")
         parser.add_argument("--user", help="Export as this user (its USERNAME_FIELD); default: anonymous.")
         parser.add_argument(
@@ -134,19 +141,19 @@ class Command(BaseCommand):
         parser.add_argument("--format", choices=FORMATS, default="csv", help="File format (default csv).")
         parser.add_argument("-o", "--output", metavar="FILE", help="Write to FILE instead of standard output.")
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         viewset = get_viewset(options["viewset"])
         user = get_user(options.get("user"))
         export_format = check_format(options.get("format") or "csv")
         output = options.get("output")
         if export_format not in TEXT_FORMATS and not output:
-            raise CommandError(f"--format {export_format} is a binary file: give -o/--output FILE.")
+            raise CommandError(NEEDS_OUTPUT.format(export_format=export_format))
         path, initkwargs = find_route(viewset)
         request = build_request("GET", path, user, filter_pairs(options.get("filter")))
         view = bind_view(viewset, "GET", request, initkwargs)
         progress = ShellProgress(self.stderr, "Exported")
 
-        def export(request, *args, **kwargs):
+        def export(request: Any, *args: Any, **kwargs: Any) -> Response:
             # Run by DRF's dispatch in place of the action, after the view's
             # authentication, permission and throttle checks.
             check_query_params(view, request, view.get_queryset())

@@ -12,9 +12,11 @@ import csv
 import json
 import os
 from argparse import BooleanOptionalAction
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
 from django.core.serializers.json import DjangoJSONEncoder
+from rest_framework.response import Response
 
 from rest_bulk_ext.jobs.csv_exports import ERROR_COLUMN, spreadsheet_safe
 from rest_bulk_ext.settings import extensions_api_settings
@@ -42,7 +44,7 @@ OPTION_NAMES = {
 }
 
 
-def field_list(value):
+def field_list(value: Any) -> list[str] | None:
     """``"a,b"``, ``["a", "b"]`` (call_command) or ``None`` as a list of names."""
     if value is None:
         return None
@@ -57,7 +59,7 @@ class Command(BaseCommand):
         "as --user: the same request, checks and permissions as the API. Exit status 3 when any item failed."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("viewset", help="Dotted path of a viewset class with BulkOperationsMixin.")
         parser.add_argument("file", help="The file to import: .csv, .ndjson or .jsonl (.xlsx with the xlsx extra).")
         parser.add_argument("--user", help="Run as this user (its USERNAME_FIELD); default: anonymous.")
@@ -81,7 +83,7 @@ class Command(BaseCommand):
             help="Where to write the failed rows (default: FILE's name with .errors.csv, beside it).",
         )
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         viewset = get_viewset(options["viewset"])
         user = get_user(options.get("user"))
         path = options["file"]
@@ -111,7 +113,9 @@ class Command(BaseCommand):
                 run.progress.finish()
         return self.report(response, run, path, options)
 
-    def get_query(self, options, upsert, update_fields):
+    def get_query(
+        self, options: dict[str, Any], upsert: list[str] | None, update_fields: list[str] | None
+    ) -> list[tuple[str, str]]:
         """The query string of the request: the options the API takes."""
         query = []
         if upsert:
@@ -126,12 +130,12 @@ class Command(BaseCommand):
             query.append(("async", "true"))
         return query
 
-    def get_fields(self, options):
+    def get_fields(self, options: dict[str, Any]) -> list[tuple[str, str]]:
         """Form fields sent with the file: the CSV reading options, where the
         API takes them from an upload."""
         return [(name, options[name]) for name in ("delimiter", "encoding") if options.get(name)]
 
-    def report(self, response, run, path, options):
+    def report(self, response: Response, run: "ShellRun", path: str, options: dict[str, Any]) -> None:
         data = response.data
         if response.status_code == 202:
             self.stdout.write(f"Queued job {data['task_id']} for {data['total_items']} items.")
@@ -153,7 +157,7 @@ class Command(BaseCommand):
         if data["error_count"]:
             raise CommandError(f"{data['error_count']} of {data['total_items']} items failed.", returncode=ITEMS_FAILED)
 
-    def write_summary(self, data, options):
+    def write_summary(self, data: dict[str, Any], options: dict[str, Any]) -> None:
         failed, total = data["error_count"], data["total_items"]
         updated = len(data.get("updated_ids", ()))
         atomic = options.get("atomic")
@@ -173,7 +177,7 @@ class Command(BaseCommand):
                 "The import is atomic: nothing is written while any item fails (--no-atomic writes the valid ones)."
             )
 
-    def errors_path(self, path, options):
+    def errors_path(self, path: str, options: dict[str, Any]) -> str:
         if options.get("errors_csv"):
             return options["errors_csv"]
         stem, _ext = os.path.splitext(path)
@@ -186,16 +190,16 @@ class ShellRun:
     (``perform_bulk_operation``'s ``engine_kwargs``), and inline or
     background regardless of ``BULK_ASYNC_THRESHOLD``."""
 
-    def __init__(self, out, background, dry_run=False):
+    def __init__(self, out: OutputWrapper, background: bool, dry_run: bool = False) -> None:
         self.progress = ShellProgress(out, "Checked" if dry_run else "Processed")
         self.background = background
-        self.columns = None
+        self.columns: list[str] | None = None
 
-    def install(self, view):
+    def install(self, view: Any) -> None:
         perform = view.perform_bulk_operation
         background = self.background
 
-        def perform_bulk_operation(bulk_request, **engine_kwargs):
+        def perform_bulk_operation(bulk_request: Any, **engine_kwargs: Any) -> Any:
             self.columns = bulk_request.csv_header
             self.progress.start(bulk_request.total_items)
             engine_kwargs.setdefault("progress", self.progress)
@@ -205,7 +209,7 @@ class ShellRun:
         view.should_run_bulk_async = lambda bulk_request: background
 
 
-def _cell(value):
+def _cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, (dict, list)):
@@ -213,7 +217,7 @@ def _cell(value):
     return spreadsheet_safe(str(value))
 
 
-def write_errors_csv(path, errors, columns=None):
+def write_errors_csv(path: str, errors: list[dict[str, Any]], columns: list[str] | None = None) -> None:
     """The failed items as CSV, like a job's errors.csv: the original
     columns (the upload's header, or the items' keys in first-seen order)
     and ``error``."""
@@ -221,7 +225,7 @@ def write_errors_csv(path, errors, columns=None):
     if columns:
         columns = [name for name in columns if name != ERROR_COLUMN]
     else:
-        seen = {}
+        seen: dict[str, None] = {}
         for error in errors:
             data = error.get("data")
             for key in data if isinstance(data, dict) else ["id"]:
