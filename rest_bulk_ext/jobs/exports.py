@@ -219,11 +219,21 @@ def export_rows(view, bulk_request, out, export_format, *, should_stop=None, pro
     encoder = ENCODERS[export_format](readable_fields(serializer))
     if encoder.header:
         out.write(encoder.header)
-    size = extensions_api_settings.BULK_BATCH_SIZE
     rows, encode = _reader(view, serializer, queryset, encoder)
+    return write_in_chunks(
+        rows, lambda chunk: out.write(encode(chunk)), bulk_request, should_stop=should_stop, progress=progress
+    )
+
+
+def write_in_chunks(rows, write, bulk_request, *, should_stop=None, progress=None):
+    """``write(chunk)`` for each ``BULK_BATCH_SIZE`` rows of ``rows``; the
+    row count. Between chunks, ``should_stop`` (a cancelled job raises
+    ``BulkCancelled``) and ``progress(done, total)``: every export format's
+    loop."""
+    size = extensions_api_settings.BULK_BATCH_SIZE
     count = 0
     for chunk in read_in_chunks(rows, size):
-        out.write(encode(chunk))
+        write(chunk)
         count += len(chunk)
         if len(chunk) < size:
             break

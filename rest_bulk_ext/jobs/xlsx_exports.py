@@ -27,11 +27,9 @@ from django.utils.translation import gettext as _
 from rest_framework import fields as drf_fields, serializers
 from rest_framework.utils.encoders import JSONEncoder
 
-from ..engine.errors import BulkCancelled
-from ..settings import extensions_api_settings
 from .csv_exports import spreadsheet_safe
 from .exceptions import BulkStorageUnavailable
-from .exports import ExportNotStored, _reader, export_file_name, export_result, read_in_chunks, readable_fields
+from .exports import ExportNotStored, _reader, export_file_name, export_result, readable_fields, write_in_chunks
 from .payloads import save_file
 
 SHEET_TITLE = "export"
@@ -151,7 +149,7 @@ def require_openpyxl():
 
 def export_xlsx(view, bulk_request, file, *, should_stop=None, progress=None):
     """Write the retrieve's rows as a workbook to the binary ``file``; the
-    row count. The loop of ``exports.export_rows`` (chunks of
+    row count. The loop of ``exports.write_in_chunks`` (chunks of
     ``BULK_BATCH_SIZE``, cancel and progress between them) over a
     worksheet instead of a text file; usable outside a job (a command
     writing to a local file)."""
@@ -159,18 +157,8 @@ def export_xlsx(view, bulk_request, file, *, should_stop=None, progress=None):
     queryset = view.get_bulk_retrieve_queryset(bulk_request.options)
     serializer = view.get_serializer()
     encoder = XLSXRows({name: serializer.fields[name] for name in readable_fields(serializer)}, openpyxl)
-    size = extensions_api_settings.BULK_BATCH_SIZE
     rows, encode = _reader(view, serializer, queryset, encoder)
-    count = 0
-    for chunk in read_in_chunks(rows, size):
-        encode(chunk)
-        count += len(chunk)
-        if len(chunk) < size:
-            break
-        if should_stop is not None and should_stop():
-            raise BulkCancelled()
-        if progress is not None:
-            progress(count, max(count, bulk_request.total_items))
+    count = write_in_chunks(rows, encode, bulk_request, should_stop=should_stop, progress=progress)
     encoder.save(file)
     return count
 
