@@ -35,7 +35,7 @@ DEFAULTS: dict[str, Any] = {
     "BULK_PAUSE_GC": False,
     # PostgreSQL: a chunk inserting at least this many new rows (create, the
     # inserts of an upsert) is streamed with COPY into a temporary table
-    # and moved into the table by one INSERT … SELECT (engine/db/copy.py).
+    # and moved into the table by one INSERT … SELECT (engine/db/pg_copy.py).
     # None: always the multi-row INSERT.
     "BULK_POSTGRES_COPY_MIN_ROWS": 100,
     # Background jobs.

@@ -12,7 +12,7 @@ from .builders import INLINE, client_for, make_member
 from .models_queryset import Organization, Team
 
 # RBE_POSTGRES_COPY_MIN_ROWS=1 runs every create/upsert insert on PostgreSQL
-# through COPY (engine/db/copy.py), "none" never; as the default, so the
+# through COPY (engine/db/pg_copy.py), "none" never; as the default, so the
 # tests' own override_settings keep it.
 if os.environ.get("RBE_POSTGRES_COPY_MIN_ROWS"):
     _copy_min = os.environ["RBE_POSTGRES_COPY_MIN_ROWS"]

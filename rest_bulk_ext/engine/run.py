@@ -24,20 +24,20 @@ from .db.errors import api_error_for, transient_api_error, translate_database_er
 from .db.retries import retry_transient
 from .db.sqlite_mode import write_transaction
 from .db.writer_lock import session_writer_lock, take_transaction_writer_lock
-from .delete import DeleteOperation
+from .delete import DeleteProcessor
 from .dry_run import run_dry
 from .errors import BulkCancelled
 from .gc_pause import gc_paused
-from .operations import CreateOperation, ReplaceOperation, UpdateOperation
+from .processors import CreateProcessor, ReplaceProcessor, UpdateProcessor
 from .types import BulkContext, BulkResult, ChunkResult, Item, Operation
-from .upsert import UpsertOperation
+from .upsert import UpsertProcessor
 
 OPERATION_CLASSES = {
-    Operation.CREATE: CreateOperation,
-    Operation.UPDATE: UpdateOperation,
-    Operation.REPLACE: ReplaceOperation,
-    Operation.UPSERT: UpsertOperation,
-    Operation.DELETE: DeleteOperation,
+    Operation.CREATE: CreateProcessor,
+    Operation.UPDATE: UpdateProcessor,
+    Operation.REPLACE: ReplaceProcessor,
+    Operation.UPSERT: UpsertProcessor,
+    Operation.DELETE: DeleteProcessor,
 }
 WRITE_OPERATIONS = tuple(OPERATION_CLASSES)
 

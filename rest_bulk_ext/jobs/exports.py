@@ -34,10 +34,10 @@ from rest_framework.utils.encoders import JSONEncoder
 
 from ..engine.errors import BulkCancelled
 from ..settings import extensions_api_settings
-from .csv_exports import FORMULA_STARTS, spreadsheet_safe
 from .exceptions import BulkStorageUnavailable
 from .payloads import COPY_BUFFER_SIZE, save_file
 from .plain_rows import as_dicts, plain_column_reader
+from .result_files import FORMULA_STARTS, spreadsheet_safe
 
 EXPORT_DIRECTORY = "rest_bulk_ext/exports"
 EXPORT_FORMATS = {

@@ -27,10 +27,10 @@ from django.utils.translation import gettext as _
 from rest_framework import fields as drf_fields, serializers
 from rest_framework.utils.encoders import JSONEncoder
 
-from .csv_exports import spreadsheet_safe
 from .exceptions import BulkStorageUnavailable
 from .exports import ExportNotStored, _reader, export_file_name, export_result, readable_fields, write_in_chunks
 from .payloads import save_file
+from .result_files import spreadsheet_safe
 
 SHEET_TITLE = "export"
 # Larger integers lose digits in a spreadsheet (15 significant digits).

@@ -232,7 +232,7 @@ def test_a_non_atomic_request_whose_retries_run_out_accounts_for_the_chunks_it_c
     assert response.status_code == 503, response.data
     assert response["Retry-After"] == "1"
     body = response.data
-    # Row locks: chunk 1 commits, chunk 2 waits for the held row. SQLite
+    # ItemState locks: chunk 1 commits, chunk 2 waits for the held row. SQLite
     # locks the whole database: the first chunk already waits.
     committed = 0 if connection.vendor == "sqlite" else 10
     assert body["incomplete"] is True and body["next_index"] == committed

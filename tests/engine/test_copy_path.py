@@ -1,5 +1,5 @@
 """Creates and upsert inserts through ``COPY`` on PostgreSQL
-(``engine/db/copy.py``, ``BULK_POSTGRES_COPY_MIN_ROWS``); the other
+(``engine/db/pg_copy.py``, ``BULK_POSTGRES_COPY_MIN_ROWS``); the other
 databases keep the multi-row ``INSERT``."""
 
 import pytest
@@ -189,7 +189,7 @@ class UncheckedTxnViewSet(TxnViewSet):
 @pytest.mark.parametrize("atomic", [True, False])
 def test_a_database_conflict_in_a_csv_create(account, atomic):
     stored = make_bare_txns(account, 1)[0]
-    # Row 3 repeats the stored row's (account, occurred_at): only the
+    # ItemState 3 repeats the stored row's (account, occurred_at): only the
     # database's unique constraint sees it.
     rows = create_rows(account, range(6), prefix="new-", occurred_at={3: stored.occurred_at.isoformat()})
     upload = csv_file(HEADER + "\n" + rows)
