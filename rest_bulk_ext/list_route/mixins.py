@@ -126,7 +126,7 @@ class BulkOperationBaseMixin(BulkVersionMixin):
         if not getattr(self, "bulk_check_object_permissions", True):
             return
         if needs_object_permission_checks(self.get_permissions()):
-            check_each_object(self, request, queryset, extensions_api_settings.BULK_BATCH_SIZE)
+            check_each_object(self, request, queryset, extensions_api_settings.BULK_CHUNK_SIZE)
 
     def run_bulk_operation(self, request, queryset, write):
         """
