@@ -250,7 +250,7 @@ class BulkOperationsMixin(BulkVersionMixin):
             serializer_context=self.get_serializer_context(),
             lookup_field=self.lookup_field,
             lookup_key=self.get_bulk_lookup_key(queryset.model),
-            batch_size=extensions_api_settings.BULK_BATCH_SIZE,
+            batch_size=extensions_api_settings.BULK_CHUNK_SIZE,
             atomic=options.get("atomic", extensions_api_settings.BULK_ATOMIC),
             unique_fields=tuple(unique_fields) if unique_fields else None,
             update_fields=tuple(update_fields) if update_fields else None,

@@ -150,7 +150,7 @@ def require_openpyxl():
 def export_xlsx(view, bulk_request, file, *, should_stop=None, progress=None):
     """Write the retrieve's rows as a workbook to the binary ``file``; the
     row count. The loop of ``exports.write_in_chunks`` (chunks of
-    ``BULK_BATCH_SIZE``, cancel and progress between them) over a
+    ``BULK_CHUNK_SIZE``, cancel and progress between them) over a
     worksheet instead of a text file; usable outside a job (a command
     writing to a local file)."""
     openpyxl = require_openpyxl()

@@ -127,7 +127,7 @@ class ListRouteBaseMixin(BulkVersionMixin):
         if not getattr(self, "bulk_check_object_permissions", True):
             return
         if needs_object_permission_checks(self.get_permissions()):
-            check_each_object(self, request, queryset, extensions_api_settings.BULK_BATCH_SIZE)
+            check_each_object(self, request, queryset, extensions_api_settings.BULK_CHUNK_SIZE)
 
     def run_queryset_operation(self, request, queryset, write):
         """

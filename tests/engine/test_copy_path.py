@@ -84,7 +84,7 @@ def test_a_key_set_before_the_insert_is_copied_as_is():
 def test_queries_per_chunk_do_not_grow_with_the_rows(account):
     def create(n, offset):
         datas = [txn_data(account, offset + i) for i in range(n)]
-        with copy_settings(1, BULK_BATCH_SIZE=100):
+        with copy_settings(1, BULK_CHUNK_SIZE=100):
             return count_queries(lambda: run_bulk_operation(make_ctx("bulk_create"), items_of(datas)))
 
     (small, one_chunk), (large, three_chunks) = create(20, 0), create(300, 1000)
