@@ -7,9 +7,9 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from rest_bulk_ext.settings import DEFAULTS
+from tests.testapp.models import Organization, Team
 
 from .builders import INLINE, client_for, make_member
-from .models_queryset import Organization, Team
 
 # RBE_POSTGRES_COPY_MIN_ROWS=1 runs every create/upsert insert on PostgreSQL
 # through COPY (engine/db/pg_copy.py), "none" never; as the default, so the

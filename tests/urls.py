@@ -3,10 +3,10 @@
 from django.urls import include, path
 
 urlpatterns = [
-    path("", include("tests.urls_queryset")),
-    path("", include("tests.urls_items")),
-    path("", include("tests.urls_jobs")),
-    path("", include("tests.urls_operations")),
-    path("", include("tests.urls_security")),
-    path("", include("tests.urls_version")),
+    path("", include("tests.list_route.urls")),
+    path("", include("tests.bulk_endpoint.urls")),
+    path("", include("tests.jobs.urls")),
+    path("", include("tests.bulk_endpoint.hook_urls")),
+    path("", include("tests.security.urls")),
+    path("", include("tests.bulk_endpoint.version_urls")),
 ]

@@ -10,8 +10,8 @@ from rest_bulk_ext.engine.db.sqlite_create import uses_sqlite_insert
 from rest_bulk_ext.engine.db.update import max_params as runtime_max_params
 from tests.builders import BASE_TIME, make_bare_txns, txn_data
 from tests.engine.support import count_queries, items_of, make_ctx
-from tests.models_items import Account, CodeItem, Txn, UUIDItem
-from tests.serializers_items import CodeItemSerializer, TxnSerializer, UUIDItemSerializer
+from tests.testapp.models import Account, CodeItem, Txn, UUIDItem
+from tests.testapp.serializers import CodeItemSerializer, TxnSerializer, UUIDItemSerializer
 
 pytestmark = pytest.mark.django_db
 
@@ -205,8 +205,8 @@ def test_create_reports_created_ids_where_the_backend_returns_no_keys(account, m
 
 
 def test_create_without_returned_keys_or_a_unique_field_still_reports_every_id(account, monkeypatch):
-    from tests.models_items import Note
-    from tests.serializers_items import NoteSerializer
+    from tests.testapp.models import Note
+    from tests.testapp.serializers import NoteSerializer
 
     monkeypatch.setattr(type(connection.features), "can_return_rows_from_bulk_insert", False)
     datas = [{"account": account.pk, "text": f"n{i}"} for i in range(3)]

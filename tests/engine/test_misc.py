@@ -7,8 +7,8 @@ from rest_bulk_ext.engine import run_bulk_operation
 from rest_bulk_ext.exceptions import BulkConflict
 from tests.builders import make_bare_txns, txn_data
 from tests.engine.support import count_queries, items_of, lock_queries, make_ctx
-from tests.models_items import Note, Receipt, Txn
-from tests.serializers_items import NoteSerializer
+from tests.testapp.models import Note, Receipt, Txn
+from tests.testapp.serializers import NoteSerializer
 
 pytestmark = pytest.mark.django_db
 
@@ -68,7 +68,7 @@ def test_unique_values_compare_as_the_database_collation_does(account):
 
 
 def test_a_many_to_many_value_is_an_item_error(account):
-    from tests.models_items import Tag
+    from tests.testapp.models import Tag
 
     class TaggedNoteSerializer(NoteSerializer):
         class Meta(NoteSerializer.Meta):
@@ -138,7 +138,7 @@ def test_an_update_item_that_is_not_an_object_is_an_item_error(account):
 def test_a_unique_validator_the_engine_cannot_batch_still_runs_per_item(account):
     from rest_framework.validators import UniqueValidator
 
-    from tests.serializers_items import TxnSerializer
+    from tests.testapp.serializers import TxnSerializer
 
     class CaseInsensitiveRef(TxnSerializer):
         class Meta(TxnSerializer.Meta):

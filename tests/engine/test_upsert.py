@@ -6,8 +6,8 @@ from django.test import override_settings
 from rest_bulk_ext.engine import run_bulk_operation
 from tests.builders import make_bare_txns, txn_data
 from tests.engine.support import count_queries, items_of, make_ctx
-from tests.models_items import CodeItem, Txn
-from tests.serializers_items import CodeItemSerializer
+from tests.testapp.models import CodeItem, Txn
+from tests.testapp.serializers import CodeItemSerializer
 
 pytestmark = pytest.mark.django_db
 
