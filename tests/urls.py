@@ -1,5 +1,8 @@
-"""Root URLconf of the test project; each area owns one included module."""
+"""Root URLconf of the test project: the URLs each test package owns (its
+``urls.py``, or ``*_urls.py`` for views several packages use), and the
+Django admin."""
 
+from django.contrib import admin
 from django.urls import include, path
 
 urlpatterns = [
@@ -9,4 +12,5 @@ urlpatterns = [
     path("", include("tests.bulk_endpoint.hook_urls")),
     path("", include("tests.security.urls")),
     path("", include("tests.bulk_endpoint.version_urls")),
+    path("admin/", admin.site.urls),
 ]

@@ -1,21 +1,18 @@
-"""URLs for the operations tests: test viewsets under ``ops-test/`` and the
-Django admin under ``admin/``."""
+"""URLs of the hook, signal and soft-delete views, under ``ops-test/``."""
 
-from django.contrib import admin
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-import tests.bulk_endpoint.hook_views as views_operations
+from . import hook_views
 
 router = DefaultRouter()
-router.register("soft-notes", views_operations.SoftNoteViewSet, basename="soft-note")
-router.register("forced-soft-notes", views_operations.ForcedSoftNoteViewSet, basename="forced-soft-note")
-router.register("hard-notes", views_operations.HardNoteViewSet, basename="hard-note")
-router.register("audit-notes", views_operations.AuditNoteViewSet, basename="audit-note")
-router.register("slow-audit-notes", views_operations.SlowAuditNoteViewSet, basename="slow-audit-note")
-router.register("signalled-notes", views_operations.SignalledAuditNoteViewSet, basename="signalled-note")
+router.register("soft-notes", hook_views.SoftNoteViewSet, basename="soft-note")
+router.register("forced-soft-notes", hook_views.ForcedSoftNoteViewSet, basename="forced-soft-note")
+router.register("hard-notes", hook_views.HardNoteViewSet, basename="hard-note")
+router.register("audit-notes", hook_views.AuditNoteViewSet, basename="audit-note")
+router.register("slow-audit-notes", hook_views.SlowAuditNoteViewSet, basename="slow-audit-note")
+router.register("signalled-notes", hook_views.SignalledAuditNoteViewSet, basename="signalled-note")
 
 urlpatterns = [
     path("ops-test/", include(router.urls)),
-    path("admin/", admin.site.urls),
 ]

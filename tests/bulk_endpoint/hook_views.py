@@ -1,4 +1,5 @@
-"""Viewsets for the operations tests (routed under ``ops-test/``)."""
+"""Viewsets that override the bulk hooks, send signals or soft-delete
+(routed under ``ops-test/`` by hook_urls.py)."""
 
 import time
 

@@ -3,7 +3,7 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-import tests.bulk_endpoint.views as views
+from . import views
 
 router = DefaultRouter()
 router.register("txns", views.TxnViewSet, basename="txn")

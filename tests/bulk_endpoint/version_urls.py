@@ -1,18 +1,19 @@
-"""URLs for the optimistic-concurrency tests, under ``version-test/``."""
+"""URLs of the optimistic-concurrency views (``bulk_version_field``), under
+``version-test/``: the ``/bulk/``, concurrency and job tests use them."""
 
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-import tests.bulk_endpoint.version_views as views_version
+from . import version_views
 
 router = DefaultRouter()
-router.register("docs", views_version.VersionedDocViewSet, basename="vdoc")
-router.register("scoped-docs", views_version.ScopedDocViewSet, basename="vdoc-scoped")
-router.register("required-docs", views_version.RequiredVersionDocViewSet, basename="vdoc-required")
-router.register("permission-docs", views_version.ObjectPermissionDocViewSet, basename="vdoc-permission")
-router.register("writable-docs", views_version.WritableVersionDocViewSet, basename="vdoc-writable")
-router.register("plain-docs", views_version.PlainDocViewSet, basename="vdoc-plain")
-router.register("stamped-docs", views_version.StampedDocViewSet, basename="sdoc")
+router.register("docs", version_views.VersionedDocViewSet, basename="vdoc")
+router.register("scoped-docs", version_views.ScopedDocViewSet, basename="vdoc-scoped")
+router.register("required-docs", version_views.RequiredVersionDocViewSet, basename="vdoc-required")
+router.register("permission-docs", version_views.ObjectPermissionDocViewSet, basename="vdoc-permission")
+router.register("writable-docs", version_views.WritableVersionDocViewSet, basename="vdoc-writable")
+router.register("plain-docs", version_views.PlainDocViewSet, basename="vdoc-plain")
+router.register("stamped-docs", version_views.StampedDocViewSet, basename="sdoc")
 
 urlpatterns = [
     path("version-test/", include(router.urls)),

@@ -1,4 +1,5 @@
-"""Viewsets for the optimistic-concurrency tests (routed under ``version-test/``)."""
+"""Viewsets with a version field (``bulk_version_field``), routed under
+``version-test/`` by version_urls.py."""
 
 from rest_framework import permissions, serializers, viewsets
 

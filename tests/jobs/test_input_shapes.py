@@ -1,4 +1,5 @@
-"""Issue 11's features run by a REAL Celery worker process (one per module)."""
+"""Requests other than a JSON list run as jobs by a REAL Celery worker process
+(one per module): a single-object upsert, an NDJSON body, a dry run."""
 
 import pytest
 

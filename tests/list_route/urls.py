@@ -3,7 +3,7 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-import tests.list_route.views as views
+from . import views
 
 router = DefaultRouter()
 router.register("members", views.MemberViewSet, basename="member")

@@ -5,10 +5,10 @@ apply to it even with ``BULK_ASYNC_THRESHOLD = None``."""
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
-import tests.bulk_endpoint.views as views_items
+from tests.bulk_endpoint import views as bulk_endpoint_views
 
 
-class AlwaysInBackgroundTxnViewSet(views_items.TxnViewSet):
+class AlwaysInBackgroundTxnViewSet(bulk_endpoint_views.TxnViewSet):
     def should_run_bulk_async(self, bulk_request):
         return True
 

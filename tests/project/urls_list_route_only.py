@@ -4,9 +4,9 @@ first part does): the startup checks ask nothing of it about jobs."""
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-import tests.list_route.views as views_queryset
+from tests.list_route import views as list_route_views
 
 router = DefaultRouter()
-router.register("members", views_queryset.MemberViewSet, basename="checks-member")
+router.register("members", list_route_views.MemberViewSet, basename="checks-member")
 
 urlpatterns = [path("api/", include(router.urls))]

@@ -3,7 +3,7 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-import tests.security.views as views
+from . import views
 
 router = DefaultRouter()
 router.register("class-members", views.FilterSetClassMemberViewSet, basename="sec-class-member")
