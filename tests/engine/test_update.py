@@ -290,3 +290,9 @@ def test_update_mixes_nulls_and_values_in_one_statement(account, other_account):
     assert result.success_count == 3
     assert queries == 3 + lock_queries()  # lookup, related accounts, key-order lock, UPDATE
     assert list(Note.objects.order_by("pk").values_list("account_id", flat=True)) == [None, other_account.pk, None]
+
+
+def test_an_update_item_that_is_not_an_object_is_an_item_error(account):
+    result = run_bulk_operation(make_ctx("bulk_update"), items_of([[1, 2]]))
+
+    assert result.errors[0]["errors"] == {"non_field_errors": ["Invalid data. Expected a dictionary, but got list."]}
