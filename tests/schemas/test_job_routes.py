@@ -1,10 +1,19 @@
-"""The job routes document the answers they really give (cancel 202/409,
-404 for someone else's job), in DRF's generator and in drf-spectacular."""
+"""The job routes in generated schemas, by DRF's generator and by
+drf-spectacular: every route with its methods, and the answers they really
+give (cancel 202/409, 404 for someone else's job)."""
 
 import pytest
 from django.urls import include, path
 
 urlpatterns = [path("api/", include("rest_bulk_ext.urls"))]
+
+JOB_PATHS = {
+    "/api/bulk-operations/": {"get"},
+    "/api/bulk-operations/{task_id}/": {"get", "delete"},
+    "/api/bulk-operations/{task_id}/status/": {"get"},
+    "/api/bulk-operations/{task_id}/errors.csv": {"get"},
+    "/api/bulk-operations/{task_id}/results.csv": {"get"},
+}
 
 EXPECTED = {
     ("/api/bulk-operations/", "get"): {"200", "401", "403", "404"},
@@ -48,3 +57,27 @@ def test_the_export_download_is_documented_with_its_file_types(settings, generat
     assert {"text/csv", "application/x-ndjson"} <= set(success["content"])
     redirect = schema["paths"]["/api/bulk-operations/{task_id}/download"]["get"]["responses"]["302"]
     assert "content" not in redirect and "signed" in redirect["description"]
+
+
+def test_drfs_schema_generator_documents_the_job_endpoints():
+    from rest_framework.schemas.openapi import SchemaGenerator
+
+    schema = SchemaGenerator(urlconf=__name__).get_schema(request=None, public=True)
+
+    for path, methods in JOB_PATHS.items():
+        assert set(schema["paths"][path]) == methods, path
+    status = schema["components"]["schemas"]["BulkJobStatus"]
+    assert set(status["properties"]) == {"task_id", "state", "status", "progress", "result"}
+
+
+def test_drf_spectacular_documents_the_job_endpoints(settings):
+    pytest.importorskip("drf_spectacular")
+    from drf_spectacular.generators import SchemaGenerator
+
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema"}
+    schema = SchemaGenerator(urlconf=__name__).get_schema(request=None, public=True)
+
+    for path, methods in JOB_PATHS.items():
+        assert set(schema["paths"][path]) == methods, path
+    listing = schema["paths"]["/api/bulk-operations/"]["get"]["responses"]["200"]
+    assert "PaginatedBulkJobList" in str(listing)
