@@ -141,7 +141,7 @@ def stored_keys():
     """``(rows, distinct refs)`` in the table."""
     from django.db.models import Count
 
-    from tests.models import Txn
+    from tests.testapp.models import Txn
 
     counts = Txn.objects.aggregate(rows=Count("pk"), refs=Count("ref", distinct=True))
     return counts["rows"], counts["refs"]
@@ -221,7 +221,7 @@ def main(argv=None):
     old_name = connection.settings_dict["NAME"]
     connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
     from tests.builders import make_account
-    from tests.models import Txn
+    from tests.testapp.models import Txn
 
     port = args.port or free_port()
     log = tempfile.NamedTemporaryFile(prefix="rbe-gunicorn-", suffix=".log", delete=False)

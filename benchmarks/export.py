@@ -35,7 +35,7 @@ FIELDS = ("id", "ref", "account_id", "amount", "occurred_at", "email", "kind", "
 
 def seed_rows(n):
     from benchmarks.workloads import make_accounts, txn
-    from tests.models import Txn
+    from tests.testapp.models import Txn
 
     accounts = make_accounts()
     batch = 10_000
@@ -45,7 +45,7 @@ def seed_rows(n):
 
 def floor(n):
     """``values_list`` + ``csv.writer`` to a file: the least an export does."""
-    from tests.models import Txn
+    from tests.testapp.models import Txn
 
     start = time.perf_counter()
     with tempfile.TemporaryFile("w+", newline="") as out:
@@ -65,7 +65,7 @@ def profile(n):
 
     from rest_bulk_ext.bulk_endpoint.request import BulkRequest
     from rest_bulk_ext.jobs.exports import export_rows
-    from tests.views_items import TxnViewSet
+    from tests.bulk_endpoint.views import TxnViewSet
 
     view = TxnViewSet(action_map={"get": "bulk"}, format_kwarg=None, args=(), kwargs={})
     view.request = view.initialize_request(APIRequestFactory().get("/items/txns/bulk/"))
@@ -85,7 +85,7 @@ def main(n, export_format="ndjson", do_profile=False):
     from django.conf import settings
 
     django.setup()
-    import tests.celery_app  # noqa: F401  (makes it Celery's current app)
+    import tests.testapp.celery  # noqa: F401  (makes it Celery's current app)
 
     settings.DEBUG = False
     settings.REST_FRAMEWORK_EXTENSIONS = {"BULK_REDIS_URL": settings.JOBS_PROGRESS_REDIS_URL}

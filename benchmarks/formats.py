@@ -70,7 +70,7 @@ def read_only(path):
 
 
 def import_file(client, path, n):
-    from tests.models import Txn
+    from tests.testapp.models import Txn
 
     Txn.objects.all().delete()
     with open(path, "rb") as file:

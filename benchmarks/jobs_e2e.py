@@ -51,7 +51,7 @@ def start_worker(settings, queue, log):
     profile = os.environ.get("RBE_BENCH_WORKER_PROFILE")
     profiler = ["-m", "cProfile", "-o", profile] if profile else []
     return subprocess.Popen(
-        [sys.executable, *profiler, "-m", "celery", "-A", "tests.celery_app", "worker", "--pool=solo", "-c", "1",
+        [sys.executable, *profiler, "-m", "celery", "-A", "tests.testapp.celery", "worker", "--pool=solo", "-c", "1",
          "-Q", queue, "-l", "warning", "--without-heartbeat", "--without-mingle", "--without-gossip"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
@@ -97,7 +97,7 @@ def main(n, kind="upsert"):
     from django.conf import settings
 
     django.setup()
-    import tests.celery_app  # noqa: F401  (makes it Celery's current app)
+    import tests.testapp.celery  # noqa: F401  (makes it Celery's current app)
 
     settings.DEBUG = False
     settings.REST_FRAMEWORK_EXTENSIONS = {
@@ -115,7 +115,7 @@ def main(n, kind="upsert"):
 
     from benchmarks.workloads import WORKLOADS
     from rest_bulk_ext.jobs.models import BulkJob
-    from tests.models import Tenant, Txn
+    from tests.testapp.models import Tenant, Txn
 
     setup_test_environment()
     connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)

@@ -21,7 +21,7 @@ def warm_up(client, side, path):
     ``UPDATE`` that matches no row, ours through a PATCH of the list route
     at ``path`` (its write transaction included, as the floor's ``update()``
     has its own)."""
-    from tests.models import Txn
+    from tests.testapp.models import Txn
 
     if side == "ours":
         response = client.patch(

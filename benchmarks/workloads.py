@@ -14,7 +14,7 @@ import json
 from datetime import datetime, timedelta, timezone as dt_timezone
 from decimal import Decimal
 
-from tests.models import Account, Tenant, Txn
+from tests.testapp.models import Account, Tenant, Txn
 
 BASE_TIME = datetime(2026, 1, 1, tzinfo=dt_timezone.utc)
 KINDS = ("debit", "credit")

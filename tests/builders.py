@@ -5,8 +5,7 @@ from decimal import Decimal
 
 from rest_framework.test import APIClient
 
-from .models_items import Account, Tenant, Txn
-from .models_queryset import Member
+from tests.testapp.models import Account, Member, Tenant, Txn
 
 BASE_TIME = datetime.datetime(2024, 1, 1, tzinfo=datetime.timezone.utc)
 

@@ -5,8 +5,9 @@ from django.contrib.auth.models import User
 from django.test import override_settings
 from rest_framework.test import APIClient
 
+from tests.testapp.models import Organization, Team
+
 from .builders import INLINE, client_for, make_member
-from .models_queryset import Organization, Team
 
 pytest_plugins = ["tests.jobs.support"]
 

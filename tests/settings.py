@@ -92,7 +92,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "rest_bulk_ext",
-    "tests",
+    "tests.testapp",
 ]
 
 MIDDLEWARE = [

@@ -1,12 +1,16 @@
-"""Root URLconf of the test project; each area owns one included module."""
+"""Root URLconf of the test project: the URLs each test package owns (its
+``urls.py``, or ``*_urls.py`` for views several packages use), and the
+Django admin."""
 
+from django.contrib import admin
 from django.urls import include, path
 
 urlpatterns = [
-    path("", include("tests.urls_queryset")),
-    path("", include("tests.urls_items")),
-    path("", include("tests.urls_jobs")),
-    path("", include("tests.urls_operations")),
-    path("", include("tests.urls_security")),
-    path("", include("tests.urls_version")),
+    path("", include("tests.list_route.urls")),
+    path("", include("tests.bulk_endpoint.urls")),
+    path("", include("tests.jobs.urls")),
+    path("", include("tests.bulk_endpoint.hook_urls")),
+    path("", include("tests.security.urls")),
+    path("", include("tests.bulk_endpoint.version_urls")),
+    path("admin/", admin.site.urls),
 ]

@@ -3,8 +3,7 @@
 from django.contrib import admin
 
 from rest_bulk_ext.admin import BulkImportAdminMixin
-
-from ..models_items import Account
+from tests.testapp.models import Account
 
 site = admin.AdminSite(name="import_admin")
 

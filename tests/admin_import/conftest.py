@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from ..models_items import Account, Tenant
+from tests.testapp.models import Account, Tenant
 
 ADMIN = "/import-admin/tests/account/"
 IMPORT = ADMIN + "import/"

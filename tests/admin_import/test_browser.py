@@ -1,5 +1,5 @@
 """The admin import in a real browser (Debian's Chromium, headless, through
-selenium, as tests/test_admin_browser.py) with a REAL Celery worker: upload
+selenium, as tests/admin/test_job_admin_browser.py) with a REAL Celery worker: upload
 → preview with an error shown → confirm → the bar reaches 100 % without the
 user reloading → errors.csv downloads.
 
@@ -16,10 +16,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 
+from tests.admin.test_job_admin_browser import browser  # noqa: F401 (the fixture)
 from tests.jobs.support import wait_for
-from tests.test_admin_browser import browser  # noqa: F401 (the fixture)
-
-from ..models_items import Account, Tenant
+from tests.testapp.models import Account, Tenant
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -7,8 +7,8 @@ import pytest
 
 from rest_bulk_ext.jobs.models import BulkJob
 from tests.jobs.support import wait_for_job
+from tests.testapp.models import Account
 
-from ..models_items import Account
 from .conftest import IMPORT, account_numbers, csv_file, form, staff_with
 from .test_pages import preview_of, stored_uploads
 

@@ -10,8 +10,8 @@ from django.test import override_settings
 from rest_bulk_ext.admin_import import previews
 from rest_bulk_ext.jobs.models import BulkJob
 from rest_bulk_ext.jobs.payloads import get_payload_storage
+from tests.testapp.models import Account
 
-from ..models_items import Account
 from .conftest import ADMIN, IMPORT, account_numbers, csv_file, form
 
 pytestmark = pytest.mark.django_db

@@ -3,8 +3,7 @@
 from rest_framework import permissions, serializers, viewsets
 
 from rest_bulk_ext.mixins import BulkOperationsMixin
-
-from ..models_items import Account
+from tests.testapp.models import Account
 
 
 class AccountImportSerializer(serializers.ModelSerializer):

@@ -9,7 +9,7 @@ from django.test import override_settings
 
 from rest_bulk_ext.jobs.models import BulkJob
 from tests.builders import make_txns, txn_data
-from tests.models_items import Txn
+from tests.testapp.models import Txn
 
 URL = "/items/txns/bulk/"
 THRESHOLD_3 = {"BULK_ASYNC_THRESHOLD": 3}

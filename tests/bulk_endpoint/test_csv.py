@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 
 from tests.builders import INLINE, make_txns
-from tests.models_items import CodeItem, Txn, UUIDItem
+from tests.testapp.models import CodeItem, Txn, UUIDItem
 
 URL = "/items/txns/bulk/"
 HEADER = "ref,account,amount,occurred_at,email,kind,description"

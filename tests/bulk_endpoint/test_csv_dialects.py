@@ -9,7 +9,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from rest_bulk_ext.bulk_endpoint.csv_dialects import read_delimiter, read_encoding, sniff_delimiter
-from tests.models_items import Txn
+from tests.testapp.models import Txn
 
 URL = "/items/txns/bulk/"
 COLUMNS = ["ref", "account", "amount", "occurred_at", "email", "kind", "description"]

@@ -13,8 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_bulk_ext import signals
 from tests.builders import INLINE, make_txns, txn_data
 from tests.bulk_endpoint.test_hooks import Received
-from tests.models_items import Txn
-from tests.models_operations import AuditEntry, AuditNote
+from tests.testapp.models import AuditEntry, AuditNote, Txn
 
 URL = "/items/txns/bulk/"
 

@@ -7,7 +7,7 @@ import pytest
 
 from rest_bulk_ext.bulk_endpoint.json_input import duplicate_key_errors, loads_with_duplicates
 from tests.builders import make_txns, txn_data
-from tests.models_items import Txn
+from tests.testapp.models import Txn
 
 URL = "/items/txns/bulk/"
 

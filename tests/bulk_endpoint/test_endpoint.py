@@ -7,7 +7,7 @@ import pytest
 from django.test import override_settings
 
 from tests.builders import INLINE, make_txns, txn_data
-from tests.models_items import CodeItem, Txn, UUIDItem
+from tests.testapp.models import CodeItem, Txn, UUIDItem
 
 URL = "/items/txns/bulk/"
 

@@ -7,7 +7,7 @@ import pytest
 from django.test import override_settings
 
 from tests.builders import INLINE, make_account, make_txns, txn_data
-from tests.models_items import Txn
+from tests.testapp.models import Txn
 
 URL = "/items/txns/bulk/"
 

@@ -4,8 +4,8 @@ from rest_framework import serializers
 
 from rest_bulk_ext.bulk_endpoint.filters import ALLOWED_LOOKUPS, TEXT_LOOKUPS, allowed_filter_fields, apply_bulk_filters
 from tests.builders import make_account, make_txns
-from tests.models_items import Txn
-from tests.views_items import ExactOnlyTxnViewSet, FilterClassTxnViewSet, TxnViewSet
+from tests.bulk_endpoint.views import ExactOnlyTxnViewSet, FilterClassTxnViewSet, TxnViewSet
+from tests.testapp.models import Txn
 
 
 def filtered_refs(view, filters):

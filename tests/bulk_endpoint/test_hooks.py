@@ -6,9 +6,9 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from rest_bulk_ext import signals
+from tests.bulk_endpoint.hook_views import AuditNoteViewSet
 from tests.jobs.support import wait_for, wait_for_job
-from tests.models_operations import AuditEntry, AuditNote
-from tests.views_operations import AuditNoteViewSet
+from tests.testapp.models import AuditEntry, AuditNote
 
 URL = "/ops-test/audit-notes/bulk/"
 SIGNALLED_URL = "/ops-test/signalled-notes/bulk/"
@@ -157,7 +157,7 @@ def test_the_worker_runs_the_same_hooks_and_sends_the_signals(
     client, user, celery_worker, jobs_settings, tmp_path
 ):
     # The receivers run in the worker process (connected for the
-    # signalled view in tests/views_operations.py); they write AuditEntry rows.
+    # signalled view in tests/bulk_endpoint/hook_views.py); they write AuditEntry rows.
     response = client.post(SIGNALLED_URL + "?async=true&atomic=false", notes(25) + [{"title": "bad"}], format="json")
 
     assert response.status_code == 202, response.data

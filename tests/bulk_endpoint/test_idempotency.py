@@ -17,8 +17,8 @@ from rest_framework.test import APIClient
 
 from rest_bulk_ext.jobs.models import BulkIdempotencyRecord, BulkJob
 from tests.builders import INLINE, make_account, txn_data
-from tests.models_items import Txn
-from tests.views_security import GatedTxnViewSet
+from tests.security.views import GatedTxnViewSet
+from tests.testapp.models import Txn
 
 URL = "/items/txns/bulk/"
 

@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 
 from rest_bulk_ext.models import BulkJob
 from tests.jobs.support import wait_for_job
-from tests.models_version import VersionedDoc
+from tests.testapp.models import VersionedDoc
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -11,7 +11,7 @@ from django.test import override_settings
 
 from rest_bulk_ext.bulk_endpoint.ndjson_input import inspect_ndjson, ndjson_items, spool
 from tests.builders import INLINE, make_txns, txn_data
-from tests.models_items import Txn
+from tests.testapp.models import Txn
 
 URL = "/items/txns/bulk/"
 

@@ -5,7 +5,7 @@ never a server error (an NDJSON body with ``Content-Length: 0`` was an
 import pytest
 
 from tests.builders import make_txns
-from tests.models_items import Txn
+from tests.testapp.models import Txn
 
 URL = "/items/txns/bulk/"
 

@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tests.models_version import StampedDoc, VersionedChild, VersionedDoc
+from tests.testapp.models import StampedDoc, VersionedChild, VersionedDoc
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("inline")]
 

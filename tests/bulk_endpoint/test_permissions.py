@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth.models import Permission, User
 
 from tests.builders import make_account, make_txns, txn_data
-from tests.models_items import Txn
+from tests.testapp.models import Txn
 
 SCOPED = "/items/scoped-txns/bulk/"
 

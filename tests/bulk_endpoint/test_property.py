@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from rest_framework.test import APIClient
 
 from tests.builders import make_account, make_txns
-from tests.models_items import Txn
+from tests.testapp.models import Txn
 
 URL = "/items/txns/bulk/"
 FIELDS = ["id", "ref", "account", "amount", "occurred_at", "email", "kind", "description"]

@@ -9,7 +9,7 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
 from tests.builders import INLINE, make_account, make_txns
-from tests.models_items import CodeItem, UUIDItem
+from tests.testapp.models import CodeItem, UUIDItem
 
 URL = "/items/txns/bulk/"
 

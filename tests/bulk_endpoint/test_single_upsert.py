@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from tests.builders import make_txns, txn_data
-from tests.models_items import Txn
+from tests.testapp.models import Txn
 
 URL = "/items/txns/bulk/"
 

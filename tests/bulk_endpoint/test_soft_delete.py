@@ -7,8 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from rest_bulk_ext.engine.soft_delete import overrides_delete
-from tests.models_jobs import JobRecord
-from tests.models_operations import SoftNote
+from tests.testapp.models import JobRecord, SoftNote
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from rest_bulk_ext.models import BulkJob
 from tests.builders import make_txns, txn_data
-from tests.models_items import Txn
+from tests.testapp.models import Txn
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("inline"), pytest.mark.urls("tests.bulk_endpoint.urls_input")]
 

@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from tests.models_version import VersionedDoc
+from tests.testapp.models import VersionedDoc
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("inline")]
 

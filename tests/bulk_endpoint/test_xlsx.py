@@ -15,7 +15,7 @@ from rest_framework import serializers
 
 from rest_bulk_ext.bulk_endpoint.xlsx_input import cell_text, inspect_xlsx, xlsx_items
 from tests.builders import make_txns
-from tests.models_items import Txn
+from tests.testapp.models import Txn
 
 URL = "/items/txns/bulk/"
 COLUMNS = ["ref", "account", "amount", "occurred_at", "email", "kind", "description"]

@@ -7,7 +7,7 @@ from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 from rest_framework.versioning import QueryParameterVersioning
 
-from tests.views_items import TxnViewSet
+from tests.bulk_endpoint.views import TxnViewSet
 
 
 class LenientTxnViewSet(TxnViewSet):

@@ -7,4 +7,4 @@ ROOT_URLCONF = "tests.commands.urls"
 
 # A project imports its Celery app at startup (its package's __init__); the
 # test project's is imported here, so the system checks find it.
-import tests.celery_app  # noqa: E402, F401
+import tests.testapp.celery  # noqa: E402, F401

@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 from rest_bulk_ext.jobs.models import BulkJob
 from tests.builders import txn_data
 from tests.jobs.support import wait_for_job
-from tests.models_items import Txn
+from tests.testapp.models import Txn
 
 from .support import TXNS
 

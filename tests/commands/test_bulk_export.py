@@ -14,8 +14,8 @@ from rest_framework import serializers
 
 from rest_bulk_ext.jobs import exports
 from tests.builders import txn_data
-from tests.models_items import Txn
-from tests.serializers_items import TxnSerializer
+from tests.testapp.models import Txn
+from tests.testapp.serializers import TxnSerializer
 
 from .support import OWN_TXNS, TXNS
 

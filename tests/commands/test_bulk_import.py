@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from tests.builders import txn_data
-from tests.models_items import Txn
+from tests.testapp.models import Txn
 
 from .support import OWN_TXNS, TXNS
 

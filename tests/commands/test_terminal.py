@@ -15,7 +15,7 @@ from django.db import connection
 
 from rest_bulk_ext.shell_progress import rich_available
 from tests.builders import txn_data
-from tests.models_items import Txn
+from tests.testapp.models import Txn
 
 from .support import TXNS
 

@@ -3,9 +3,9 @@
 from rest_framework import permissions, viewsets
 
 from rest_bulk_ext.mixins import BulkOperationsMixin
-from tests.models_items import Txn
-from tests.serializers_items import TxnSerializer
-from tests.views_items import TXN_FILTER_FIELDS, ScopedTxnSerializer
+from tests.bulk_endpoint.views import TXN_FILTER_FIELDS, ScopedTxnSerializer
+from tests.testapp.models import Txn
+from tests.testapp.serializers import TxnSerializer
 
 
 class TxnViewSet(BulkOperationsMixin, viewsets.ModelViewSet):

@@ -10,7 +10,7 @@ from django.db import connection
 from django.test import override_settings
 
 from tests.builders import INLINE, txn_data
-from tests.models_items import Txn
+from tests.testapp.models import Txn
 
 from .conftest import assert_no_server_error, request, run_together
 

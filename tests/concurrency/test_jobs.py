@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 from tests.builders import make_account, txn_data
 from tests.jobs.support import ROOT, WorkerProcess, purge_queue, unavailable, wait_for_job
-from tests.models_items import Txn
+from tests.testapp.models import Txn
 
 from .conftest import run_together
 

@@ -13,7 +13,7 @@ from django.test import override_settings
 
 from rest_bulk_ext.engine.db.errors import transient_error_kind
 from tests.builders import INLINE, make_txns
-from tests.models_items import Txn
+from tests.testapp.models import Txn
 
 from .conftest import request, run_together
 from .views import lock_step

@@ -18,7 +18,7 @@ from rest_bulk_ext.engine.db.errors import (
 )
 from rest_bulk_ext.engine.db.sqlite_mode import sqlite_takes_write_lock_up_front, write_transaction
 from tests.builders import make_account
-from tests.models_items import Tenant
+from tests.testapp.models import Tenant
 
 sqlite_only = pytest.mark.skipif("connection.vendor != 'sqlite'", reason="SQLite's transaction modes")
 

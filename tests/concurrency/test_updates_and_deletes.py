@@ -9,7 +9,7 @@ from django.test import override_settings
 
 from rest_bulk_ext.list_route.headers import AFFECTED_ROWS_HEADER
 from tests.builders import make_txns
-from tests.models_items import Txn
+from tests.testapp.models import Txn
 
 from .conftest import assert_no_server_error, request, run_together
 

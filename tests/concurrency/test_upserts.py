@@ -6,7 +6,7 @@ import random
 import pytest
 
 from tests.builders import txn_data
-from tests.models_items import Txn
+from tests.testapp.models import Txn
 
 from .conftest import assert_no_server_error, request, run_together
 

@@ -5,7 +5,7 @@ import random
 
 import pytest
 
-from tests.models_version import VersionedDoc
+from tests.testapp.models import VersionedDoc
 
 from .conftest import assert_no_server_error, request, run_together
 

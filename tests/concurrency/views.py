@@ -5,8 +5,8 @@ import threading
 from rest_framework import viewsets
 
 from rest_bulk_ext.mixins import BulkOperationsMixin, ListDestroyModelMixin, ListUpdateModelMixin
-from tests.models_items import Txn
-from tests.serializers_items import TxnSerializer
+from tests.testapp.models import Txn
+from tests.testapp.serializers import TxnSerializer
 
 
 class ConcurrentTxnViewSet(BulkOperationsMixin, ListUpdateModelMixin, ListDestroyModelMixin, viewsets.ModelViewSet):

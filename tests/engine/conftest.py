@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.models_items import Account, Tenant
+from tests.testapp.models import Account, Tenant
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from rest_bulk_ext.engine import BulkContext, Item
-from tests.models_items import Txn
-from tests.serializers_items import TxnSerializer
+from tests.testapp.models import Txn
+from tests.testapp.serializers import TxnSerializer
 
 
 def items_of(datas):

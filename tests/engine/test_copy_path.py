@@ -12,11 +12,11 @@ from rest_bulk_ext.engine import run_bulk_operation
 from rest_bulk_ext.exceptions import BulkConflict
 from tests.builders import INLINE, make_account, make_bare_txns, txn_data
 from tests.bulk_endpoint.test_csv import HEADER, create_rows, csv_file
+from tests.bulk_endpoint.views import TxnViewSet
 from tests.engine.support import count_queries, items_of, make_ctx
 from tests.engine.test_modes import UncheckedTxnSerializer
-from tests.models_items import CodeItem, Txn, UUIDItem
-from tests.serializers_items import CodeItemSerializer, UUIDItemSerializer
-from tests.views_items import TxnViewSet
+from tests.testapp.models import CodeItem, Txn, UUIDItem
+from tests.testapp.serializers import CodeItemSerializer, UUIDItemSerializer
 
 pytestmark = pytest.mark.django_db
 POSTGRES = connection.vendor == "postgresql"

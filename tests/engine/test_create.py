@@ -4,14 +4,15 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 
 from rest_bulk_ext.engine import run_bulk_operation
 from rest_bulk_ext.engine.db.sqlite_create import uses_sqlite_insert
 from rest_bulk_ext.engine.db.update import max_params as runtime_max_params
 from tests.builders import BASE_TIME, make_bare_txns, txn_data
 from tests.engine.support import count_queries, items_of, make_ctx
-from tests.models_items import Account, CodeItem, Txn, UUIDItem
-from tests.serializers_items import CodeItemSerializer, TxnSerializer, UUIDItemSerializer
+from tests.testapp.models import Account, CodeItem, Txn, UUIDItem
+from tests.testapp.serializers import CodeItemSerializer, TxnSerializer, UUIDItemSerializer
 
 pytestmark = pytest.mark.django_db
 
@@ -205,8 +206,8 @@ def test_create_reports_created_ids_where_the_backend_returns_no_keys(account, m
 
 
 def test_create_without_returned_keys_or_a_unique_field_still_reports_every_id(account, monkeypatch):
-    from tests.models_items import Note
-    from tests.serializers_items import NoteSerializer
+    from tests.testapp.models import Note
+    from tests.testapp.serializers import NoteSerializer
 
     monkeypatch.setattr(type(connection.features), "can_return_rows_from_bulk_insert", False)
     datas = [{"account": account.pk, "text": f"n{i}"} for i in range(3)]
@@ -217,10 +218,26 @@ def test_create_without_returned_keys_or_a_unique_field_still_reports_every_id(a
     assert [stored[pk] for pk in result.created_ids] == ["n0", "n1", "n2"]
 
 
-@pytest.mark.skipif("connection.features.can_return_rows_from_bulk_insert is False")
-def test_this_backend_returns_keys_from_a_bulk_insert():
-    # PostgreSQL, SQLite >= 3.35 and MariaDB >= 10.5 all do with Django 5.2.
-    assert connection.features.can_return_rows_from_bulk_insert
+def test_create_takes_the_new_ids_from_its_insert_where_the_backend_returns_keys(account):
+    # PostgreSQL, SQLite >= 3.35 and MariaDB >= 10.5 return the keys of a
+    # multi-row INSERT: the ids come from it and no row is read back (the
+    # two tests above are the backends that return none). Below the COPY
+    # threshold, so the INSERT is a statement the test can see.
+    if not connection.features.can_return_rows_from_bulk_insert:
+        pytest.skip("this database returns no keys from a multi-row INSERT")
+    datas = [txn_data(account, i) for i in range(4)]
+
+    with (
+        override_settings(REST_FRAMEWORK_EXTENSIONS={"BULK_POSTGRES_COPY_MIN_ROWS": None}),
+        CaptureQueriesContext(connection) as captured,
+    ):
+        result = run_bulk_operation(make_ctx("bulk_create"), items_of(datas))
+
+    by_ref = dict(Txn.objects.values_list("ref", "pk"))
+    assert result.created_ids == [by_ref[f"ref-{i}"] for i in range(4)]
+    sql = [query["sql"].lstrip().upper() for query in captured.captured_queries]
+    insert = next(i for i, statement in enumerate(sql) if statement.startswith("INSERT"))
+    assert [statement for statement in sql[insert + 1 :] if statement.startswith("SELECT")] == []
 
 
 def test_create_reports_line_numbers_of_csv_items(account):

@@ -14,7 +14,7 @@ from rest_bulk_ext.engine import run_bulk_operation
 from rest_bulk_ext.engine.processors import CreateProcessor
 from tests.builders import INLINE, make_bare_txns, txn_data
 from tests.engine.support import items_of, make_ctx
-from tests.models_items import Txn
+from tests.testapp.models import Txn
 
 pytestmark = pytest.mark.django_db
 

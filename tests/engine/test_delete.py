@@ -7,8 +7,8 @@ from rest_bulk_ext.engine.db.delete_rows import supports_delete_returning
 from rest_bulk_ext.exceptions import BulkConflict
 from tests.builders import make_bare_txns
 from tests.engine.support import count_queries, items_of, lock_queries, make_ctx
-from tests.models_items import Account, CodeItem, Txn, TxnAudit, UUIDItem
-from tests.serializers_items import AccountSerializer, CodeItemSerializer, UUIDItemSerializer
+from tests.testapp.models import Account, CodeItem, Txn, TxnAudit, UUIDItem
+from tests.testapp.serializers import AccountSerializer, CodeItemSerializer, UUIDItemSerializer
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from rest_bulk_ext.engine import run_bulk_operation
 from rest_bulk_ext.engine.db.id_filter import MIN_VALUES
 from tests.builders import make_bare_txns
 from tests.engine.support import items_of, make_ctx
-from tests.models_items import Txn, TxnAudit
+from tests.testapp.models import Txn, TxnAudit
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ from rest_bulk_ext.engine import run_bulk_operation
 from rest_bulk_ext.engine.fast_validation import fast_decimal
 from tests.builders import txn_data
 from tests.engine.support import items_of, make_ctx
-from tests.models_items import Txn
+from tests.testapp.models import Txn
 
 EDGE_INPUTS = [
     "0", "-0", "0.0", "-0.00", "1", "1.5", "1.25", "1.255", "12.", ".5", "-.5", "+1.5", " 1.5", "1.5 ", "1e3",

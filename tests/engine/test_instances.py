@@ -9,7 +9,7 @@ import pytest
 from django.test import override_settings
 
 from rest_bulk_ext.engine.instances import FOREIGN_KEY, RELATED, build_instance, instance_plan
-from tests.models_items import Account, Note, Tenant, Txn, UUIDItem
+from tests.testapp.models import Account, Note, Tenant, Txn, UUIDItem
 
 pytestmark = pytest.mark.django_db
 

@@ -15,8 +15,8 @@ from rest_bulk_ext.engine import run_bulk_operation
 from rest_bulk_ext.engine.db.key_filter import MIN_VALUES, filter_tuples, filter_values, typed_array
 from tests.builders import BASE_TIME, make_bare_txns, txn_data
 from tests.engine.support import items_of, make_ctx
-from tests.models_items import Txn, UUIDItem
-from tests.serializers_items import UUIDItemSerializer
+from tests.testapp.models import Txn, UUIDItem
+from tests.testapp.serializers import UUIDItemSerializer
 
 pytestmark = pytest.mark.django_db
 

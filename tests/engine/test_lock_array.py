@@ -10,7 +10,7 @@ from rest_bulk_ext.engine import run_bulk_operation
 from rest_bulk_ext.engine.db.locking import locking_queryset
 from tests.builders import make_bare_txns
 from tests.engine.support import items_of, make_ctx
-from tests.models_items import Txn
+from tests.testapp.models import Txn
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,8 @@ from rest_bulk_ext.engine import BulkCancelled, Item, run_bulk_operation
 from rest_bulk_ext.exceptions import BulkConflict, InvalidBulkValue
 from tests.builders import BASE_TIME, make_bare_txns, txn_data
 from tests.engine.support import items_of, make_ctx
-from tests.models_items import Txn
-from tests.serializers_items import TxnSerializer
+from tests.testapp.models import Txn
+from tests.testapp.serializers import TxnSerializer
 
 pytestmark = pytest.mark.django_db
 

@@ -10,8 +10,8 @@ from rest_framework import serializers
 from rest_bulk_ext.engine import run_bulk_operation
 from tests.builders import txn_data
 from tests.engine.support import count_queries, items_of, make_ctx
-from tests.models_items import Account, Tenant, Txn
-from tests.serializers_items import TxnSerializer
+from tests.testapp.models import Account, Tenant, Txn
+from tests.testapp.serializers import TxnSerializer
 
 pytestmark = pytest.mark.django_db
 

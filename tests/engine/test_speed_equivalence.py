@@ -20,8 +20,8 @@ from rest_bulk_ext.engine.item_state import ItemState
 from rest_bulk_ext.engine.types import BulkContext, Item
 from rest_bulk_ext.engine.validation import ChunkValidator
 from tests.builders import txn_data
-from tests.models_items import Txn
-from tests.serializers_items import TxnSerializer
+from tests.testapp.models import Txn
+from tests.testapp.serializers import TxnSerializer
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from django.db import connection, transaction
 from django.db.models.functions import Now
 
 from rest_bulk_ext.engine.db.sqlite_create import sqlite_create, uses_sqlite_insert
-from tests.models_items import CodeItem, Note, Txn, UUIDItem
+from tests.testapp.models import CodeItem, Note, Txn, UUIDItem
 
 pytestmark = pytest.mark.django_db
 

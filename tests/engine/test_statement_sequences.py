@@ -19,7 +19,7 @@ from rest_bulk_ext.engine import run_bulk_operation
 from tests.builders import make_bare_txns, txn_data
 from tests.engine.support import items_of, make_ctx
 from tests.list_route.support import BULK, patch
-from tests.models_items import Txn
+from tests.testapp.models import Txn
 
 # Run as a request runs: the engine owns its transactions (inside a test
 # transaction they would be savepoints, and PostgreSQL would skip SET

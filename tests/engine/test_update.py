@@ -8,8 +8,8 @@ from rest_framework.exceptions import PermissionDenied
 from rest_bulk_ext.engine import run_bulk_operation
 from tests.builders import make_bare_txns, txn_data
 from tests.engine.support import count_queries, items_of, lock_queries, make_ctx
-from tests.models_items import Account, CodeItem, Note, Txn, UUIDItem
-from tests.serializers_items import CodeItemSerializer, NoteSerializer, UUIDItemSerializer
+from tests.testapp.models import Account, CodeItem, Note, Txn, UUIDItem
+from tests.testapp.serializers import CodeItemSerializer, NoteSerializer, UUIDItemSerializer
 
 pytestmark = pytest.mark.django_db
 
@@ -265,7 +265,7 @@ def test_update_falls_back_to_bulk_update_for_an_expression_value(account):
 
 
 def test_an_account_fk_update_to_a_foreign_tenants_account_is_refused(account, other_account):
-    from tests.serializers_items import TxnSerializer
+    from tests.testapp.serializers import TxnSerializer
 
     class Scoped(TxnSerializer):
         def __init__(self, *args, **kwargs):
@@ -290,3 +290,9 @@ def test_update_mixes_nulls_and_values_in_one_statement(account, other_account):
     assert result.success_count == 3
     assert queries == 3 + lock_queries()  # lookup, related accounts, key-order lock, UPDATE
     assert list(Note.objects.order_by("pk").values_list("account_id", flat=True)) == [None, other_account.pk, None]
+
+
+def test_an_update_item_that_is_not_an_object_is_an_item_error(account):
+    result = run_bulk_operation(make_ctx("bulk_update"), items_of([[1, 2]]))
+
+    assert result.errors[0]["errors"] == {"non_field_errors": ["Invalid data. Expected a dictionary, but got list."]}

@@ -6,8 +6,8 @@ from django.test import override_settings
 from rest_bulk_ext.engine import run_bulk_operation
 from tests.builders import make_bare_txns, txn_data
 from tests.engine.support import count_queries, items_of, make_ctx
-from tests.models_items import CodeItem, Txn
-from tests.serializers_items import CodeItemSerializer
+from tests.testapp.models import CodeItem, Txn
+from tests.testapp.serializers import CodeItemSerializer
 
 pytestmark = pytest.mark.django_db
 
@@ -131,3 +131,20 @@ def test_upsert_on_a_foreign_key_target_costs_no_query_per_row(account):
     assert (len(large.created_ids), len(large.updated_ids)) == (50, 50)
     assert small_queries == large_queries
     assert Txn.objects.get(ref="other-30").description == "u30"
+
+
+def test_upsert_checks_object_permissions_on_the_rows_it_would_update(account):
+    from rest_framework.exceptions import PermissionDenied
+
+    existing = make_bare_txns(account, 1)[0]
+
+    def check(obj):
+        raise PermissionDenied("Read only.")
+
+    ctx = make_ctx("bulk_upsert", unique_fields=("ref",), atomic=False, check_object_permission=check)
+    result = run_bulk_operation(ctx, items_of([txn_data(account, 0, description="x"), txn_data(account, 1)]))
+
+    assert result.errors[0]["index"] == 0 and result.errors[0]["errors"] == {"non_field_errors": ["Read only."]}
+    existing.refresh_from_db()
+    assert existing.description == ""
+    assert len(result.created_ids) == 1

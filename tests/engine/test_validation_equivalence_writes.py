@@ -22,7 +22,7 @@ from rest_bulk_ext.engine.errors import plain_errors
 from rest_bulk_ext.engine.item_state import ItemState
 from rest_bulk_ext.engine.types import BulkContext, Item
 from rest_bulk_ext.engine.validation import ChunkValidator
-from tests.models_items import Account, Tenant, Txn
+from tests.testapp.models import Account, Tenant, Txn
 
 pytestmark = pytest.mark.django_db
 

@@ -110,7 +110,7 @@ def worker_env(settings, extensions=None, **extra):
 
     env = dict(
         os.environ,
-        DJANGO_SETTINGS_MODULE="tests.settings_jobs_faults",
+        DJANGO_SETTINGS_MODULE="tests.jobs.faults_settings",
         RBE_WORKER_USES_TEST_DB="1",
         RBE_BULK_REDIS_URL=settings.JOBS_PROGRESS_REDIS_URL,
         RBE_VISIBILITY_TIMEOUT=str(VISIBILITY_TIMEOUT),

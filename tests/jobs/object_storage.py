@@ -4,7 +4,7 @@ standalone server, started here as a subprocess on 127.0.0.1 and killed at
 teardown) with one bucket, and a REAL Celery worker whose job files can
 reach the web side only through that bucket: it runs in a working
 directory of its own, with a ``MEDIA_ROOT`` of its own (an empty
-directory that the test process never uses), and ``tests.settings_s3``.
+directory that the test process never uses), and ``tests.jobs.object_storage_settings``.
 
 Under ``CI=true`` a missing moto (the ``test`` extra) or a server that does
 not start fails the test; elsewhere a missing moto skips it.
@@ -77,7 +77,7 @@ def bucket_client(endpoint_url):
     """A boto3 client of the test server (to look into the bucket)."""
     import boto3
 
-    from tests.settings_s3 import s3_storage
+    from tests.jobs.object_storage_settings import s3_storage
 
     options = s3_storage(endpoint_url, BUCKET)["OPTIONS"]
     return boto3.client(
@@ -114,7 +114,7 @@ def s3_worker(django_db_setup, django_db_blocker, jobs_redis, s3_server, tmp_pat
     media_root = tmp_path_factory.mktemp("worker-media")
     env = dict(
         os.environ,
-        DJANGO_SETTINGS_MODULE="tests.settings_s3",
+        DJANGO_SETTINGS_MODULE="tests.jobs.object_storage_settings",
         # Its working directory is not the checkout: import the project from it.
         PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
         RBE_WORKER_USES_TEST_DB="1",

@@ -8,7 +8,7 @@ jobs (``forget_progress``), so another checkout's run, or a developer's own
 data in the same Redis, is left alone.
 
 ``celery_worker`` (one per test module) runs
-``celery -A tests.celery_app worker --pool=solo -c 1`` against the Redis
+``celery -A tests.testapp.celery worker --pool=solo -c 1`` against the Redis
 broker and the test database of this run (``RBE_WORKER_USES_TEST_DB``; on
 SQLite the file test database). Tests using it need
 ``@pytest.mark.django_db(transaction=True)`` so the worker sees their rows.
@@ -28,7 +28,7 @@ import pytest
 
 # Importing the app makes it Celery's current app, so ``shared_task``s send
 # to Redis db 5 (not to a default AMQP broker) in this process too.
-from tests.celery_app import app as celery_app  # noqa: F401
+from tests.testapp.celery import app as celery_app  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[2]
 CI = os.environ.get("CI", "").lower() == "true"
@@ -91,7 +91,7 @@ class WorkerProcess:
 
     def command(self):
         return [
-            sys.executable, "-m", "celery", "-A", "tests.celery_app", "worker",
+            sys.executable, "-m", "celery", "-A", "tests.testapp.celery", "worker",
             "--pool=solo", "-c", "1", "-Q", self.queue, "-l", "info",
             "--without-heartbeat", "--without-mingle", "--without-gossip",
             "-n", f"rbe-{os.getpid()}-{self.starts}@%h",

@@ -41,7 +41,7 @@ def make_job(owner, state="PENDING", **fields):
         owner=owner,
         operation_type=fields.pop("operation_type", "bulk_create"),
         state=state,
-        view_path="tests.views_jobs.JobRecordViewSet",
+        view_path="tests.jobs.views.JobRecordViewSet",
         action="bulk",
         http_method="POST",
         **fields,

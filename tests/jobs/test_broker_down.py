@@ -9,7 +9,7 @@ from rest_bulk_ext.jobs.models import BulkJob
 from rest_bulk_ext.jobs.payloads import PAYLOAD_DIRECTORY, get_payload_storage
 from tests.jobs.faults import free_port
 from tests.jobs.support import celery_app
-from tests.models_jobs import JobRecord
+from tests.testapp.models import JobRecord
 
 RECORDS_URL = "/jobs-test/records/bulk/"
 

@@ -5,7 +5,7 @@ import pytest
 
 from rest_bulk_ext.jobs.models import BulkJob, BulkJobChunk
 from tests.jobs.support import wait_for, wait_for_job
-from tests.models_jobs import JobRecord
+from tests.testapp.models import JobRecord
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

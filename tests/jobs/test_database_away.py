@@ -46,7 +46,7 @@ def job(user):
         owner=user,
         operation_type="bulk_create",
         total_items=10,
-        view_path="tests.views_jobs.JobRecordViewSet",
+        view_path="tests.jobs.views.JobRecordViewSet",
         action="bulk",
         http_method="POST",
     )

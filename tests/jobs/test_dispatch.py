@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_bulk_ext.jobs.models import BulkJob
 from rest_bulk_ext.jobs.payloads import get_payload_storage
 from tests.jobs.support import celery_app, purge_queue
-from tests.models_jobs import JobRecord
+from tests.testapp.models import JobRecord
 
 RECORDS_URL = "/jobs-test/records/bulk/"
 
@@ -97,7 +97,7 @@ def test_the_202_answer_names_the_status_url_and_the_record_keeps_the_request(
     assert response["Location"] == response.data["status_url"]
     assert uuid.UUID(job.task_id)
     assert (job.owner, job.state, job.operation_type, job.atomic) == (user, "PENDING", "bulk_create", False)
-    assert (job.view_path, job.action, job.http_method) == ("tests.views_jobs.JobRecordViewSet", "bulk", "POST")
+    assert (job.view_path, job.action, job.http_method) == ("tests.jobs.views.JobRecordViewSet", "bulk", "POST")
     assert job.query_string == "atomic=false&format=json"
     assert len(callbacks) == 1
     assert JobRecord.objects.count() == 0
@@ -135,7 +135,7 @@ def test_a_rolled_back_request_never_starts_a_job(client, jobs_redis, queue):
 
 @pytest.mark.django_db
 def test_an_anonymous_request_cannot_start_a_job_and_nothing_is_stored(api_client, queue):
-    from tests.models_items import Txn
+    from tests.testapp.models import Txn
 
     response = api_client.post("/items/txns/bulk/?async=true", [{"ref": "r"}], format="json")
 

@@ -5,7 +5,7 @@ import pytest
 from django.test import override_settings
 
 from tests.jobs.support import wait_for_job
-from tests.models_jobs import JobRecord
+from tests.testapp.models import JobRecord
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

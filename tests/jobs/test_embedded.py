@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 
 from rest_bulk_ext.jobs.embedded import start_embedded_worker, stop_embedded_worker
 from tests.jobs.support import celery_app, wait_for, wait_for_job
-from tests.models_jobs import JobRecord
+from tests.testapp.models import JobRecord
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -21,9 +21,8 @@ from rest_bulk_ext.jobs.plain_rows import (
     plain_row_reader,
 )
 from tests.builders import make_account, make_txns
-from tests.models_items import Txn
-from tests.models_operations import SoftNote
-from tests.serializers_items import TxnSerializer
+from tests.testapp.models import SoftNote, Txn
+from tests.testapp.serializers import TxnSerializer
 
 DECIMALS = [
     "0.00", "-0.00", "0", "-0", "1.5", "-1.5", "12.50", "-12.50", "0.05", "-0.05", "0.005", "1E+2", "1E-7",

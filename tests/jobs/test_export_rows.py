@@ -10,8 +10,8 @@ from rest_framework import serializers
 from rest_bulk_ext.jobs.exports import CSVRows, NDJSONRows
 from rest_bulk_ext.jobs.plain_rows import plain_row_reader
 from tests.builders import make_account, make_txns
-from tests.models_items import Txn
-from tests.serializers_items import TxnSerializer
+from tests.testapp.models import Txn
+from tests.testapp.serializers import TxnSerializer
 
 pytestmark = pytest.mark.django_db
 
@@ -77,7 +77,7 @@ def test_ndjson_lines_are_compact_utf8_json():
 def txn_view():
     from rest_framework.test import APIRequestFactory
 
-    from tests.views_items import TxnViewSet
+    from tests.bulk_endpoint.views import TxnViewSet
 
     view = TxnViewSet(action_map={"get": "bulk"}, format_kwarg=None, args=(), kwargs={})
     view.request = view.initialize_request(APIRequestFactory().get("/items/txns/bulk/"))

@@ -14,7 +14,7 @@ from rest_bulk_ext.jobs.models import BulkJob
 from rest_bulk_ext.jobs.payloads import get_payload_storage
 from rest_bulk_ext.jobs.retention import purge_jobs
 from tests.jobs.support import wait_for_job
-from tests.models_jobs import JobRecord
+from tests.testapp.models import JobRecord
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

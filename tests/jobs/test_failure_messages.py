@@ -12,7 +12,7 @@ from rest_bulk_ext.jobs.models import BulkJob, BulkJobChunk
 from rest_bulk_ext.jobs.payloads import get_payload_storage
 from rest_bulk_ext.jobs.runner import run_job
 from rest_bulk_ext.jobs.sweeper import sweep_jobs
-from tests.models_jobs import JobRecord
+from tests.testapp.models import JobRecord
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ from django.utils.dateparse import parse_datetime
 
 from tests.builders import make_account, make_txns, txn_data
 from tests.jobs.support import wait_for_job
-from tests.models_items import Txn
+from tests.testapp.models import Txn
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

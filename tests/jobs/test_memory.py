@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_bulk_ext.jobs.progress import read_progress
 from tests.jobs.faults import rss_kb
 from tests.jobs.support import wait_for, wait_for_job
-from tests.models_jobs import JobRecord
+from tests.testapp.models import JobRecord
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

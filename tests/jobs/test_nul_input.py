@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from rest_bulk_ext.jobs.models import BulkIdempotencyRecord, BulkJob
 from rest_bulk_ext.jobs.runner import run_job
-from tests.models_jobs import JobRecord
+from tests.testapp.models import JobRecord
 
 pytestmark = pytest.mark.django_db
 

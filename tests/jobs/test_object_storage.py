@@ -16,9 +16,9 @@ from rest_framework.test import APIClient
 
 from rest_bulk_ext.jobs.models import BulkJob
 from tests.jobs.object_storage import BUCKET, bucket_keys, s3_server, s3_worker  # noqa: F401 (fixtures)
+from tests.jobs.object_storage_settings import s3_storage
 from tests.jobs.support import wait_for_job
-from tests.models_jobs import JobRecord
-from tests.settings_s3 import s3_storage
+from tests.testapp.models import JobRecord
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

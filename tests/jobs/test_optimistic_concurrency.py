@@ -3,7 +3,7 @@
 import pytest
 
 from tests.jobs.support import wait_for_job
-from tests.models_version import VersionedDoc
+from tests.testapp.models import VersionedDoc
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

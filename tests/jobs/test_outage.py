@@ -14,7 +14,7 @@ from rest_bulk_ext.jobs.models import BulkJob, BulkJobChunk
 from rest_bulk_ext.jobs.progress import read_progress
 from tests.jobs.faults import database_outage, start_worker
 from tests.jobs.support import purge_queue, wait_for, wait_for_job
-from tests.models_jobs import JobRecord
+from tests.testapp.models import JobRecord
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

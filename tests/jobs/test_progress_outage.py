@@ -14,7 +14,7 @@ from django.utils import timezone
 from rest_bulk_ext.jobs.models import BulkJob, BulkJobChunk
 from rest_bulk_ext.jobs.progress import ProgressRecorder, read_progress
 from rest_bulk_ext.jobs.runner import run_job
-from tests.models_jobs import JobRecord
+from tests.testapp.models import JobRecord
 
 pytestmark = [
     pytest.mark.django_db,

@@ -13,7 +13,7 @@ from rest_bulk_ext.jobs.payloads import get_payload_storage
 from rest_bulk_ext.jobs.progress import read_progress
 from tests.jobs.faults import start_worker
 from tests.jobs.support import purge_queue, wait_for, wait_for_job
-from tests.models_jobs import JobRecord
+from tests.testapp.models import JobRecord
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

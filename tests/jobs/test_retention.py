@@ -26,7 +26,7 @@ def make_job(user, name, state, finished_days_ago=None, chunks=2, with_file=True
         operation_type="bulk_create",
         state=state,
         payload_name=payload_name,
-        view_path="tests.views_jobs.JobRecordViewSet",
+        view_path="tests.jobs.views.JobRecordViewSet",
         action="bulk",
         http_method="POST",
         finished_at=None if finished_days_ago is None else now - timedelta(days=finished_days_ago),

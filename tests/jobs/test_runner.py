@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_bulk_ext.jobs.models import BulkJob, BulkJobChunk
 from rest_bulk_ext.jobs.payloads import get_payload_storage
 from rest_bulk_ext.jobs.runner import run_job
-from tests.models_jobs import JobRecord
+from tests.testapp.models import JobRecord
 
 pytestmark = pytest.mark.django_db
 
@@ -83,7 +83,7 @@ def test_a_job_whose_owner_lost_the_permission_fails_and_writes_nothing(
     client, user, django_capture_on_commit_callbacks, jobs_settings
 ):
     from tests.builders import make_account, txn_data
-    from tests.models_items import Txn
+    from tests.testapp.models import Txn
 
     user.user_permissions.add(Permission.objects.get(codename="add_txn"))
     account = make_account()

@@ -17,7 +17,7 @@ from rest_bulk_ext.jobs.payloads import get_payload_storage
 from rest_bulk_ext.jobs.retention import purge_jobs
 from rest_bulk_ext.jobs.runner import run_job
 from tests.jobs import small_storage
-from tests.models_jobs import JobRecord
+from tests.testapp.models import JobRecord
 
 pytestmark = pytest.mark.django_db
 

@@ -44,7 +44,7 @@ def make_job(user, name, state, *, age, heartbeat_age=None, attempts=0):
         operation_type="bulk_create",
         state=state,
         total_items=100,
-        view_path="tests.views_jobs.JobRecordViewSet",
+        view_path="tests.jobs.views.JobRecordViewSet",
         action="bulk",
         http_method="POST",
         attempts=attempts,

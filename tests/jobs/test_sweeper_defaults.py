@@ -35,7 +35,7 @@ def lost_job(user, name, state, minutes):
         operation_type="bulk_create",
         state=state,
         total_items=10,
-        view_path="tests.views_jobs.JobRecordViewSet",
+        view_path="tests.jobs.views.JobRecordViewSet",
         action="bulk",
         http_method="POST",
         attempts=0 if state == "PENDING" else 1,

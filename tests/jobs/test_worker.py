@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from rest_bulk_ext.jobs.models import BulkJob, BulkJobChunk
 from rest_bulk_ext.jobs.payloads import get_payload_storage
 from tests.jobs.support import wait_for, wait_for_job
-from tests.models_jobs import JobRecord
+from tests.testapp.models import JobRecord
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -44,7 +44,7 @@ def csv_lines(response):
 
 def test_a_tenant_scoped_view_stays_scoped_inside_the_worker(client, user, celery_worker, jobs_settings):
     from tests.builders import make_account, make_txns, txn_data
-    from tests.models_items import Txn
+    from tests.testapp.models import Txn
 
     bob = get_user_model().objects.create_user("bob", password="pw")
     mine = make_txns(make_account("ACC-A", owner=user, tenant_name="a"), 3)

@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from tests.builders import client_for
 from tests.list_route.support import BULK, HEADER_REQUIRED
-from tests.models_queryset import Contract, Member, Organization, Project, Task
+from tests.testapp.models import Contract, Member, Organization, Project, Task
 
 
 def usernames():

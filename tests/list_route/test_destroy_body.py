@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tests.list_route.support import BULK
-from tests.models_queryset import Member, Project, Task
+from tests.testapp.models import Member, Project, Task
 
 BODY_REFUSED = {
     "detail": "A bulk DELETE takes no request body; nothing was deleted. Name the rows with query "

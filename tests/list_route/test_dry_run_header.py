@@ -6,7 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tests.list_route.support import BULK, patch
-from tests.models_queryset import Member, Project, Task
+from tests.testapp.models import Member, Project, Task
 
 UNCLEAR = ["tru", "maybe", "t", "y", "2", "preview", "dry", "", " ", "true,false", "truE1"]
 

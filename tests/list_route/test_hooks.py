@@ -6,8 +6,8 @@ from django.test.utils import CaptureQueriesContext
 
 from tests.builders import client_for
 from tests.list_route.support import BULK, patch
-from tests.models_queryset import Member
-from tests.views_queryset import HookedMemberViewSet
+from tests.list_route.views import HookedMemberViewSet
+from tests.testapp.models import Member
 
 
 @pytest.fixture

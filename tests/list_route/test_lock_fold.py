@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from tests.builders import client_for
 from tests.list_route.support import BULK, patch
-from tests.models_queryset import Member
+from tests.testapp.models import Member
 
 
 def member_statements(queries):

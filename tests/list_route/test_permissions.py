@@ -13,7 +13,7 @@ import rest_bulk_ext.mixins as public_path
 from rest_bulk_ext.list_route.mixins import ListDestroyModelMixin, ListUpdateModelMixin, add_list_route_action
 from tests.builders import client_for, make_member
 from tests.list_route.support import BULK, patch
-from tests.models_queryset import Member
+from tests.testapp.models import Member
 
 
 def test_mixins_import_from_both_paths():

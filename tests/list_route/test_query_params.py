@@ -6,7 +6,7 @@ import pytest
 from django.test import override_settings
 
 from tests.list_route.support import BULK
-from tests.models_queryset import Member
+from tests.testapp.models import Member
 
 DRY_RUN = {**BULK, "HTTP_X_BULK_DRY_RUN": "true"}
 

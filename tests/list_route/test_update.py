@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from tests.builders import client_for
 from tests.list_route.support import BULK, HEADER_REQUIRED, patch
-from tests.models_queryset import Member, Organization
+from tests.testapp.models import Member, Organization
 
 
 def active_flags():
