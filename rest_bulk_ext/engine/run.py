@@ -14,12 +14,12 @@ non-atomic mode. See docs/concurrency.md.
 
 from collections.abc import Callable, Iterable
 from contextlib import nullcontext
-from itertools import islice
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError, connections
 from django.utils.translation import gettext
 
+from .chunks import iter_chunks
 from .db.errors import api_error_for, transient_api_error, translate_database_errors
 from .db.retries import retry_transient
 from .db.sqlite_mode import write_transaction
@@ -44,17 +44,6 @@ WRITE_OPERATIONS = tuple(OPERATION_CLASSES)
 
 class _RollBack(Exception):
     """Leaves the atomic block of an atomic run that found invalid items."""
-
-
-def iter_chunks(items, size):
-    """Lists of ``size`` items; chunk ``n`` holds items ``n*size`` on, so a
-    resumed job sees the same chunk boundaries."""
-    iterator = iter(items)
-    while True:
-        chunk = list(islice(iterator, size))
-        if not chunk:
-            return
-        yield chunk
 
 
 def run_bulk_operation(

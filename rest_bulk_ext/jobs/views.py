@@ -51,6 +51,10 @@ class BulkJobViewMixin:
     permission_classes = [IsAuthenticated]
     # Documents the real answers (cancel 202/409, 404 for another's job).
     schema = BulkSchema()
+    # Which job route this is, for the schema (``schemas.content.job_route``
+    # reads it, so the schema layer never imports the job views):
+    # "job", "list" or "download".
+    bulk_job_route = "job"
     # Jobs are found by id and owner; the project's filter backends (and
     # their query params) do not apply.
     filter_backends = []
@@ -80,6 +84,7 @@ class BulkJobListView(BulkJobViewMixin, generics.ListAPIView):
 
     serializer_class = BulkJobSerializer
     pagination_class = BulkJobPagination
+    bulk_job_route = "list"
 
     def get_queryset(self):
         # A superuser lists their own jobs too; they can open anyone's by id.
@@ -191,6 +196,7 @@ class BulkJobDownloadView(BulkJobViewMixin, generics.GenericAPIView):
 
     renderer_classes = [JSONRenderer, CSVRenderer, NDJSONDownloadRenderer]
     serializer_class = ExportFileSerializer
+    bulk_job_route = "download"
 
     def perform_content_negotiation(self, request, force=False):
         # The file has one type whatever the Accept header says (an
