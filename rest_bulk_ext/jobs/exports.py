@@ -33,11 +33,11 @@ from rest_framework import serializers
 from rest_framework.utils.encoders import JSONEncoder
 
 from ..engine.errors import BulkCancelled
+from ..representation import as_dicts, plain_column_reader
 from ..settings import extensions_api_settings
 from .csv_exports import FORMULA_STARTS, spreadsheet_safe
 from .exceptions import BulkStorageUnavailable
 from .payloads import COPY_BUFFER_SIZE, save_file
-from .plain_rows import as_dicts, plain_column_reader
 
 EXPORT_DIRECTORY = "rest_bulk_ext/exports"
 EXPORT_FORMATS = {
@@ -260,7 +260,7 @@ def read_in_chunks(rows, size):
         while chunk := list(islice(iterator, size)):
             yield chunk
         return
-    # A plain reader's tuples end with the pk (plain_rows.plain_row_reader).
+    # A plain reader's tuples end with the pk (representation.plain_row_reader).
     tuples = rows._iterable_class is not ModelIterable
     with transaction.atomic(using=rows.db):
         last = None

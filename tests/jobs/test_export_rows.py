@@ -1,5 +1,5 @@
 """The rows of an export equal DRF's representation: the plain-serializer
-path (``jobs.plain_rows``) and the fallback, on every database."""
+path (``rest_bulk_ext.representation``) and the fallback, on every database."""
 
 import json
 
@@ -8,7 +8,7 @@ from django.test import override_settings
 from rest_framework import serializers
 
 from rest_bulk_ext.jobs.exports import CSVRows, NDJSONRows
-from rest_bulk_ext.jobs.plain_rows import plain_row_reader
+from rest_bulk_ext.representation import plain_row_reader
 from tests.builders import make_account, make_txns
 from tests.models_items import Txn
 from tests.serializers_items import TxnSerializer
