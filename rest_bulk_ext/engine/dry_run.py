@@ -11,8 +11,8 @@ no transaction is opened and no hook or signal fires; the caller's
 ``on_chunk`` (a job's checkpoint) still runs.
 """
 
+from ..exceptions import BulkCancelled
 from .chunks import iter_chunks
-from .errors import BulkCancelled
 from .gc_pause import gc_paused
 from .types import BulkResult, Operation
 

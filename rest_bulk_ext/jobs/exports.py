@@ -32,7 +32,7 @@ from django.utils.translation import gettext as _, gettext_lazy
 from rest_framework import serializers
 from rest_framework.utils.encoders import JSONEncoder
 
-from ..engine.errors import BulkCancelled
+from ..exceptions import BulkCancelled
 from ..representation import as_dicts, plain_column_reader
 from ..settings import extensions_api_settings
 from .csv_exports import FORMULA_STARTS, spreadsheet_safe

@@ -28,8 +28,8 @@ from django.utils.translation import gettext, gettext_lazy as _
 from rest_framework.exceptions import APIException
 
 from ..engine.db.errors import TRANSIENT_JOB_ERRORS
-from ..engine.errors import BulkCancelled
 from ..engine.types import Operation, bounded_result_details
+from ..exceptions import BulkCancelled
 from ..settings import extensions_api_settings
 from .exports import ExportNotStored
 from .heartbeat import Heartbeat

@@ -10,8 +10,8 @@ import logging
 
 from django.db import InterfaceError, OperationalError
 from django.http import FileResponse, Http404, HttpResponseRedirect, StreamingHttpResponse
-from django.utils.translation import gettext as _, gettext_lazy
-from rest_framework import exceptions, generics, serializers, status
+from django.utils.translation import gettext as _
+from rest_framework import generics, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import BaseRenderer, JSONRenderer
@@ -21,7 +21,7 @@ from ..schemas import BulkSchema
 from .cancel import cancel_job
 from .csv_exports import iter_errors_csv, iter_results_csv
 from .downloads import signed_download_url
-from .exceptions import BulkJobDatabaseUnavailable
+from .exceptions import BulkExportNotReady, BulkJobDatabaseUnavailable
 from .exports import EXPORT_FORMATS, export_format_of
 from .models import BulkJob, BulkJobState
 from .payloads import get_payload_storage
@@ -29,14 +29,6 @@ from .serializers import BulkJobSerializer, BulkJobStatusSerializer
 from .status import job_status
 
 logger = logging.getLogger(__name__)
-
-# How the download's 409 names a state that has no file (yet).
-EXPORT_STATE_TEXT = {
-    BulkJobState.PENDING: gettext_lazy("The export is waiting for a worker; its file is there once it has succeeded."),
-    BulkJobState.PROGRESS: gettext_lazy("The export is still running; its file is there once it has succeeded."),
-    BulkJobState.FAILURE: gettext_lazy("The export failed, so it has no file; start a new export."),
-    BulkJobState.REVOKED: gettext_lazy("The export was cancelled, so it has no file; start a new export."),
-}
 
 
 class BulkJobPagination(PageNumberPagination):
@@ -175,15 +167,6 @@ class NDJSONDownloadRenderer(CSVRenderer):
 
 class ExportFileSerializer(serializers.Serializer):
     """The rows of an export job, as NDJSON or CSV."""
-
-
-class BulkExportNotReady(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = _("The export has no file yet; it is there once the job has succeeded.")
-    default_code = "bulk_export_not_ready"
-
-    def __init__(self, state):
-        super().__init__(EXPORT_STATE_TEXT.get(state, self.default_detail))
 
 
 class BulkJobDownloadView(BulkJobViewMixin, generics.GenericAPIView):

@@ -95,7 +95,7 @@ def exported_files():
 @override_settings(REST_FRAMEWORK_EXTENSIONS={"BULK_BATCH_SIZE": 2})
 def test_an_export_reports_progress_per_chunk_and_a_cancel_leaves_no_file():
     from rest_bulk_ext.bulk_endpoint.request import BulkRequest
-    from rest_bulk_ext.engine.errors import BulkCancelled
+    from rest_bulk_ext.exceptions import BulkCancelled
     from rest_bulk_ext.jobs.exports import ExportTarget, write_export
     from rest_bulk_ext.jobs.payloads import get_payload_storage
 
