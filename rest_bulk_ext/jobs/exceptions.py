@@ -66,6 +66,11 @@ class BulkStorageUnavailable(_RetryLater):
     default_detail = _("The server cannot store files right now; nothing was started. Retry later.")
     default_code = "bulk_storage_unavailable"
 
+    def __init__(self, detail=None, code=None, wait=None, leftover=None):
+        super().__init__(detail, code, wait)
+        # The name of what a failed clean-up left in the storage (``None``: nothing).
+        self.leftover = leftover
+
 
 class BulkJobDatabaseUnavailable(_RetryLater):
     """The database holding the job records cannot be reached."""
