@@ -90,13 +90,13 @@ class RetryLater(APIException):
         self.wait = self.default_wait() if wait is None else wait
 
     def default_wait(self) -> float:
-        """``BULK_RETRY_AFTER`` in whole seconds. Override for another setting."""
+        """``BULK_RETRY_CLIENT_WAIT`` in whole seconds. Override for another setting."""
         return retry_after_seconds()
 
 
 def retry_after_seconds() -> int:
     """The ``Retry-After`` of a 409/503 for a transient write error (whole seconds)."""
-    return max(1, math.ceil(extensions_api_settings.BULK_RETRY_AFTER))
+    return max(1, math.ceil(extensions_api_settings.BULK_RETRY_CLIENT_WAIT))
 
 
 class BulkConstraintConflict(APIException):
@@ -115,7 +115,7 @@ class BulkDeadlock(RetryLater):
     status_code = status.HTTP_409_CONFLICT
     default_detail = _(
         "Concurrent requests kept conflicting on the same rows; nothing of this transaction was written. "
-        "Retry the request (BULK_RETRY_ATTEMPTS sets how often the server retries by itself)."
+        "Retry the request (BULK_RETRY_LIMIT sets how often the server retries by itself)."
     )
     default_code = "bulk_write_conflict"
 

@@ -53,14 +53,14 @@ def test_a_moved_or_renamed_error_keeps_its_wire_format(cls, status_code, code):
 
 
 def test_the_answers_that_say_retry_later_share_one_base_and_their_settings(settings):
-    settings.REST_FRAMEWORK_EXTENSIONS = {"BULK_RETRY_AFTER": 2.5, "BULK_JOB_RETRY_AFTER": 7}
+    settings.REST_FRAMEWORK_EXTENSIONS = {"BULK_RETRY_CLIENT_WAIT": 2.5, "BULK_JOB_CLIENT_WAIT": 7}
     for cls in (exceptions.BulkDeadlock, exceptions.BulkDatabaseBusy):
         assert issubclass(cls, exceptions.RetryLater)
-        assert cls().wait == 3  # BULK_RETRY_AFTER, in whole seconds
+        assert cls().wait == 3  # BULK_RETRY_CLIENT_WAIT, in whole seconds
         assert cls(wait=9).wait == 9
     for cls in (job_exceptions.BulkStorageUnavailable, job_exceptions.BulkJobDatabaseUnavailable):
         assert issubclass(cls, exceptions.RetryLater)
-        assert cls().wait == 7  # BULK_JOB_RETRY_AFTER
+        assert cls().wait == 7  # BULK_JOB_CLIENT_WAIT
 
 
 def test_the_old_names_import_with_a_deprecation_warning():

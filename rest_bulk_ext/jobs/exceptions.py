@@ -27,13 +27,13 @@ class BulkJobBusy(APIException):
 
 
 class _RetryLater(RetryLater):
-    """A job route's answer with ``Retry-After``: ``BULK_JOB_RETRY_AFTER``
+    """A job route's answer with ``Retry-After``: ``BULK_JOB_CLIENT_WAIT``
     unless the raiser gives ``wait``."""
 
     def default_wait(self):
         from ..settings import extensions_api_settings
 
-        return extensions_api_settings.BULK_JOB_RETRY_AFTER
+        return extensions_api_settings.BULK_JOB_CLIENT_WAIT
 
 
 class BulkJobQueueUnavailable(_RetryLater):
@@ -59,7 +59,7 @@ class TooManyActiveJobs(_RetryLater):
 
 
 class BulkStorageUnavailable(_RetryLater):
-    """The payload storage (``BULK_PAYLOAD_STORAGE``) could not take a file:
+    """The payload storage (``BULK_JOB_STORAGE``) could not take a file:
     full, read-only or unreachable. What was written of it was removed."""
 
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE

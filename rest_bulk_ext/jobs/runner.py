@@ -220,7 +220,7 @@ def run_claimed(job, final_attempt):
     built = {}
     try:
         skip = job.checkpoint
-        batch_size = extensions_api_settings.BULK_BATCH_SIZE
+        batch_size = extensions_api_settings.BULK_CHUNK_SIZE
         recorder.set_progress(
             skip * batch_size if skip else 0, message=gettext("Resumed") if skip else gettext("Started"), force=True
         )

@@ -9,7 +9,7 @@ asked to delete (``deletions``), so a test can tell a file removed twice,
 and refuses to delete while ``refuse_deletes`` is set (a read-only or
 failing store), as a storage that cannot clean up would.
 
-Configure it through ``STORAGES`` and ``BULK_PAYLOAD_STORAGE``::
+Configure it through ``STORAGES`` and ``BULK_JOB_STORAGE``::
 
     settings.STORAGES = {**settings.STORAGES, "small": {
         "BACKEND": "tests.jobs.small_storage.SmallStorage",

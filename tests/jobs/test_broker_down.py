@@ -42,7 +42,7 @@ def items(count=100):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_broker_down_at_submission_is_a_503_and_leaves_nothing(client, broker_down, settings):
-    settings.REST_FRAMEWORK_EXTENSIONS = {"BULK_JOB_RETRY_AFTER": 12}
+    settings.REST_FRAMEWORK_EXTENSIONS = {"BULK_JOB_CLIENT_WAIT": 12}
     files = payload_files()
 
     response = client.post(RECORDS_URL, items(), format="json")
@@ -101,7 +101,7 @@ def test_the_payload_of_a_job_the_broker_refused_is_deleted_once(client, broker_
             "OPTIONS": {"location": str(tmp_path), "capacity": 10**8},
         },
     }
-    settings.REST_FRAMEWORK_EXTENSIONS = {"BULK_PAYLOAD_STORAGE": "counting"}
+    settings.REST_FRAMEWORK_EXTENSIONS = {"BULK_JOB_STORAGE": "counting"}
     small_storage.deletions.clear()
 
     # Refused in the request: the record goes, and its payload with it, once.
