@@ -1,14 +1,26 @@
 """
 API errors raised by rest_bulk_ext. Each is an ``APIException`` so DRF's
 exception handler renders it in the usual ``{"detail": ...}`` shape.
+
+Every ``APIException`` the library raises is here, where DRF readers look
+(those only the job routes answer are in ``rest_bulk_ext.jobs.exceptions``).
+Errors that never reach a client (the engine's internal signals) stay in
+their modules.
+
+Renamed, the old names still importable from here with a
+``DeprecationWarning``: ``BulkConflict`` is ``BulkConstraintConflict``.
 """
 
+import math
+import warnings
 from collections.abc import Iterable
 from typing import Any, cast
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework import status
 from rest_framework.exceptions import APIException
+
+from .settings import extensions_api_settings
 
 # Names listed in one message at most: a request with thousands of unknown
 # or duplicate names must not get (or cost) a message thousands of names long.
@@ -68,12 +80,79 @@ class ExpectedRowsMismatch(APIException):
         cast(dict, self.detail)["affected_rows"] = count
 
 
-class BulkConflict(APIException):
-    """A unique or foreign-key constraint refused the write."""
+class RetryLater(APIException):
+    """An answer the same request may get past later: DRF's exception
+    handler sends ``wait`` (seconds) as ``Retry-After``, as it does for
+    ``Throttled``. ``default_wait()`` gives it when the raiser does not."""
+
+    def __init__(self, detail: Any = None, code: str | None = None, wait: float | None = None) -> None:
+        super().__init__(detail, code)
+        self.wait = self.default_wait() if wait is None else wait
+
+    def default_wait(self) -> float:
+        """``BULK_RETRY_CLIENT_WAIT`` in whole seconds. Override for another setting."""
+        return retry_after_seconds()
+
+
+def retry_after_seconds() -> int:
+    """The ``Retry-After`` of a 409/503 for a transient write error (whole seconds)."""
+    return max(1, math.ceil(extensions_api_settings.BULK_RETRY_CLIENT_WAIT))
+
+
+class BulkConstraintConflict(APIException):
+    """A unique or foreign-key constraint refused the write (409)."""
 
     status_code = status.HTTP_409_CONFLICT
     default_detail = _("The write conflicts with existing data; nothing was written.")
     default_code = "bulk_conflict"
+
+
+class BulkDeadlock(RetryLater):
+    """Concurrent writes kept conflicting (a deadlock or a serialization
+    failure) after every retry; nothing of this transaction was written (409
+    with ``Retry-After``)."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = _(
+        "Concurrent requests kept conflicting on the same rows; nothing of this transaction was written. "
+        "Retry the request (BULK_RETRY_LIMIT sets how often the server retries by itself)."
+    )
+    default_code = "bulk_write_conflict"
+
+
+class BulkDatabaseBusy(RetryLater):
+    """A lock wait timed out (another transaction held the rows or, on
+    SQLite, the database) after every retry; nothing of this transaction was
+    written (503 with ``Retry-After``)."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = _(
+        "The database is busy with other writes to these rows; nothing of this transaction was written. "
+        "Retry after the time in Retry-After."
+    )
+    default_code = "bulk_database_busy"
+
+
+class BulkCancelled(APIException):
+    """``should_stop()`` asked the engine to stop between two chunks.
+
+    In atomic mode nothing stays written; in non-atomic mode the chunks
+    committed before the stop stay.
+    """
+
+    status_code = 409
+    default_detail = "The bulk operation was cancelled."
+    default_code = "bulk_cancelled"
+
+
+class BackgroundJobsUnavailable(APIException):
+    """A request that would run as a job on a server with no Celery."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = _(
+        "Background bulk jobs are not configured on this server; send fewer items than the async threshold."
+    )
+    default_code = "background_jobs_unavailable"
 
 
 class InvalidBulkValue(APIException):
@@ -168,3 +247,21 @@ class IdempotencyKeyInFlight(APIException):
         "Retry later to get its answer."
     )
     default_code = "idempotency_key_in_flight"
+
+
+# Old name -> (new name, since when it is deprecated).
+DEPRECATED_NAMES = {"BulkConflict": "BulkConstraintConflict"}
+
+
+def __getattr__(name: str) -> Any:
+    # The renamed classes stay importable (``from rest_bulk_ext.exceptions
+    # import BulkConflict``) for one release, with a warning naming the new one.
+    if name in DEPRECATED_NAMES:
+        new = DEPRECATED_NAMES[name]
+        warnings.warn(
+            f"rest_bulk_ext.exceptions.{name} is deprecated; use rest_bulk_ext.exceptions.{new} (the same class).",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return globals()[new]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -22,6 +22,20 @@ from rest_framework.parsers import JSONParser
 from rest_framework.utils.json import strict_constant
 
 
+def json_type(value):
+    """The JSON name of a parsed value's type, for messages."""
+    for types, name in (
+        (bool, "boolean"),
+        ((int, float), "number"),
+        (str, "string"),
+        (list, "array"),
+        (dict, "object"),
+    ):
+        if isinstance(value, types):
+            return name
+    return "null" if value is None else type(value).__name__
+
+
 class DuplicateKeysDict(dict):
     """A parsed object some of whose keys repeat (``duplicate_keys``, the
     last value kept as ``json`` would), or that holds such an object below

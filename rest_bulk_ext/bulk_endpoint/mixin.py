@@ -40,7 +40,7 @@ class BulkOperationsMixin(BulkVersionMixin):
     calls ``get_queryset()``'s ``delete()``, as for a soft delete; default:
     only when the queryset or default manager overrides ``delete()``),
     ``bulk_export_plain_rows`` (``False``: an export job serializes model
-    instances even when the serializer is plain; see ``jobs.plain_rows``).
+    instances even when the serializer is plain; see ``rest_bulk_ext.representation``).
     ``bulk_version_field`` / ``bulk_require_version``: per-row optimistic
     concurrency (``versioning.py``).
     """

@@ -22,7 +22,7 @@ from rest_framework.parsers import BaseParser
 from ..engine.types import Item, Operation
 from ..exceptions import PayloadTooLarge
 from ..settings import extensions_api_settings
-from .json_input import duplicate_key_errors, loads_with_duplicates
+from .json_input import duplicate_key_errors, json_type, loads_with_duplicates
 
 NDJSON_SUFFIXES = (".ndjson", ".jsonl")
 SPOOL_MEMORY_SIZE = 1024 * 1024
@@ -131,8 +131,6 @@ def _shape_error(operation, number, value, delete_objects=False):
         if isinstance(value, dict):
             return None
         expected = _("an object")
-    from .request_input import json_type
-
     return _("Line {line}: expected {expected}, got {type}.").format(
         line=number, expected=expected, type=json_type(value)
     )

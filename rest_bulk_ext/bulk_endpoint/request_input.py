@@ -22,7 +22,7 @@ from ..utils import is_ndjson_content_type
 from .csv_dialects import read_delimiter, read_encoding
 from .file_readers import FILE_SUFFIXES, inspect_file
 from .filters import parse_value
-from .json_input import DuplicateKeysDict
+from .json_input import DuplicateKeysDict, json_type
 from .ndjson_input import NDJSONUpload, is_ndjson_name
 
 # Room for the multipart envelope (boundaries, part headers, form fields)
@@ -36,20 +36,6 @@ RETRIEVE_BODY_KEYS = frozenset({"filters", "ids"})
 
 def body_error(message):
     return serializers.ValidationError({api_settings.NON_FIELD_ERRORS_KEY: [message]})
-
-
-def json_type(value):
-    """The JSON name of a parsed value's type, for messages."""
-    for types, name in (
-        (bool, "boolean"),
-        ((int, float), "number"),
-        (str, "string"),
-        (list, "array"),
-        (dict, "object"),
-    ):
-        if isinstance(value, types):
-            return name
-    return "null" if value is None else type(value).__name__
 
 
 def read_bool_param(query_params, name, default):

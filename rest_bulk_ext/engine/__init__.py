@@ -5,7 +5,7 @@ The HTTP action (``rest_bulk_ext.bulk_endpoint.mixin``) and the Celery task
 (``rest_bulk_ext.tasks``) are both thin callers of ``run_bulk_operation``.
 """
 
-from .errors import BulkCancelled
+from ..exceptions import BulkCancelled
 from .run import run_bulk_operation
 from .types import OPERATIONS, BulkContext, BulkResult, ChunkResult, Item, Operation
 

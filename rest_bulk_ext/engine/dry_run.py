@@ -11,7 +11,8 @@ no transaction is opened and no hook or signal fires; the caller's
 ``on_chunk`` (a job's checkpoint) still runs.
 """
 
-from .errors import BulkCancelled
+from ..exceptions import BulkCancelled
+from .chunks import iter_chunks
 from .gc_pause import gc_paused
 from .types import BulkResult, Operation
 
@@ -59,8 +60,6 @@ def would_be_outcome(operation_type, row):
 def run_dry(operation, ctx, items, *, skip_chunks=0, on_chunk=None, should_stop=None, progress=None, total=None):
     """Check ``items`` as ``operation`` (an engine ``Operation``) would and
     return a ``DryRunResult``; ``items`` as for ``run_bulk_operation``."""
-    from .run import iter_chunks
-
     result = DryRunResult(ctx.operation)
     source = items() if callable(items) else items
     for number, chunk in enumerate(iter_chunks(source, ctx.batch_size)):

@@ -2,20 +2,7 @@
 
 import math
 
-from rest_framework.exceptions import APIException
 from rest_framework.settings import api_settings
-
-
-class BulkCancelled(APIException):
-    """``should_stop()`` asked the engine to stop between two chunks.
-
-    In atomic mode nothing stays written; in non-atomic mode the chunks
-    committed before the stop stay.
-    """
-
-    status_code = 409
-    default_detail = "The bulk operation was cancelled."
-    default_code = "bulk_cancelled"
 
 
 def non_field_key():

@@ -14,20 +14,20 @@ non-atomic mode. See docs/concurrency.md.
 
 from collections.abc import Callable, Iterable
 from contextlib import nullcontext
-from itertools import islice
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError, connections
 from django.utils.translation import gettext
 
+from ..exceptions import BulkCancelled
 from ..settings import validated
+from .chunks import iter_chunks
 from .db.errors import api_error_for, transient_api_error, translate_database_errors
 from .db.retries import retry_transient
 from .db.sqlite_mode import write_transaction
 from .db.writer_lock import session_writer_lock, take_transaction_writer_lock
 from .delete import DeleteProcessor
 from .dry_run import run_dry
-from .errors import BulkCancelled
 from .gc_pause import gc_paused
 from .processors import CreateProcessor, ReplaceProcessor, UpdateProcessor
 from .types import BulkContext, BulkResult, ChunkResult, Item, Operation
@@ -45,17 +45,6 @@ WRITE_OPERATIONS = tuple(OPERATION_CLASSES)
 
 class _RollBack(Exception):
     """Leaves the atomic block of an atomic run that found invalid items."""
-
-
-def iter_chunks(items, size):
-    """Lists of ``size`` items; chunk ``n`` holds items ``n*size`` on, so a
-    resumed job sees the same chunk boundaries."""
-    iterator = iter(items)
-    while True:
-        chunk = list(islice(iterator, size))
-        if not chunk:
-            return
-        yield chunk
 
 
 def run_bulk_operation(
@@ -86,13 +75,13 @@ def run_bulk_operation(
     Atomic mode (``ctx.atomic``): one transaction; if any item is invalid
     nothing is written, every chunk is still validated and the result lists
     every error with ``success_count`` 0. A database error raises
-    ``InvalidBulkValue`` (400) or ``BulkConflict`` (409), nothing written.
+    ``InvalidBulkValue`` (400) or ``BulkConstraintConflict`` (409), nothing written.
     Non-atomic mode: one transaction per chunk; database errors are narrowed
     to the offending items.
 
     Transient errors (deadlock, serialization failure, lock timeout) are
     retried ``BULK_RETRY_LIMIT`` times, never inside a transaction of
-    the caller's. When they run out: ``BulkWriteConflict`` (409) or
+    the caller's. When they run out: ``BulkDeadlock`` (409) or
     ``BulkDatabaseBusy`` (503), whose body in non-atomic mode is the result
     of the chunks that committed plus ``"incomplete": true`` and
     ``"next_index"`` (the first item not written).

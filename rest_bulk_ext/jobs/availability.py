@@ -5,25 +5,13 @@ action, which answers 503 before storing anything instead of a 500 and a job
 stuck in ``PENDING``.
 """
 
-from django.utils.translation import gettext_lazy as _
-from rest_framework import status
-from rest_framework.exceptions import APIException
+from ..exceptions import BackgroundJobsUnavailable
 
 ENABLE_HINT = (
     "install the extra (pip install 'rest_bulk_ext[celery]') and define a Celery app that the Django "
     "project imports at startup, or set REST_FRAMEWORK_EXTENSIONS['BULK_ASYNC_THRESHOLD'] = None to run "
     "every bulk request inline"
 )
-
-
-class BackgroundJobsUnavailable(APIException):
-    """A request that would run as a job on a server with no Celery."""
-
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = _(
-        "Background bulk jobs are not configured on this server; send fewer items than the async threshold."
-    )
-    default_code = "background_jobs_unavailable"
 
 
 def celery_problem():

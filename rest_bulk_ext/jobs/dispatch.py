@@ -23,7 +23,7 @@ from ..engine.types import Operation
 from ..idempotency import get_idempotency_key
 from .admission import check_admission
 from .exceptions import BulkJobQueueUnavailable, HeadNeverStartsJob
-from .payloads import delete_payload, save_payload
+from .payloads import delete_payload, discard_payload, save_payload
 from .replay import describe_view
 
 logger = logging.getLogger(__name__)
@@ -98,7 +98,7 @@ def enqueue_job(job_id, task_id):
             finished_at=timezone.now(),
         )
         if job is not None:
-            delete_payload(job.payload_name)
+            discard_payload(job)
 
 
 def enqueue_now(job):
@@ -111,8 +111,8 @@ def enqueue_now(job):
         send_job(job.pk, job.task_id)
     except Exception as exc:  # kombu and redis raise many types for "broker down"
         logger.warning("rest_bulk_ext: could not enqueue bulk job %s; answering 503", job.task_id, exc_info=True)
+        # The record's deletion removes its payload (exports.remove_export_file).
         BulkJob.objects.filter(pk=job.pk).delete()
-        delete_payload(job.payload_name)
         raise BulkJobQueueUnavailable() from exc
 
 

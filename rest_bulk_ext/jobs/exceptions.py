@@ -1,8 +1,11 @@
-"""API errors of the job endpoints."""
+"""API errors of the job endpoints (every ``APIException`` only a job route
+answers; the others are in ``rest_bulk_ext.exceptions``)."""
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework import status
 from rest_framework.exceptions import APIException
+
+from ..exceptions import RetryLater
 
 
 class BulkJobFinished(APIException):
@@ -23,14 +26,14 @@ class BulkJobBusy(APIException):
     default_code = "bulk_job_busy"
 
 
-class _RetryLater(APIException):
-    """An answer with ``Retry-After`` (DRF's handler sends ``wait``)."""
+class _RetryLater(RetryLater):
+    """A job route's answer with ``Retry-After``: ``BULK_JOB_CLIENT_WAIT``
+    unless the raiser gives ``wait``."""
 
-    def __init__(self, detail=None, code=None, wait=None):
+    def default_wait(self):
         from ..settings import extensions_api_settings
 
-        super().__init__(detail, code)
-        self.wait = wait if wait is not None else extensions_api_settings.BULK_JOB_CLIENT_WAIT
+        return extensions_api_settings.BULK_JOB_CLIENT_WAIT
 
 
 class BulkJobQueueUnavailable(_RetryLater):
@@ -63,6 +66,11 @@ class BulkStorageUnavailable(_RetryLater):
     default_detail = _("The server cannot store files right now; nothing was started. Retry later.")
     default_code = "bulk_storage_unavailable"
 
+    def __init__(self, detail=None, code=None, wait=None, leftover=None):
+        super().__init__(detail, code, wait)
+        # The name of what a failed clean-up left in the storage (``None``: nothing).
+        self.leftover = leftover
+
 
 class BulkJobDatabaseUnavailable(_RetryLater):
     """The database holding the job records cannot be reached."""
@@ -80,3 +88,24 @@ class HeadNeverStartsJob(APIException):
         "A HEAD request never starts a background job; send the same request as a GET to start the export."
     )
     default_code = "bulk_head_never_starts_job"
+
+
+# How the download's 409 names a state that has no file (yet).
+EXPORT_STATE_TEXT = {
+    "PENDING": _("The export is waiting for a worker; its file is there once it has succeeded."),
+    "PROGRESS": _("The export is still running; its file is there once it has succeeded."),
+    "FAILURE": _("The export failed, so it has no file; start a new export."),
+    "REVOKED": _("The export was cancelled, so it has no file; start a new export."),
+}
+
+
+class BulkExportNotReady(APIException):
+    """The download of an export that has not succeeded (waiting, running,
+    failed or cancelled)."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = _("The export has no file yet; it is there once the job has succeeded.")
+    default_code = "bulk_export_not_ready"
+
+    def __init__(self, state):
+        super().__init__(EXPORT_STATE_TEXT.get(state, self.default_detail))

@@ -32,11 +32,11 @@ from django.utils.translation import gettext as _, gettext_lazy
 from rest_framework import serializers
 from rest_framework.utils.encoders import JSONEncoder
 
-from ..engine.errors import BulkCancelled
+from ..exceptions import BulkCancelled
+from ..representation import as_dicts, plain_column_reader
 from ..settings import extensions_api_settings
 from .exceptions import BulkStorageUnavailable
 from .payloads import COPY_BUFFER_SIZE, save_file
-from .plain_rows import as_dicts, plain_column_reader
 from .result_files import FORMULA_STARTS, spreadsheet_safe
 
 EXPORT_DIRECTORY = "rest_bulk_ext/exports"
@@ -260,7 +260,7 @@ def read_in_chunks(rows, size):
         while chunk := list(islice(iterator, size)):
             yield chunk
         return
-    # A plain reader's tuples end with the pk (plain_rows.plain_row_reader).
+    # A plain reader's tuples end with the pk (representation.plain_row_reader).
     tuples = rows._iterable_class is not ModelIterable
     with transaction.atomic(using=rows.db):
         last = None
@@ -323,7 +323,7 @@ def write_export(view, bulk_request, export: ExportTarget) -> dict:
         try:
             name = save_file(export_file_name(export.task_id, export_format), File(local, name=filename))
         except BulkStorageUnavailable as exc:
-            raise ExportNotStored(export_file_name(export.task_id, export_format)) from exc
+            raise ExportNotStored(exc.leftover) from exc
     return export_result(export.task_id, name, count, export_format)
 
 
@@ -334,8 +334,9 @@ def export_file_name(task_id, export_format):
 
 class ExportNotStored(Exception):
     """The finished export could not be saved (a full or failing storage);
-    what was written of it was removed. ``file_name`` stays on the failed
-    job's record, so deleting or purging the job removes anything left."""
+    what was written of it was removed. ``file_name``: what that clean-up
+    could not remove (``None`` when nothing is left); the failed job's
+    record names it, so deleting or purging the job removes it, once."""
 
     message = gettext_lazy(
         "The export could not be stored: the server's file storage is full or failing. Start it again later."
@@ -363,9 +364,12 @@ def job_files(job):
     that did not succeed, the file its run would have written."""
     names = [job.payload_name] if job.payload_name else []
     result = job.result
-    if isinstance(result, dict) and isinstance(result.get("file_name"), str):
-        names.append(result["file_name"])
+    if isinstance(result, dict) and "file_name" in result:
+        # The run recorded what it left (a null: nothing, it removed it).
+        if isinstance(result["file_name"], str):
+            names.append(result["file_name"])
     elif job.operation_type == "bulk_get" and job.state != "SUCCESS":
+        # Ended without a word from its run (a worker died mid-save).
         names.append(export_file_name(job.task_id, export_format_of(job)))
     return names
 

@@ -10,6 +10,13 @@ Every write goes through ``save_file``: a save that fails part-way (a full
 disk, a failing object store) removes what it wrote and raises
 ``BulkStorageUnavailable``, a 503 with ``Retry-After``, so a fault of the
 storage never leaves an empty or truncated file behind.
+
+One owner per file deletion: a file a job's record names (``payload_name``,
+an export's ``result["file_name"]``) is removed by whoever takes the name
+off the record (``discard_payload``: the run's end, a cancel, a failed
+send), or, while the record still names it, by the record's deletion (the
+``post_delete`` receiver ``exports.remove_export_file``, for a purge as for
+the admin). So a purge never deletes again what a run already removed.
 """
 
 import csv
@@ -75,8 +82,8 @@ def save_file(name, content):
         return storage.save(name, content)
     except Exception as exc:  # storages raise many types for "cannot write"
         logger.error("rest_bulk_ext: could not save %s to the bulk payload storage", name, exc_info=True)
-        delete_payload(name)
-        raise BulkStorageUnavailable() from exc
+        removed = delete_payload(name)
+        raise BulkStorageUnavailable(leftover=None if removed else name) from exc
 
 
 def save_payload(task_id, bulk_request):
@@ -142,10 +149,25 @@ def open_payload_file(name):
 
 
 def delete_payload(name):
-    """Remove a payload; a missing file is fine (already removed)."""
+    """Remove a payload; a missing file is fine (already removed). Whether
+    it is gone (``False``: the storage refused, the error is logged)."""
     if not name:
-        return
+        return True
     try:
         get_payload_storage().delete(name)
     except Exception:  # a failed clean-up must not fail a finished job
         logger.warning("rest_bulk_ext: could not delete bulk payload %s", name, exc_info=True)
+        return False
+    return True
+
+
+def discard_payload(job):
+    """Remove ``job``'s payload, once: the caller that takes the name off the
+    record (one conditional ``UPDATE``) deletes the file; any other caller,
+    and the record's deletion after it, finds no name and deletes nothing."""
+    from .models import BulkJob
+
+    name = job.payload_name
+    if name and BulkJob.objects.filter(pk=job.pk, payload_name=name).update(payload_name=""):
+        job.payload_name = ""
+        delete_payload(name)

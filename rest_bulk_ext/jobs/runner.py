@@ -28,14 +28,14 @@ from django.utils.translation import gettext, gettext_lazy as _
 from rest_framework.exceptions import APIException
 
 from ..engine.db.errors import TRANSIENT_JOB_ERRORS
-from ..engine.errors import BulkCancelled
 from ..engine.types import Operation, bounded_result_details
+from ..exceptions import BulkCancelled
 from ..settings import extensions_api_settings
 from .exports import ExportNotStored
 from .heartbeat import Heartbeat
 from .leases import acquire_job_lease
 from .models import ACTIVE_STATES, BulkJob, BulkJobChunk, BulkJobState
-from .payloads import delete_payload
+from .payloads import delete_payload, discard_payload
 from .progress import ProgressRecorder
 from .replay import load_bulk_request, rebuild_view
 from .results import UncommittedErrors, aggregate_chunks, result_fields
@@ -125,10 +125,14 @@ def finish(job, state, **fields):
     BulkJob.objects.filter(pk=job.pk).exclude(state__in=(BulkJobState.SUCCESS, BulkJobState.FAILURE)).update(
         state=state, **fields
     )
-    delete_payload(job.payload_name)
+    discard_payload(job)
 
 
-def end_with_committed(job, state, failure_detail="", recorder=None, file_name=None):
+# ``file_name`` of a job that is no failed export: the record's result is left as it is.
+NOT_AN_EXPORT = object()
+
+
+def end_with_committed(job, state, failure_detail="", recorder=None, file_name=NOT_AN_EXPORT):
     """End ``job`` as ``state`` with the counts of its committed chunks, and
     set its live progress to them: an atomic job rolled back, so nothing of
     it is shown as done.
@@ -136,14 +140,15 @@ def end_with_committed(job, state, failure_detail="", recorder=None, file_name=N
     A failing job whose chunks had all committed already (its last attempt
     died while finishing) ends as what happened instead: ``SUCCESS``, or
     ``FAILURE`` only when every item failed, with no failure message. An
-    export's ``file_name`` stays on the record, so deleting or purging the
-    job removes any file it left."""
+    export that failed to store names on the record what its clean-up left
+    (``file_name``, ``None``: nothing), so deleting or purging the job
+    removes that, and only that."""
     totals = aggregate_chunks(job)
     fields = result_fields(job, totals)
     if state == BulkJobState.FAILURE and all_committed(job, totals):
         state = BulkJobState.FAILURE if totals.success_count == 0 and totals.error_count else BulkJobState.SUCCESS
         failure_detail = "" if state == BulkJobState.SUCCESS else failure_detail
-    if file_name:
+    if file_name is not NOT_AN_EXPORT:
         fields["result"] = {**fields["result"], "file_name": file_name}
     finish(job, state, failure_detail=failure_detail, **fields)
     done = 0 if job.atomic else fields["success_count"] + fields["error_count"]
@@ -180,7 +185,7 @@ def run_job(job_id, *, final_attempt=True):
         if job.is_finished:
             # A message delivered again after the job ended: leave it.
             if job.state == BulkJobState.REVOKED:
-                delete_payload(job.payload_name)
+                discard_payload(job)
             return None
         lease = acquire_job_lease(job.pk)
         if lease is None:
@@ -188,9 +193,9 @@ def run_job(job_id, *, final_attempt=True):
             return None
         # The other worker may have finished between the read and the lease.
         if not claim(job):
-            job.refresh_from_db(fields=["state"])
+            job.refresh_from_db(fields=["state", "payload_name"])
             if job.state == BulkJobState.REVOKED:
-                delete_payload(job.payload_name)
+                discard_payload(job)
             return None
     except TRANSIENT_ERRORS:
         if lease is not None:
@@ -265,7 +270,7 @@ def send_signals_of_ended_job(view, job):
         logger.exception("rest_bulk_ext: a bulk_job_finished receiver failed for job %s", job.task_id)
 
 
-def fail(job, recorder, detail, file_name=None):
+def fail(job, recorder, detail, file_name=NOT_AN_EXPORT):
     """End ``job`` as ``FAILURE`` with its committed rows; if even that
     cannot be written (the database is gone), the sweeper ends it later."""
     try:

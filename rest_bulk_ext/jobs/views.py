@@ -10,8 +10,8 @@ import logging
 
 from django.db import InterfaceError, OperationalError
 from django.http import FileResponse, Http404, HttpResponseRedirect, StreamingHttpResponse
-from django.utils.translation import gettext as _, gettext_lazy
-from rest_framework import exceptions, generics, serializers, status
+from django.utils.translation import gettext as _
+from rest_framework import generics, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import BaseRenderer, JSONRenderer
@@ -20,7 +20,7 @@ from rest_framework.response import Response
 from ..schemas import BulkSchema
 from .cancel import cancel_job
 from .downloads import signed_download_url
-from .exceptions import BulkJobDatabaseUnavailable
+from .exceptions import BulkExportNotReady, BulkJobDatabaseUnavailable
 from .exports import EXPORT_FORMATS, export_format_of
 from .models import BulkJob, BulkJobState
 from .payloads import get_payload_storage
@@ -29,14 +29,6 @@ from .serializers import BulkJobSerializer, BulkJobStatusSerializer
 from .status import job_status
 
 logger = logging.getLogger(__name__)
-
-# How the download's 409 names a state that has no file (yet).
-EXPORT_STATE_TEXT = {
-    BulkJobState.PENDING: gettext_lazy("The export is waiting for a worker; its file is there once it has succeeded."),
-    BulkJobState.PROGRESS: gettext_lazy("The export is still running; its file is there once it has succeeded."),
-    BulkJobState.FAILURE: gettext_lazy("The export failed, so it has no file; start a new export."),
-    BulkJobState.REVOKED: gettext_lazy("The export was cancelled, so it has no file; start a new export."),
-}
 
 
 class BulkJobPagination(PageNumberPagination):
@@ -51,6 +43,10 @@ class BulkJobViewMixin:
     permission_classes = [IsAuthenticated]
     # Documents the real answers (cancel 202/409, 404 for another's job).
     schema = BulkSchema()
+    # Which job route this is, for the schema (``schemas.content.job_route``
+    # reads it, so the schema layer never imports the job views):
+    # "job", "list" or "download".
+    bulk_job_route = "job"
     # Jobs are found by id and owner; the project's filter backends (and
     # their query params) do not apply.
     filter_backends = []
@@ -80,6 +76,7 @@ class BulkJobListView(BulkJobViewMixin, generics.ListAPIView):
 
     serializer_class = BulkJobSerializer
     pagination_class = BulkJobPagination
+    bulk_job_route = "list"
 
     def get_queryset(self):
         # A superuser lists their own jobs too; they can open anyone's by id.
@@ -172,15 +169,6 @@ class ExportFileSerializer(serializers.Serializer):
     """The rows of an export job, as NDJSON or CSV."""
 
 
-class BulkExportNotReady(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = _("The export has no file yet; it is there once the job has succeeded.")
-    default_code = "bulk_export_not_ready"
-
-    def __init__(self, state):
-        super().__init__(EXPORT_STATE_TEXT.get(state, self.default_detail))
-
-
 class BulkJobDownloadView(BulkJobViewMixin, generics.GenericAPIView):
     """The file of an export job (a background retrieve): a 302 to the
     storage's signed, short-lived URL where it has one, else streamed.
@@ -191,6 +179,7 @@ class BulkJobDownloadView(BulkJobViewMixin, generics.GenericAPIView):
 
     renderer_classes = [JSONRenderer, CSVRenderer, NDJSONDownloadRenderer]
     serializer_class = ExportFileSerializer
+    bulk_job_route = "download"
 
     def perform_content_negotiation(self, request, force=False):
         # The file has one type whatever the Accept header says (an

@@ -176,5 +176,5 @@ def write_xlsx_export(view, bulk_request, export):
         try:
             name = save_file(file_name, File(local, name=f"{export.task_id}.xlsx"))
         except BulkStorageUnavailable as exc:
-            raise ExportNotStored(file_name) from exc
+            raise ExportNotStored(exc.leftover) from exc
     return export_result(export.task_id, name, count, "xlsx")

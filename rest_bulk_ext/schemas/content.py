@@ -400,14 +400,14 @@ def bulk_route(view):
 
 def job_route(view):
     """``"list"``, ``"download"`` or ``"job"`` for the job endpoints of ``rest_bulk_ext.urls``
-    (section 5 of the contract), ``None`` for any other view."""
-    from ..jobs.views import BulkJobDownloadView, BulkJobListView, BulkJobViewMixin
+    (section 5 of the contract), ``None`` for any other view. The job views
+    say which they are (``bulk_job_route``), so this layer does not import
+    them (they import it)."""
+    route = getattr(view, "bulk_job_route", None)
+    return route if route in JOB_ROUTES else None
 
-    if not isinstance(view, BulkJobViewMixin):
-        return None
-    if isinstance(view, BulkJobDownloadView):
-        return "download"
-    return "list" if isinstance(view, BulkJobListView) else "job"
+
+JOB_ROUTES = ("job", "list", "download")
 
 
 JOB_NOT_FOUND = ("No such job, or not yours: a job is visible to its owner (and superusers) only.", DETAIL_SCHEMA, {})

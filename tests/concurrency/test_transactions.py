@@ -8,15 +8,9 @@ import pytest
 from django.db import OperationalError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from rest_bulk_ext.engine.db.errors import (
-    DEADLOCK,
-    LOCK_TIMEOUT,
-    BulkDatabaseBusy,
-    BulkWriteConflict,
-    api_error_for,
-    transient_error_kind,
-)
+from rest_bulk_ext.engine.db.errors import DEADLOCK, LOCK_TIMEOUT, api_error_for, transient_error_kind
 from rest_bulk_ext.engine.db.sqlite_mode import sqlite_takes_write_lock_up_front, write_transaction
+from rest_bulk_ext.exceptions import BulkDatabaseBusy, BulkDeadlock
 from tests.builders import make_account
 from tests.testapp.models import Tenant
 
@@ -42,7 +36,7 @@ def test_transient_errors_become_409_or_503_with_retry_after():
     conflict = api_error_for(OperationalError(1213, "Deadlock found"))
     busy = api_error_for(OperationalError("database is locked"))
 
-    assert isinstance(conflict, BulkWriteConflict) and conflict.status_code == 409 and conflict.wait == 1
+    assert isinstance(conflict, BulkDeadlock) and conflict.status_code == 409 and conflict.wait == 1
     assert isinstance(busy, BulkDatabaseBusy) and busy.status_code == 503 and busy.wait == 1
 
 

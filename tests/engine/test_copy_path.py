@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIRequestFactory
 
 from rest_bulk_ext.engine import run_bulk_operation
-from rest_bulk_ext.exceptions import BulkConflict
+from rest_bulk_ext.exceptions import BulkConstraintConflict
 from tests.builders import INLINE, make_account, make_bare_txns, txn_data
 from tests.bulk_endpoint.test_csv import HEADER, create_rows, csv_file
 from tests.bulk_endpoint.views import TxnViewSet
@@ -102,7 +102,7 @@ def test_a_database_conflict_in_atomic_mode_is_a_409_and_writes_nothing(account)
     make_bare_txns(account, 1)
     datas = [txn_data(account, i, occurred_at=f"2030-01-01T00:00:0{i}Z") for i in range(3)]
 
-    with copy_settings(1), pytest.raises(BulkConflict):
+    with copy_settings(1), pytest.raises(BulkConstraintConflict):
         run_bulk_operation(make_ctx("bulk_create", serializer_class=UncheckedTxnSerializer), items_of(datas))
 
     assert Txn.objects.count() == 1

@@ -4,7 +4,7 @@ from rest_framework.exceptions import PermissionDenied
 
 from rest_bulk_ext.engine import Item, run_bulk_operation
 from rest_bulk_ext.engine.db.delete_rows import supports_delete_returning
-from rest_bulk_ext.exceptions import BulkConflict
+from rest_bulk_ext.exceptions import BulkConstraintConflict
 from tests.builders import make_bare_txns
 from tests.engine.support import count_queries, items_of, lock_queries, make_ctx
 from tests.testapp.models import Account, CodeItem, Txn, TxnAudit, UUIDItem
@@ -137,7 +137,7 @@ def test_a_row_the_database_refuses_to_delete_is_narrowed_in_non_atomic_mode(acc
 
     try:
         result = run_bulk_operation(make_ctx("bulk_delete", atomic=False), items_of([t.pk for t in txns]))
-    except BulkConflict:
+    except BulkConstraintConflict:
         # SQLite checks foreign keys at COMMIT only: the chunk fails whole.
         assert connection.vendor == "sqlite"
         assert Txn.objects.count() == 4

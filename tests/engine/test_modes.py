@@ -5,7 +5,7 @@ import pytest
 from django.db import connection, transaction
 
 from rest_bulk_ext.engine import BulkCancelled, Item, run_bulk_operation
-from rest_bulk_ext.exceptions import BulkConflict, InvalidBulkValue
+from rest_bulk_ext.exceptions import BulkConstraintConflict, InvalidBulkValue
 from tests.builders import BASE_TIME, make_bare_txns, txn_data
 from tests.engine.support import items_of, make_ctx
 from tests.testapp.models import Txn
@@ -27,7 +27,7 @@ def test_a_database_conflict_in_atomic_mode_raises_409_and_writes_nothing(accoun
     make_bare_txns(account, 1)
     datas = [txn_data(account, i, occurred_at=f"2030-01-01T00:00:0{i}Z") for i in range(3)]
 
-    with pytest.raises(BulkConflict):
+    with pytest.raises(BulkConstraintConflict):
         run_bulk_operation(make_ctx("bulk_create", serializer_class=UncheckedTxnSerializer), items_of(datas))
 
     assert Txn.objects.count() == 1

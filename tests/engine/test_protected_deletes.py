@@ -4,7 +4,7 @@ Django's collector, one item fails alone or the chunk is a 409."""
 import pytest
 
 from rest_bulk_ext.engine import run_bulk_operation
-from rest_bulk_ext.exceptions import BulkConflict
+from rest_bulk_ext.exceptions import BulkConstraintConflict
 from tests.engine.support import count_queries, items_of, lock_queries, make_ctx
 from tests.testapp.models import Note, Receipt
 from tests.testapp.serializers import NoteSerializer
@@ -36,7 +36,7 @@ def test_a_protected_row_in_atomic_mode_is_a_409_and_nothing_is_deleted(account)
     rows = notes(account, 2)
     Receipt.objects.create(note=rows[1])
 
-    with pytest.raises(BulkConflict):
+    with pytest.raises(BulkConstraintConflict):
         run_bulk_operation(note_ctx(), items_of([n.pk for n in rows]))
 
     assert Note.objects.count() == 2

@@ -5,7 +5,9 @@ its ``location``; once the bytes under it reach ``capacity``, the write that
 would pass it stores what still fits and then fails with
 ``OSError(ENOSPC)``, where a full disk fails: inside the storage's own write
 loop, after part of the file is on disk. It also notes every name it is
-asked to delete (``deletions``), so a test can tell a file removed twice.
+asked to delete (``deletions``), so a test can tell a file removed twice,
+and refuses to delete while ``refuse_deletes`` is set (a read-only or
+failing store), as a storage that cannot clean up would.
 
 Configure it through ``STORAGES`` and ``BULK_JOB_STORAGE``::
 
@@ -46,6 +48,7 @@ class SmallStorage(FileSystemStorage):
     def __init__(self, capacity=0, **kwargs):
         super().__init__(**kwargs)
         self.capacity = capacity
+        self.refuse_deletes = False
 
     def used(self):
         total = 0
@@ -59,6 +62,8 @@ class SmallStorage(FileSystemStorage):
 
     def delete(self, name):
         deletions.append(name)
+        if self.refuse_deletes:
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS))
         super().delete(name)
 
     def files(self):

@@ -83,3 +83,38 @@ def _csv_upload(count):
 
     body = "seq,label\n" + "".join(f"{n},ok\n" for n in range(count))
     return SimpleUploadedFile("items.csv", body.encode(), content_type="text/csv")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_payload_of_a_job_the_broker_refused_is_deleted_once(client, broker_down, settings, tmp_path):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from rest_bulk_ext.jobs.retention import purge_jobs
+    from tests.jobs import small_storage
+
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "counting": {
+            "BACKEND": "tests.jobs.small_storage.SmallStorage",
+            "OPTIONS": {"location": str(tmp_path), "capacity": 10**8},
+        },
+    }
+    settings.REST_FRAMEWORK_EXTENSIONS = {"BULK_JOB_STORAGE": "counting"}
+    small_storage.deletions.clear()
+
+    # Refused in the request: the record goes, and its payload with it, once.
+    assert client.post(RECORDS_URL, items(), format="json").status_code == 503
+    assert len(small_storage.deletions) == 1
+    # Refused after an outer transaction: the job ends FAILURE, its payload
+    # goes once, and a purge of the job later does not delete it again.
+    with transaction.atomic():
+        assert client.post(RECORDS_URL, items(), format="json").status_code == 202
+    assert len(small_storage.deletions) == 2
+    assert BulkJob.objects.get().payload_name == ""
+    BulkJob.objects.update(finished_at=timezone.now() - timedelta(days=30))
+    assert purge_jobs().jobs == 1
+    assert len(small_storage.deletions) == 2
+    assert len(set(small_storage.deletions)) == 2
+    assert get_payload_storage().listdir(PAYLOAD_DIRECTORY)[1] == []

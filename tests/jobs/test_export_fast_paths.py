@@ -1,4 +1,4 @@
-"""The quick converters of plain rows (``jobs.plain_rows``) answer what
+"""The quick converters of plain rows (``rest_bulk_ext.representation``) answer what
 DRF's own fields answer, value for value, on edge values: decimals of every
 shape, datetimes at the ends of the calendar, with and without
 microseconds, null, in UTC and in another time zone (where PostgreSQL's
@@ -13,7 +13,7 @@ from django.test import override_settings
 from rest_framework import serializers
 
 from rest_bulk_ext.jobs.exports import CSVRows, NDJSONRows
-from rest_bulk_ext.jobs.plain_rows import (
+from rest_bulk_ext.representation import (
     UTCISOText,
     choice_value,
     decimal_text,

@@ -1,5 +1,5 @@
 """The rows of an export equal DRF's representation: the plain-serializer
-path (``jobs.plain_rows``) and the fallback, on every database."""
+path (``rest_bulk_ext.representation``) and the fallback, on every database."""
 
 import json
 
@@ -8,7 +8,7 @@ from django.test import override_settings
 from rest_framework import serializers
 
 from rest_bulk_ext.jobs.exports import CSVRows, NDJSONRows
-from rest_bulk_ext.jobs.plain_rows import plain_row_reader
+from rest_bulk_ext.representation import plain_row_reader
 from tests.builders import make_account, make_txns
 from tests.testapp.models import Txn
 from tests.testapp.serializers import TxnSerializer
@@ -95,7 +95,7 @@ def exported_files():
 @override_settings(REST_FRAMEWORK_EXTENSIONS={"BULK_CHUNK_SIZE": 2})
 def test_an_export_reports_progress_per_chunk_and_a_cancel_leaves_no_file():
     from rest_bulk_ext.bulk_endpoint.request import BulkRequest
-    from rest_bulk_ext.engine.errors import BulkCancelled
+    from rest_bulk_ext.exceptions import BulkCancelled
     from rest_bulk_ext.jobs.exports import ExportTarget, write_export
     from rest_bulk_ext.jobs.payloads import get_payload_storage
 

@@ -138,7 +138,8 @@ def test_a_job_out_of_attempts_ends_failure_counting_exactly_its_committed_rows(
         assert sorted(job.result["created_ids"]) == sorted(JobRecord.objects.values_list("id", flat=True))
         lines = client.get(f"/api/bulk-operations/{task_id}/results.csv")
         assert len(b"".join(lines.streaming_content).decode().splitlines()) == written + 1
-        assert not get_payload_storage().exists(job.payload_name)
+        assert job.payload_name == ""  # removed, the name off the record (one owner)
+        assert not get_payload_storage().exists(f"rest_bulk_ext/payloads/{task_id}.json")
     finally:
         celery_worker.start()
 

@@ -91,6 +91,7 @@ def test_a_job_whose_owner_lost_the_permission_fails_and_writes_nothing(
         client, "/items/perm-txns/bulk/?async=true", [txn_data(account, n) for n in range(3)], django_capture_on_commit_callbacks
     )
     user.user_permissions.clear()
+    payload = job.payload_name
 
     run_job(job.pk)
 
@@ -98,7 +99,8 @@ def test_a_job_whose_owner_lost_the_permission_fails_and_writes_nothing(
     assert job.state == "FAILURE"
     assert "permission" in job.failure_detail.lower()
     assert Txn.objects.count() == 0
-    assert not get_payload_storage().exists(job.payload_name)
+    assert payload and not get_payload_storage().exists(payload)
+    assert job.payload_name == ""  # the name off the record with the file (one owner)
 
 
 def test_a_job_cancelled_before_it_started_writes_nothing(client, django_capture_on_commit_callbacks, jobs_settings):

@@ -116,9 +116,10 @@ def test_an_export_to_a_full_storage_fails_clearly_and_leaves_no_truncated_file(
         "The export could not be stored: the server's file storage is full or failing. Start it again later."
     )
     assert small.files() == {}
-    # The record still names the file, so delete and purge remove what a
-    # storage that failed to clean up may have left.
-    assert job.result["file_name"] == export_file_name(job.task_id, "csv")
+    # The clean-up removed the partial file, so the record names none: a
+    # delete or purge of the job has nothing left to remove.
+    assert job.result["file_name"] is None
+    assert small_storage.deletions == [export_file_name(job.task_id, "csv")]
     status = client.get(f"/api/bulk-operations/{job.task_id}/status/").data
     assert status["state"] == "FAILURE"
     assert status["progress"]["message"] == job.failure_detail
@@ -128,20 +129,45 @@ def test_an_export_to_a_full_storage_fails_clearly_and_leaves_no_truncated_file(
     assert download.data["detail"] == "The export failed, so it has no file; start a new export."
 
 
-def test_deleting_a_failed_export_removes_a_file_it_left(client, rows, small, django_capture_on_commit_callbacks):
+def test_deleting_a_failed_export_removes_the_file_its_clean_up_left_once(
+    client, rows, small, django_capture_on_commit_callbacks
+):
     job = record_export(client, django_capture_on_commit_callbacks)
     small.capacity = 1000
+    small.refuse_deletes = True  # the clean-up of the partial file fails too
     run_job(job.pk)
-    # What a storage that cannot delete (or a crash mid-save) leaves behind.
+    small.refuse_deletes = False
     leftover = export_file_name(job.task_id, "csv")
-    small.capacity = 1024 * 1024
-    small.save(leftover, SimpleUploadedFile("x.csv", b"seq,label\n1,trunc"))
+    job.refresh_from_db()
+    assert (job.state, job.result["file_name"]) == ("FAILURE", leftover)
+    assert set(small.files()) == {leftover}
     small_storage.deletions.clear()
 
     BulkJob.objects.get(pk=job.pk).delete()
 
     assert small.files() == {}
-    assert small_storage.deletions.count(leftover) == 1
+    assert small_storage.deletions == [leftover]
+
+
+def test_deleting_an_export_whose_worker_died_mid_save_removes_what_it_left(user, small):
+    # No run recorded the end (the sweeper failed the job): the file its
+    # run would have written may be there, so the record's deletion removes it.
+    job = BulkJob.objects.create(
+        task_id="died-mid-save",
+        owner=user,
+        operation_type="bulk_get",
+        state="FAILURE",
+        options={"export_format": "csv"},
+    )
+    leftover = export_file_name(job.task_id, "csv")
+    small.capacity = 1024 * 1024
+    small.save(leftover, SimpleUploadedFile("x.csv", b"seq,label\n1,trunc"))
+    small_storage.deletions.clear()
+
+    job.delete()
+
+    assert small.files() == {}
+    assert small_storage.deletions == [leftover]
 
 
 def test_a_purge_removes_every_file_of_old_jobs_once(client, rows, small, settings, django_capture_on_commit_callbacks):
@@ -150,10 +176,21 @@ def test_a_purge_removes_every_file_of_old_jobs_once(client, rows, small, settin
     run_job(done.pk)
     failed = record_export(client, django_capture_on_commit_callbacks, query="&export_format=ndjson")
     small.capacity = small.used() + 500
+    small.refuse_deletes = True  # its clean-up fails: the record names the partial file
     run_job(failed.pk)
+    small.refuse_deletes = False
     small.capacity = 1024 * 1024
     failed_leftover = export_file_name(failed.task_id, "ndjson")
-    small.save(failed_leftover, SimpleUploadedFile("x.ndjson", b'{"seq": 1}\n'))
+    with django_capture_on_commit_callbacks(execute=False):
+        write = client.post(RECORDS_URL + "?async=true", items(5), format="json")
+    written = BulkJob.objects.get(task_id=write.data["task_id"])
+    payload = written.payload_name
+    small_storage.deletions.clear()
+    run_job(written.pk)
+    # The run's end removed the payload and took its name off the record.
+    assert small_storage.deletions == [payload]
+    written.refresh_from_db()
+    assert (written.state, written.payload_name) == ("SUCCESS", "")
     done.refresh_from_db()
     failed.refresh_from_db()
     assert (done.state, failed.state) == ("SUCCESS", "FAILURE")
@@ -163,6 +200,7 @@ def test_a_purge_removes_every_file_of_old_jobs_once(client, rows, small, settin
 
     report = purge_jobs()
 
-    assert report.jobs == 2
+    assert (report.jobs, report.files) == (3, 2)
     assert small.files() == {}
+    # Each file once, the payload the run already removed not again.
     assert sorted(small_storage.deletions) == sorted([done.result["file_name"], failed_leftover])

@@ -141,5 +141,6 @@ def test_cancelling_a_job_whose_worker_vanished_records_its_committed_rows_and_d
     assert response.status_code == 202
     job.refresh_from_db()
     assert (job.state, job.success_count, job.result["created_ids"]) == ("REVOKED", 2, [7, 8])
-    assert not storage.exists(job.payload_name)
+    assert job.payload_name == ""  # removed, the name off the record (one owner)
+    assert not storage.exists(f"{PAYLOAD_DIRECTORY}/orphan.json")
     assert response.data["progress"]["current"] == 2

@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from rest_bulk_ext.jobs.models import BulkJob, BulkJobChunk
-from rest_bulk_ext.jobs.payloads import get_payload_storage
+from rest_bulk_ext.jobs.payloads import PAYLOAD_DIRECTORY, get_payload_storage
 from tests.jobs.support import wait_for, wait_for_job
 from tests.testapp.models import JobRecord
 
@@ -35,7 +35,8 @@ def test_a_create_at_the_threshold_runs_in_the_worker_and_succeeds(client, user,
     assert status["progress"]["percentage"] == 100.0
     assert status["result"]["success_count"] == 150
     assert status["result"]["created_ids"] == list(JobRecord.objects.order_by("id").values_list("id", flat=True))
-    assert not get_payload_storage().exists(job.payload_name)
+    assert job.payload_name == ""  # removed at the end, the name off the record (one owner)
+    assert not get_payload_storage().exists(f"{PAYLOAD_DIRECTORY}/{job.task_id}.json")
 
 
 def csv_lines(response):
@@ -137,7 +138,8 @@ def test_a_csv_upload_job_keeps_the_original_columns_in_errors_csv(client, user,
         "seq,label,error",
         "3,bad,label: This label is refused.",
     ]
-    assert not get_payload_storage().exists(job.payload_name)
+    assert job.payload_name == ""
+    assert not get_payload_storage().exists(f"{PAYLOAD_DIRECTORY}/{job.task_id}.csv")
 
 
 def test_a_background_retrieve_returns_the_rows_of_the_user_only(client, user, celery_worker, jobs_settings):

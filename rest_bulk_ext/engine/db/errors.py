@@ -4,31 +4,27 @@ Turning database errors from a bulk write into 4xx answers.
 Backends disagree on how they report a bad value: PostgreSQL and SQLite raise
 ``DataError``/``IntegrityError``, MySQL and MariaDB raise ``OperationalError``
 for several value errors in strict mode. ``translate_database_errors`` maps
-them all onto ``InvalidBulkValue`` (400) and ``BulkConflict`` (409).
+them all onto ``InvalidBulkValue`` (400) and ``BulkConstraintConflict`` (409).
 
 Errors a concurrent writer causes are *transient*: a deadlock, a
 serialization failure, a lock wait that timed out (``transient_error_kind``).
 The engine retries them (``rest_bulk_ext.engine.db.retries``); what is left
-when the retries run out becomes ``BulkWriteConflict`` (409) or
-``BulkDatabaseBusy`` (503), both with ``Retry-After``. See
-docs/concurrency.md.
+when the retries run out becomes ``BulkDeadlock`` (409) or
+``BulkDatabaseBusy`` (503), both with ``Retry-After`` (the API errors
+live in ``rest_bulk_ext.exceptions``). See docs/concurrency.md.
 
 Use it *outside* the ``transaction.atomic()`` block of the write, so the
 transaction has been rolled back before the API error is raised.
 """
 
-import math
+import warnings
 from contextlib import contextmanager
 
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, DataError, IntegrityError, InterfaceError, OperationalError
 from django.db.models import ProtectedError, RestrictedError
-from django.utils.translation import gettext_lazy as _
-from rest_framework import status
-from rest_framework.exceptions import APIException
 
-from ...exceptions import BulkConflict, InvalidBulkValue
-from ...settings import extensions_api_settings
+from ...exceptions import BulkConstraintConflict, BulkDatabaseBusy, BulkDeadlock, InvalidBulkValue
 
 # MySQL/MariaDB error codes that mean "this value does not fit the column".
 MYSQL_VALUE_ERROR_CODES = frozenset(
@@ -59,44 +55,6 @@ MYSQL_TRANSIENT_CODES = {
     1205: LOCK_TIMEOUT,  # ER_LOCK_WAIT_TIMEOUT
 }
 SQLITE_BUSY_MESSAGES = ("database is locked", "database table is locked", "database is busy")
-
-
-class BulkWriteConflict(APIException):
-    """Concurrent writes kept conflicting (deadlock or serialization
-    failure) after every retry; nothing of this transaction was written."""
-
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = _(
-        "Concurrent requests kept conflicting on the same rows; nothing of this transaction was written. "
-        "Retry the request (BULK_RETRY_LIMIT sets how often the server retries by itself)."
-    )
-    default_code = "bulk_write_conflict"
-
-    def __init__(self, detail=None, code=None, wait=None):
-        super().__init__(detail, code)
-        self.wait = retry_after_seconds() if wait is None else wait
-
-
-class BulkDatabaseBusy(APIException):
-    """A lock wait timed out (another transaction held the rows or, on
-    SQLite, the database) after every retry; nothing of this transaction was
-    written."""
-
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = _(
-        "The database is busy with other writes to these rows; nothing of this transaction was written. "
-        "Retry after the time in Retry-After."
-    )
-    default_code = "bulk_database_busy"
-
-    def __init__(self, detail=None, code=None, wait=None):
-        super().__init__(detail, code)
-        self.wait = retry_after_seconds() if wait is None else wait
-
-
-def retry_after_seconds():
-    """The ``Retry-After`` of a 409/503 for a transient error (whole seconds)."""
-    return max(1, math.ceil(extensions_api_settings.BULK_RETRY_CLIENT_WAIT))
 
 
 def _sqlstate(exc):
@@ -135,7 +93,7 @@ def transient_api_error(exc):
     could not be retried), else ``None``."""
     kind = transient_error_kind(exc)
     if kind == DEADLOCK:
-        return BulkWriteConflict()
+        return BulkDeadlock()
     if kind == LOCK_TIMEOUT:
         return BulkDatabaseBusy()
     return None
@@ -183,7 +141,7 @@ def api_error_for(exc):
     if isinstance(exc, IntegrityError):
         if mysql_error_code(exc) in MYSQL_VALUE_ERROR_CODES:
             return InvalidBulkValue(message)
-        return BulkConflict(message)
+        return BulkConstraintConflict(message)
     if isinstance(exc, DataError):
         return InvalidBulkValue(message)
     if isinstance(exc, OperationalError):
@@ -191,7 +149,7 @@ def api_error_for(exc):
         if code in MYSQL_VALUE_ERROR_CODES:
             return InvalidBulkValue(message)
         if code in MYSQL_CONFLICT_CODES:
-            return BulkConflict(message)
+            return BulkConstraintConflict(message)
         return None
     if isinstance(exc, (ValueError, TypeError, OverflowError, ValidationError)):
         # Raised by the ORM while preparing a value for the query (SQLite's
@@ -220,4 +178,18 @@ def translate_database_errors():
 # What a background job retries from its last checkpoint: lost connections,
 # and deadlocks or lock timeouts the engine's own retries did not get past.
 # Never ``Exception``: a bad payload or a bug must not be retried.
-TRANSIENT_JOB_ERRORS = (InterfaceError, OperationalError, BulkWriteConflict, BulkDatabaseBusy)
+TRANSIENT_JOB_ERRORS = (InterfaceError, OperationalError, BulkDeadlock, BulkDatabaseBusy)
+
+
+def __getattr__(name):
+    # ``BulkWriteConflict`` was documented here before it was renamed
+    # ``rest_bulk_ext.exceptions.BulkDeadlock``; importable for one release.
+    if name == "BulkWriteConflict":
+        warnings.warn(
+            "rest_bulk_ext.engine.db.errors.BulkWriteConflict is deprecated; use "
+            "rest_bulk_ext.exceptions.BulkDeadlock (the same class).",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return BulkDeadlock
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

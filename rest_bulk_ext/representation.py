@@ -1,5 +1,8 @@
 """
-The representations of a plain serializer's rows, read as tuples.
+The representations of a plain serializer's rows, read as tuples: a
+shortcut through DRF's ``to_representation`` for exports (``jobs/exports.py``
+reads with it). Not a job concern, and not the engine's (which writes): it
+sits beside ``compat.py``, whose guard it is behind.
 
 DRF builds a representation by loading a model instance and asking every
 field for its attribute (``get_attribute``) and its value
@@ -17,6 +20,13 @@ The rows are converted a column at a time (``map`` of the column's
 converter) and zipped into dicts in C: a per-value Python loop was most of
 an export's time. Some columns skip DRF's per-value work where it provably
 changes nothing (``decimal_text``, ``UTCISOText``, ``choice_value``).
+
+What this mirrors of DRF (``Serializer.to_representation``, the fields'
+``get_attribute`` and the ``to_representation`` of the fields the quick
+converters stand for) is fingerprinted in ``compat.REPRESENTATION_REVIEWED``:
+on a DRF release whose source differs, ``plain_column_reader`` answers
+``None`` (the serializer's own ``to_representation`` writes the export) and
+warns once.
 """
 
 from datetime import UTC, datetime
@@ -28,6 +38,8 @@ from django.db.models.query import ModelIterable
 from django.db.models.query_utils import DeferredAttribute
 from rest_framework import ISO_8601, fields, relations, serializers
 from rest_framework.settings import api_settings
+
+from .compat import drf_representation_matches
 
 # Fields whose representation depends on the column value only.
 VALUE_FIELDS = frozenset({
@@ -219,16 +231,20 @@ def as_dicts(names, columns):
     return [dict(zip(names, values)) for values in zip(*columns)]
 
 
-def plain_column_reader(serializer, queryset):
+def plain_column_reader(serializer, queryset, vendor=None):
     """``(rows, names, convert)`` reading ``queryset`` as tuples, where
     ``convert(chunk)`` turns a list of tuples into the columns of the
     serializer's representations (one list per name of ``names``, in
-    order); ``None`` when the serializer is not plain."""
+    order); ``None`` when the serializer is not plain. ``vendor``: the
+    database's (default: the queryset's), which decides what SQL may
+    compute (``UTCISOText``)."""
     if type(serializer).to_representation is not serializers.Serializer.to_representation:
+        return None
+    if not drf_representation_matches():
         return None
     if queryset._iterable_class is not ModelIterable or queryset.query.combinator:
         return None
-    model, vendor = queryset.model, connections[queryset.db].vendor
+    model, vendor = queryset.model, vendor or connections[queryset.db].vendor
     names, columns, converters = [], [], []
     for name, field in serializer.fields.items():
         if field.write_only:
