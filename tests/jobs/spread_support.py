@@ -23,7 +23,7 @@ class NamedWorker(WorkerProcess):
         return command
 
 
-def worker_env():
+def worker_env(**extra):
     from django.conf import settings
     from django.db import connection
 
@@ -35,6 +35,7 @@ def worker_env():
         RBE_VISIBILITY_TIMEOUT=str(VISIBILITY_TIMEOUT),
         RBE_MEDIA_ROOT=str(settings.MEDIA_ROOT),
         PYTHONUNBUFFERED="1",
+        **extra,
     )
     if connection.vendor == "sqlite":
         name = str(connection.settings_dict["NAME"])
@@ -44,15 +45,14 @@ def worker_env():
     return env
 
 
-@pytest.fixture(scope="module")
-def two_workers(django_db_setup, django_db_blocker, jobs_redis, tmp_path_factory):
-    """Two real workers consuming this run's queue; stopped after the module."""
+def start_workers(jobs_redis, log_dir, **extra_env):
+    """Two real workers consuming this run's queue (a generator: stopped
+    when it resumes)."""
     from django.conf import settings
 
     queue = settings.CELERY_TASK_DEFAULT_QUEUE
     purge_queue(jobs_redis, queue)
-    log_dir = tmp_path_factory.mktemp("celery-spread")
-    workers = [NamedWorker(worker_env(), queue, log_dir / name, name) for name in ("a", "b")]
+    workers = [NamedWorker(worker_env(**extra_env), queue, log_dir / name, name) for name in ("a", "b")]
     for worker in workers:
         worker.log_dir.mkdir()
         worker.start()
@@ -60,6 +60,12 @@ def two_workers(django_db_setup, django_db_blocker, jobs_redis, tmp_path_factory
     for worker in workers:
         worker.stop()
     purge_queue(jobs_redis, queue)
+
+
+@pytest.fixture(scope="module")
+def two_workers(django_db_setup, django_db_blocker, jobs_redis, tmp_path_factory):
+    """Two real workers; stopped after the module."""
+    yield from start_workers(jobs_redis, tmp_path_factory.mktemp("celery-spread"))
 
 
 def logs(workers):
