@@ -39,7 +39,17 @@ from .payloads import delete_payload
 from .progress import ProgressRecorder
 from .replay import load_bulk_request, rebuild_view
 from .results import UncommittedErrors, aggregate_chunks, result_fields
-from .spread import ChunkAlreadyCommitted, JobEnded, Slot, delete_files, make_plan, send_slots, wanted as spread_wanted
+from .spread import (
+    ChunkAlreadyCommitted,
+    JobEnded,
+    Slot,
+    delete_files,
+    make_plan,
+    publish,
+    send_slots,
+    stop_check,
+    wanted as spread_wanted,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -274,14 +284,20 @@ def run_spread(job, slot, recorder, heartbeat, built):
     runs it as one task)."""
     view = built["view"] = rebuild_view(job, job.owner)
     if slot == 0:
-        if job.spread_plan is None:
-            plan = make_plan(job, view, heartbeat)
-            BulkJob.objects.filter(pk=job.pk).update(spread_plan=plan)
-            job.spread_plan = plan
+        sent = []
+
+        def start_slots():
+            sent.append(True)
+            send_slots(job)
+
+        if not (job.spread_plan or {}).get("chunks"):
+            recorder.set_progress(0, message=gettext("Started"), force=True)
+            plan = make_plan(job, view, heartbeat, stop_check(job), start_slots)
+            publish(job, plan)
         if job.spread_plan.get("serial"):
             return False, None
-        recorder.set_progress(0, message=gettext("Started"), force=True)
-        send_slots(job)
+        if not sent:
+            send_slots(job)
     tail = Slot(job, view, recorder, heartbeat, record_chunk(job, None)).run()
     if tail is None:
         return True, None

@@ -41,6 +41,7 @@ who wins depends on the order), a unique column the serializer computes.
 
 import json
 import logging
+import time
 from array import array
 from decimal import Decimal, InvalidOperation
 from uuid import UUID
@@ -62,6 +63,8 @@ logger = logging.getLogger(__name__)
 
 SLOT_TASK = "rest_bulk_ext.run_bulk_job_chunks"
 WRITES = (Operation.CREATE, Operation.UPDATE, Operation.REPLACE, Operation.UPSERT, Operation.DELETE)
+# How often a slot looks for newly published chunks while the plan is written.
+PLAN_POLL_SECONDS = 0.2
 TRUE_WORDS = frozenset({"true", "t", "yes", "y", "on"})
 FALSE_WORDS = frozenset({"false", "f", "no", "n", "off"})
 
@@ -94,9 +97,12 @@ def deferred_name(job):
 def file_names(job):
     """The storage names of a spread job's chunk files and deferred list."""
     plan = job.spread_plan or {}
-    if plan.get("chunks") is None:
+    if plan.get("chunks") is None and plan.get("size") is None:
         return []
-    return [*(part_name(job, number) for number in range(plan["chunks"])), deferred_name(job)]
+    # A plan still being written lists the parts published so far (and the
+    # one being written).
+    count = plan["chunks"] if plan.get("chunks") is not None else plan.get("ready", 0) + 1
+    return [*(part_name(job, number) for number in range(count)), deferred_name(job)]
 
 
 def delete_files(job):
@@ -233,6 +239,10 @@ class KeyReader:
         if [names for names in unique_sets if not set(names) <= pk_names]:
             self.serial = "an update may change a unique column"
 
+    def has_keys(self):
+        """Whether items have keys at all (else nothing is ever deferred)."""
+        return self.operation != Operation.CREATE or bool(self.sets)
+
     def keys(self, item):
         data = item.data
         if self.operation in (Operation.UPDATE, Operation.REPLACE, Operation.DELETE):
@@ -305,9 +315,15 @@ def model_unique_sets(model):
     return kept
 
 
-def make_plan(job, view, heartbeat):
+def make_plan(job, view, heartbeat, should_stop, started):
     """Plan ``job`` (module docstring): write its chunk files and deferred
-    list, return the plan. ``{"serial": reason}`` when it cannot be spread."""
+    list, return the plan. ``{"serial": reason}`` when it cannot be spread.
+
+    A job whose items have no keys (a create without unique columns) can
+    defer nothing: its plan is published as it grows (``{"size": n,
+    "ready": chunks written}``) and ``started()`` called at once, so the
+    other slots run chunks while this one still reads the payload. A plan
+    begun by a worker that died keeps the files it had published."""
     ctx = view.get_bulk_context(job.operation_type, dict(job.options or {}))
     if ctx.dry_run:
         return {"serial": "a dry run"}
@@ -317,11 +333,18 @@ def make_plan(job, view, heartbeat):
         logger.info("rest_bulk_ext: bulk job %s runs on one worker: %s", job.task_id, reader.serial)
         return {"serial": reader.serial}
     size = ctx.batch_size
+    streaming = not reader.has_keys()
+    earlier = job.spread_plan or {}
+    ready = earlier.get("ready", 0) if streaming and earlier.get("size") == size else 0
+    if streaming:
+        publish(job, {"size": size, "ready": ready})
+        started()
+    began = time.monotonic()
     hashes, owners = array("q"), array("q")
     number, part = 0, []
     with load_bulk_request(job, view) as bulk_request:
         for position, item in enumerate(bulk_request.iter_items(ctx)):
-            if item.index != position:
+            if item.index != position and not streaming:
                 delete_files_upto(job, number)
                 return {"serial": "the items are not numbered by position"}
             for key in reader.keys(item):
@@ -329,15 +352,28 @@ def make_plan(job, view, heartbeat):
                 owners.append(item.index)
             part.append([item.index, item.data, item.line, item.errors])
             if len(part) == size:
-                _save(part_name(job, number), part)
-                heartbeat.touch()
+                if number >= ready:
+                    _save(part_name(job, number), part)
                 number, part = number + 1, []
+                if streaming and number > ready:
+                    publish(job, {"size": size, "ready": number})
+                heartbeat.touch()
+                should_stop()
     if part:
         _save(part_name(job, number), part)
         number += 1
     deferred = deferred_indexes(hashes, owners)
     _save(deferred_name(job), deferred)
+    logger.info(
+        "rest_bulk_ext: bulk job %s planned: %s chunks of %s, %s items deferred, in %.1f s",
+        job.task_id, number, size, len(deferred), time.monotonic() - began,
+    )  # fmt: skip
     return {"chunks": number, "size": size, "deferred": len(deferred)}
+
+
+def publish(job, plan):
+    BulkJob.objects.filter(pk=job.pk).update(spread_plan=plan)
+    job.spread_plan = plan
 
 
 def delete_files_upto(job, count):
@@ -359,13 +395,16 @@ def deferred_indexes(hashes, owners):
 # Running -----------------------------------------------------------------
 
 
-def send_slots(job, count=None):
-    """Send the tasks of slots 1.. (each exits at once while its slot runs)."""
+def send_slots(job):
+    """Send the tasks of slots 1.. (each exits at once while its slot runs);
+    no more than the job has chunks, once the plan knows them."""
     from celery import current_app  # an optional extra: only workers get here
 
-    plan = job.spread_plan or {}
-    slots = min(job.chunk_concurrency or 1, max(1, plan.get("chunks") or 1))
-    for slot in range(1, count or slots):
+    chunks = (job.spread_plan or {}).get("chunks")
+    slots = job.chunk_concurrency or 1
+    if chunks is not None:
+        slots = min(slots, max(1, chunks))
+    for slot in range(1, slots):
         current_app.send_task(SLOT_TASK, args=[job.pk, slot])
 
 
@@ -392,7 +431,7 @@ class Slot:
         self.recorder, self.heartbeat = recorder, heartbeat
         self.record_chunk = record_chunk
         self.plan = job.spread_plan
-        self.chunks, self.size = self.plan["chunks"], self.plan["size"]
+        self.chunks, self.size = self.plan.get("chunks"), self.plan["size"]
         self.should_stop = stop_check(job)
         self._deferred = None
 
@@ -412,18 +451,19 @@ class Slot:
         """Run every chunk this slot can take; return the held ``tail``
         lease once every chunk is committed and the tail has run (the
         caller finalises the job and releases it), else ``None``."""
-        done = self.committed(0, self.chunks)
-        for number in range(self.chunks):
-            if number in done:
-                continue
-            lease = acquire_job_lease(self.job.pk, part=f"chunk-{number}")
-            if lease is None:
-                continue  # another slot runs it
-            with lease:
-                if BulkJobChunk.objects.filter(job_id=self.job.pk, number=number).exists():
-                    continue
-                self.should_stop()
-                self.run_chunk(number)
+        while self.chunks is None:
+            # Slot 0 is still writing the plan: run the chunks it published.
+            ready = self.plan.get("ready", 0)
+            if not self.run_chunks(ready):
+                self.heartbeat.touch()
+                time.sleep(PLAN_POLL_SECONDS)
+            self.should_stop()
+            self.plan = BulkJob.objects.filter(pk=self.job.pk).values_list("spread_plan", flat=True).first() or {}
+            if self.plan.get("serial") or not self.plan.get("size"):
+                return None
+            self.chunks = self.plan.get("chunks")
+        self.job.spread_plan = self.plan
+        self.run_chunks(self.chunks)
         # A cancel that came while the last chunk ran: recorded by the caller.
         self.should_stop()
         if len(self.committed(0, self.chunks)) < self.chunks:
@@ -441,6 +481,25 @@ class Slot:
             lease.release()
             raise
         return lease
+
+    def run_chunks(self, count):
+        """Run the chunks below ``count`` that no slot has committed or is
+        running; whether this slot ran one."""
+        done = self.committed(0, count)
+        ran = False
+        for number in range(count):
+            if number in done:
+                continue
+            lease = acquire_job_lease(self.job.pk, part=f"chunk-{number}")
+            if lease is None:
+                continue  # another slot runs it
+            with lease:
+                if BulkJobChunk.objects.filter(job_id=self.job.pk, number=number).exists():
+                    continue
+                self.should_stop()
+                self.run_chunk(number)
+                ran = True
+        return ran
 
     def items_of(self, number):
         try:
@@ -515,8 +574,9 @@ class Slot:
         self.heartbeat.touch()
         total = self.job.total_items
         rows = BulkJobChunk.objects.filter(job_id=self.job.pk, number__gte=0).count()
-        regular = min(rows, self.chunks)
-        done = min(total, regular * self.size) - (self.plan.get("deferred") or 0)
-        if rows > self.chunks:
-            done += min(self.plan.get("deferred") or 0, (rows - self.chunks) * self.size)
+        chunks = self.chunks if self.chunks is not None else rows
+        deferred = self.plan.get("deferred") or 0
+        done = min(total, min(rows, chunks) * self.size) - deferred
+        if rows > chunks:
+            done += min(deferred, (rows - chunks) * self.size)
         self.recorder.set_progress(max(0, min(done, total)), total, "Processed chunk")
