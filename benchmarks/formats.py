@@ -113,7 +113,7 @@ def main(n):
     settings.REST_FRAMEWORK_EXTENSIONS = {
         "BULK_ASYNC_THRESHOLD": 10**9,
         "BULK_MAX_ITEMS": 10**7,
-        "BULK_CSV_MAX_FILE_SIZE": 10**10,
+        "BULK_UPLOAD_MAX_SIZE": 10**10,
     }
     from django.db import connection
     from django.test.utils import setup_test_environment

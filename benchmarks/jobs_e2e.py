@@ -102,7 +102,7 @@ def main(n, kind="upsert"):
     settings.DEBUG = False
     settings.REST_FRAMEWORK_EXTENSIONS = {
         "BULK_MAX_ITEMS": 10**7,
-        "BULK_CSV_MAX_FILE_SIZE": 10**10,
+        "BULK_UPLOAD_MAX_SIZE": 10**10,
         "BULK_REDIS_URL": settings.JOBS_PROGRESS_REDIS_URL,
     }
     import redis

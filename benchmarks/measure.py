@@ -47,7 +47,7 @@ def main(workload_name, n, side):
         # The benchmark measures the inline engine; jobs have their own row.
         "BULK_ASYNC_THRESHOLD": 10**9,
         "BULK_MAX_ITEMS": 10**7,
-        "BULK_CSV_MAX_FILE_SIZE": 10**10,
+        "BULK_UPLOAD_MAX_SIZE": 10**10,
     }
     # RBE_POSTGRES_COPY_MIN_ROWS=none measures the multi-row INSERT path.
     if os.environ.get("RBE_POSTGRES_COPY_MIN_ROWS"):

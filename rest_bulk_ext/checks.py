@@ -6,7 +6,7 @@ first large request.
 ======================  =====================================================
 ``rest_bulk_ext.E001``  a ``REST_FRAMEWORK_EXTENSIONS`` value of the wrong
                         type or out of range
-``rest_bulk_ext.E002``  ``BULK_PAYLOAD_STORAGE`` names no ``STORAGES`` alias
+``rest_bulk_ext.E002``  ``BULK_JOB_STORAGE`` names no ``STORAGES`` alias
 ``rest_bulk_ext.E003``  a view can start jobs but Celery is missing or has
                         no app
 ``rest_bulk_ext.E004``  a view can start jobs but ``rest_bulk_ext.urls`` is
@@ -14,12 +14,14 @@ first large request.
                         reverse)
 ``rest_bulk_ext.E005``  a view can start jobs but kombu cannot load the
                         broker's transport (a library is missing)
+``rest_bulk_ext.E006``  a setting is set under its old and its new name
 ``rest_bulk_ext.W001``  a SQLite database without
                         ``OPTIONS["transaction_mode"] = "IMMEDIATE"``
 ``rest_bulk_ext.W002``  job files would go to a ``FileSystemStorage`` with
                         no location and no ``MEDIA_ROOT``
 ``rest_bulk_ext.W003``  a ``memory://`` broker and no embedded worker
                         (under ``runserver``, and ``check --deploy``)
+``rest_bulk_ext.W004``  a setting is set under its old name (renamed)
 ======================  =====================================================
 
 "A view can start jobs": the URLconf routes a ``BulkOperationsMixin`` view
@@ -31,11 +33,9 @@ applies to it.
 Redis (the progress store) and the broker are deliberately not connected
 to: they may be down when the project starts and come back later.
 
-Adding a setting: add one line to ``SETTING_VALIDATORS``.
+The settings' rules (E001) are the table's, ``rest_bulk_ext/settings/table.py``.
 """
 
-import datetime
-import numbers
 import sys
 
 from django.conf import settings
@@ -44,131 +44,18 @@ from django.db import connections
 from django.urls import NoReverseMatch, reverse
 
 from .jobs.availability import ENABLE_HINT, celery_problem
-from .settings import DEFAULTS, SETTINGS_NAME
-
-MISSING = object()
+from .settings import RENAMED, SETTINGS, SETTINGS_NAME, configured_key, problem, user_settings, value_in_force
 
 
-# Validators: ``validator(value)`` returns ``None`` when the value is
-# fine, else what it should be (completes "… must be ...").
-
-
-def _is_int(value):
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
-def _is_number(value):
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
-
-
-def integer(minimum, *, optional=False):
-    expected = f"an integer >= {minimum}" + (" or None" if optional else "")
-
-    def validate(value):
-        if optional and value is None:
-            return None
-        return None if _is_int(value) and value >= minimum else expected
-
-    return validate
-
-
-def number(minimum, *, optional=False):
-    expected = f"a number >= {minimum}" + (" or None" if optional else "")
-
-    def validate(value):
-        if optional and value is None:
-            return None
-        return None if _is_number(value) and value >= minimum else expected
-
-    return validate
-
-
-def duration(*, optional=False):
-    expected = "a number of seconds >= 0 or a timedelta" + (" or None" if optional else "")
-
-    def validate(value):
-        if optional and value is None:
-            return None
-        if isinstance(value, datetime.timedelta):
-            return None if value.total_seconds() >= 0 else expected
-        return None if _is_number(value) and value >= 0 else expected
-
-    return validate
-
-
-def boolean(value):
-    return None if isinstance(value, bool) else "True or False"
-
-
-def text(*, optional=False):
-    expected = "a non-empty string" + (" or None" if optional else "")
-
-    def validate(value):
-        if optional and value is None:
-            return None
-        return None if isinstance(value, str) and value.strip() else expected
-
-    return validate
-
-
-def redis_url(value):
-    if value is None or (isinstance(value, str) and value.startswith(("redis://", "rediss://", "unix://"))):
-        return None
-    return "None or a redis://, rediss:// or unix:// URL"
-
-
-SETTING_VALIDATORS = {
-    "DEFAULT_BULK_OPERATION_HEADER_NAME": text(optional=True),
-    "DEFAULT_BULK_OPERATION_MAX_ROWS": integer(0, optional=True),
-    "BULK_ASYNC_THRESHOLD": integer(0, optional=True),
-    "BULK_MAX_ITEMS": integer(1),
-    "BULK_BATCH_SIZE": integer(1),
-    "BULK_CSV_MAX_FILE_SIZE": integer(1),
-    "BULK_ATOMIC": boolean,
-    "BULK_PAUSE_GC": boolean,
-    "BULK_POSTGRES_COPY_MIN_ROWS": integer(1, optional=True),
-    "BULK_REDIS_URL": redis_url,
-    "BULK_RESULT_TTL": integer(1),
-    "BULK_RESULT_MAX_IDS": integer(0),
-    "BULK_RESULT_MAX_ERRORS": integer(0),
-    "BULK_PAYLOAD_STORAGE": text(),
-    "BULK_DOWNLOAD_REDIRECT": boolean,
-    "BULK_STRICT_QUERY_PARAMS": boolean,
-    "BULK_IDEMPOTENCY_TTL": integer(1),
-    "BULK_IDEMPOTENCY_RESERVATION_TIMEOUT": integer(1),
-    "BULK_MAX_ACTIVE_JOBS_PER_USER": integer(1, optional=True),
-    "BULK_JOB_RETENTION": duration(optional=True),
-    "BULK_CSV_ESCAPE_FORMULAS": boolean,
-    "BULK_FAST_VALIDATION": boolean,
-    # Concurrency (issue 7).
-    "BULK_RETRY_ATTEMPTS": integer(0),
-    "BULK_RETRY_BACKOFF": number(0),
-    "BULK_RETRY_MAX_BACKOFF": number(0),
-    "BULK_RETRY_AFTER": integer(0),
-    # Job recovery, admission and retention (issue 8).
-    "BULK_JOB_MAX_RETRIES": integer(0),
-    "BULK_JOB_RETRY_WINDOW": duration(),
-    "BULK_JOB_RETRY_BACKOFF": number(0),
-    "BULK_JOB_RETRY_BACKOFF_MAX": number(0),
-    "BULK_JOB_STALE_AFTER": duration(),
-    "BULK_JOB_PENDING_TIMEOUT": duration(),
-    "BULK_JOB_MAX_ATTEMPTS": integer(1),
-    "BULK_JOB_CHUNK_CONCURRENCY": integer(1),
-    "BULK_JOB_RETRY_AFTER": integer(0),
-}
-
-
-def user_settings():
-    return getattr(settings, SETTINGS_NAME, None) or {}
-
-
-def setting_value(key):
-    """The value in force: the project's, else the default (``MISSING``
-    for a key this version does not define and the project does not set)."""
-    return user_settings().get(key, DEFAULTS.get(key, MISSING))
+def setting_value(name):
+    """Setting ``name``'s value in force: the project's (under its name or
+    an old one), else the default."""
+    configured = user_settings()
+    return value_in_force(configured if isinstance(configured, dict) else {}, name)
 
 
 def check_setting_values(app_configs=None, **kwargs):
+    """E001 for a value its validator in the settings table refuses."""
     configured = getattr(settings, SETTINGS_NAME, None)
     if configured is not None and not isinstance(configured, dict):
         return [
@@ -177,28 +64,53 @@ def check_setting_values(app_configs=None, **kwargs):
                 id="rest_bulk_ext.E001",
             )
         ]
+    configured = configured or {}
     errors = []
-    for key, validate in SETTING_VALIDATORS.items():
-        value = setting_value(key)
-        if value is MISSING:
-            continue
-        expected = validate(value)
-        if expected is not None:
+    for name in SETTINGS:
+        key = configured_key(configured, name)
+        message = problem(name, value_in_force(configured, name), key)
+        if message is not None:
             errors.append(
-                Error(
-                    f"{SETTINGS_NAME}['{key}'] must be {expected}, not {value!r}.",
-                    hint="See docs/settings.md.",
-                    obj=key,
-                    id="rest_bulk_ext.E001",
-                )
+                Error(message, hint=f"{SETTINGS[name].doc} See docs/settings.md.", obj=key, id="rest_bulk_ext.E001")
             )
     return errors
+
+
+def check_renamed_settings(app_configs=None, **kwargs):
+    """W004 for an old name the project still sets; E006 when it sets the
+    old and the new name of one setting (which one it means is a guess)."""
+    configured = user_settings()
+    if not isinstance(configured, dict):
+        return []  # E001 says so
+    messages = []
+    for old, new in RENAMED.items():
+        if old not in configured:
+            continue
+        if new in configured:
+            messages.append(
+                Error(
+                    f"{SETTINGS_NAME} sets both '{old}' and its new name '{new}'; '{new}' is used.",
+                    hint=f"Remove '{old}'.",
+                    obj=old,
+                    id="rest_bulk_ext.E006",
+                )
+            )
+        else:
+            messages.append(
+                Warning(
+                    f"{SETTINGS_NAME}['{old}'] is renamed '{new}'; the old name still works for now.",
+                    hint=f"Rename the key to '{new}' (docs/settings.md, \"Renamed settings\").",
+                    obj=old,
+                    id="rest_bulk_ext.W004",
+                )
+            )
+    return messages
 
 
 def check_payload_storage(app_configs=None, **kwargs):
     from django.core.files.storage import InvalidStorageError, storages
 
-    alias = setting_value("BULK_PAYLOAD_STORAGE")
+    alias = setting_value("BULK_JOB_STORAGE")
     if not isinstance(alias, str) or not alias.strip():
         return []  # E001 already says so
     try:
@@ -206,10 +118,10 @@ def check_payload_storage(app_configs=None, **kwargs):
     except (InvalidStorageError, KeyError):
         return [
             Error(
-                f"{SETTINGS_NAME}['BULK_PAYLOAD_STORAGE'] is {alias!r}, which is not an alias of STORAGES "
+                f"{SETTINGS_NAME}['BULK_JOB_STORAGE'] is {alias!r}, which is not an alias of STORAGES "
                 f"(aliases: {', '.join(sorted(storages.backends)) or 'none'}).",
                 hint="Name a STORAGES alias that the web and worker machines share (shared disk, S3, ...).",
-                obj="BULK_PAYLOAD_STORAGE",
+                obj="BULK_JOB_STORAGE",
                 id="rest_bulk_ext.E002",
             )
         ]
@@ -364,7 +276,7 @@ def check_payload_location(app_configs=None, **kwargs):
 
     if not job_views():
         return []
-    alias = setting_value("BULK_PAYLOAD_STORAGE")
+    alias = setting_value("BULK_JOB_STORAGE")
     try:
         storage = storages[alias]
     except Exception:
@@ -377,7 +289,7 @@ def check_payload_location(app_configs=None, **kwargs):
                 "started from another directory cannot read what the web process stored.",
                 hint=f"Set MEDIA_ROOT (or STORAGES[{alias!r}]['OPTIONS']['location']) to a directory that "
                 "web and worker processes share, or use shared object storage.",
-                obj="BULK_PAYLOAD_STORAGE",
+                obj="BULK_JOB_STORAGE",
                 id="rest_bulk_ext.W002",
             )
         ]
@@ -453,6 +365,7 @@ def check_sqlite_transaction_mode(app_configs=None, databases=None, **kwargs):
 def register_checks():
     """Called from ``RestBulkExtConfig.ready()``."""
     register(check_setting_values)
+    register(check_renamed_settings)
     register(check_payload_storage)
     register(check_background_jobs)
     register(check_job_urls, Tags.urls)

@@ -38,20 +38,20 @@ class Borrowed(NamedTuple):
 BORROWED: tuple[Borrowed, ...] = (
     # Django
     Borrowed(
-        "Django", "QuerySet._raw_delete(using)", "engine/db/insert_delete.py",
+        "Django", "QuerySet._raw_delete(using)", "engine/db/delete_rows.py",
         "one DELETE without loading rows when the Collector says a fast delete is safe (Django's own fast path)",
     ),
     Borrowed(
-        "Django", "Collector(using, origin).can_fast_delete(queryset)", "engine/db/insert_delete.py",
+        "Django", "Collector(using, origin).can_fast_delete(queryset)", "engine/db/delete_rows.py",
         "decide, as QuerySet.delete() does, whether signals or cascades need the rows loaded",
     ),
     Borrowed(
-        "Django", "Manager._insert(objs, fields, returning_fields, using)", "engine/db/insert_delete.py",
+        "Django", "Manager._insert(objs, fields, returning_fields, using)", "engine/db/create_insert.py",
         "insert one row and read back its database-generated fields where bulk_create cannot return them",
     ),
     Borrowed(
         "Django", "sql.DeleteQuery, Query.clone(), Query.get_compiler(), Query.sql_with_params()",
-        "engine/db/insert_delete.py",
+        "engine/db/delete_rows.py",
         "DELETE ... RETURNING and DELETE with a subquery in one statement, which the ORM does not expose",
     ),
     Borrowed(
@@ -64,23 +64,24 @@ BORROWED: tuple[Borrowed, ...] = (
     ),
     Borrowed(
         "Django", "Options.db_returning_fields, Options.total_unique_constraints",
-        "engine/db/insert_delete.py, bulk_endpoint/targets.py",
+        "engine/db/create_insert.py, bulk_endpoint/targets.py",
         "which columns an INSERT returns; the unique sets an upsert may target",
     ),
     Borrowed(
         "Django", "connection.features.can_return_rows_from_bulk_insert, .max_query_params; "
-        "connection.ops.get_db_converters, .integer_field_range", "engine/db/insert_delete.py, engine/db/update.py, "
-        "bulk_endpoint/filters.py", "per-database batch sizes, RETURNING support, value conversion and range checks",
+        "connection.ops.get_db_converters, .integer_field_range",
+        "engine/db/create_insert.py, engine/db/delete_rows.py, engine/db/update.py, bulk_endpoint/filters.py",
+        "per-database batch sizes, RETURNING support, value conversion and range checks",
     ),
     Borrowed(
         "Django", "QuerySet._prepare_for_bulk_create(objs), Model._is_pk_set() (5.2+), Model._state.adding/.db",
-        "engine/db/copy.py, engine/db/insert.py, engine/db/insert_delete.py",
+        "engine/db/pg_copy.py, engine/db/upsert_insert.py, engine/db/create_insert.py",
         "prepare objects and mark them saved exactly as bulk_create does when the row is written by COPY or "
         "INSERT ... ON CONFLICT ... RETURNING instead",
     ),
     Borrowed(
         "Django", "CursorDebugWrapper.debug_sql(sql), BaseDatabaseWrapper.wrap_database_errors, the raw "
-        "psycopg cursor (cursor.cursor.copy)", "engine/db/copy.py",
+        "psycopg cursor (cursor.cursor.copy)", "engine/db/pg_copy.py",
         "run psycopg's COPY, which Django's cursor wrapper lacks, with Django's error translation and query log",
     ),
     Borrowed(

@@ -11,8 +11,8 @@ import time
 from celery import Task, shared_task
 
 from .engine.db.errors import TRANSIENT_JOB_ERRORS
-from .jobs.durations import seconds
 from .settings import extensions_api_settings
+from .settings.durations import seconds
 
 logger = logging.getLogger(__name__)
 
@@ -27,11 +27,11 @@ def retry_countdown(retries):
 
 
 def is_final_attempt(retries, first_try):
-    """No retry after this attempt: ``BULK_JOB_MAX_RETRIES`` spent, or the
+    """No retry after this attempt: ``BULK_JOB_RETRY_LIMIT`` spent, or the
     next one would start after ``BULK_JOB_RETRY_WINDOW``."""
-    if retries >= extensions_api_settings.BULK_JOB_MAX_RETRIES:
+    if retries >= extensions_api_settings.BULK_JOB_RETRY_LIMIT:
         return True
-    window = seconds(extensions_api_settings.BULK_JOB_RETRY_WINDOW)
+    window = seconds(extensions_api_settings.BULK_JOB_RETRY_WINDOW, "BULK_JOB_RETRY_WINDOW")
     return window is not None and time.time() + retry_countdown(retries) - first_try > window
 
 

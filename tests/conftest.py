@@ -1,4 +1,3 @@
-import os
 from types import SimpleNamespace
 
 import pytest
@@ -6,17 +5,8 @@ from django.contrib.auth.models import User
 from django.test import override_settings
 from rest_framework.test import APIClient
 
-from rest_bulk_ext.settings import DEFAULTS
-
 from .builders import INLINE, client_for, make_member
 from .models_queryset import Organization, Team
-
-# RBE_POSTGRES_COPY_MIN_ROWS=1 runs every create/upsert insert on PostgreSQL
-# through COPY (engine/db/copy.py), "none" never; as the default, so the
-# tests' own override_settings keep it.
-if os.environ.get("RBE_POSTGRES_COPY_MIN_ROWS"):
-    _copy_min = os.environ["RBE_POSTGRES_COPY_MIN_ROWS"]
-    DEFAULTS["BULK_POSTGRES_COPY_MIN_ROWS"] = None if _copy_min.lower() == "none" else int(_copy_min)
 
 pytest_plugins = ["tests.jobs.support"]
 

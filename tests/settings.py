@@ -162,3 +162,14 @@ if os.environ.get("RBE_BULK_REDIS_URL"):
         **globals().get("REST_FRAMEWORK_EXTENSIONS", {}),
         "BULK_REDIS_URL": os.environ["RBE_BULK_REDIS_URL"],
     }
+# RBE_POSTGRES_COPY_MIN_ROWS=1 runs the creates and upserts on PostgreSQL
+# through COPY (engine/db/copy.py), "none" never. A test's own
+# override_settings(REST_FRAMEWORK_EXTENSIONS=...) replaces the whole dict,
+# so there the library default applies (tests/engine/test_copy_path.py sets
+# the key itself).
+if os.environ.get("RBE_POSTGRES_COPY_MIN_ROWS"):
+    _copy_min = os.environ["RBE_POSTGRES_COPY_MIN_ROWS"]
+    REST_FRAMEWORK_EXTENSIONS = {
+        **globals().get("REST_FRAMEWORK_EXTENSIONS", {}),
+        "BULK_POSTGRES_COPY_MIN_ROWS": None if _copy_min.lower() == "none" else int(_copy_min),
+    }

@@ -1,6 +1,6 @@
 """Test settings of a worker whose job files live in an S3 bucket only
 (tests/jobs/test_object_storage.py): ``tests.settings`` plus the bucket as
-the ``bulk`` STORAGES alias, which ``BULK_PAYLOAD_STORAGE`` names."""
+the ``bulk`` STORAGES alias, which ``BULK_JOB_STORAGE`` names."""
 
 import os
 
@@ -32,4 +32,4 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     "bulk": s3_storage(os.environ.get("RBE_S3_ENDPOINT_URL", ""), os.environ.get("RBE_S3_BUCKET", "")),
 }
-REST_FRAMEWORK_EXTENSIONS = {**globals().get("REST_FRAMEWORK_EXTENSIONS", {}), "BULK_PAYLOAD_STORAGE": "bulk"}
+REST_FRAMEWORK_EXTENSIONS = {**globals().get("REST_FRAMEWORK_EXTENSIONS", {}), "BULK_JOB_STORAGE": "bulk"}

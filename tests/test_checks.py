@@ -12,7 +12,7 @@ from django.core import checks
 from django.test import override_settings
 
 from rest_bulk_ext import checks as bulk_checks
-from rest_bulk_ext.settings import DEFAULTS
+from rest_bulk_ext.settings import RENAMED, SETTINGS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -25,13 +25,95 @@ def run_checks():
     return [m for m in checks.run_checks(include_deployment_checks=False) if m.id.startswith("rest_bulk_ext.")]
 
 
-def test_every_setting_has_a_validator():
-    missing = sorted(set(DEFAULTS) - set(bulk_checks.SETTING_VALIDATORS))
-    assert missing == [], f"add a line for {missing} to rest_bulk_ext.checks.SETTING_VALIDATORS"
-
-
 def test_the_defaults_pass_every_validator():
     assert bulk_checks.check_setting_values() == []
+    assert bulk_checks.check_renamed_settings() == []
+
+
+# Every key's validator refuses something, as the check E001 reports it.
+WRONG_VALUES = {
+    "DEFAULT_BULK_OPERATION_HEADER_NAME": "",
+    "DEFAULT_BULK_OPERATION_MAX_ROWS": -1,
+    "BULK_STRICT_QUERY_PARAMS": "yes",
+    "BULK_ASYNC_THRESHOLD": "many",
+    "BULK_MAX_ITEMS": 0,
+    "BULK_UPLOAD_MAX_SIZE": "10 MB",
+    "BULK_ATOMIC": 1,
+    "BULK_IDEMPOTENCY_TTL": 0,
+    "BULK_IDEMPOTENCY_RESERVATION_TIMEOUT": None,
+    "BULK_CHUNK_SIZE": 0,
+    "BULK_POSTGRES_COPY_MIN_ROWS": 0,
+    "BULK_PAUSE_GC": None,
+    "BULK_FAST_VALIDATION": "on",
+    "BULK_RETRY_LIMIT": -1,
+    "BULK_RETRY_BACKOFF": "0.05",
+    "BULK_RETRY_BACKOFF_MAX": -1.0,
+    "BULK_RETRY_CLIENT_WAIT": 1.5,
+    "BULK_JOB_STORAGE": " ",
+    "BULK_DOWNLOAD_REDIRECT": "false",
+    "BULK_CSV_ESCAPE_FORMULAS": 0,
+    "BULK_MAX_ACTIVE_JOBS_PER_USER": 0,
+    "BULK_JOB_CLIENT_WAIT": -30,
+    "BULK_JOB_RETRY_LIMIT": None,
+    "BULK_JOB_RETRY_WINDOW": -1,
+    "BULK_JOB_RETRY_BACKOFF": None,
+    "BULK_JOB_RETRY_BACKOFF_MAX": "2 minutes",
+    "BULK_JOB_STALE_AFTER": __import__("datetime").timedelta(seconds=-1),
+    "BULK_JOB_PENDING_TIMEOUT": "2m",
+    "BULK_JOB_START_LIMIT": 0,
+    "BULK_JOB_RETENTION": "a week",
+    "BULK_RESULT_MAX_IDS": -1,
+    "BULK_RESULT_MAX_ERRORS": 1.0,
+    "BULK_REDIS_URL": "localhost:6379",
+    "BULK_PROGRESS_TTL": 0,
+}
+
+
+def test_every_setting_has_a_wrong_value_here():
+    assert sorted(WRONG_VALUES) == sorted(SETTINGS)
+
+
+@pytest.mark.parametrize("key", sorted(WRONG_VALUES))
+def test_manage_py_check_refuses_a_wrong_value_of_each_setting_with_E001(key):
+    value = WRONG_VALUES[key]
+    with override_settings(REST_FRAMEWORK_EXTENSIONS={key: value}):
+        found = [m for m in run_checks() if m.id == "rest_bulk_ext.E001"]
+    assert [(m.obj, m.msg) for m in found] == [
+        (key, f"REST_FRAMEWORK_EXTENSIONS['{key}'] must be {SETTINGS[key].validator.expects}, not {value!r}.")
+    ]
+
+
+def test_a_wrong_value_under_an_old_name_is_E001_naming_the_old_name():
+    with override_settings(REST_FRAMEWORK_EXTENSIONS={"BULK_BATCH_SIZE": 0}):
+        (error,) = bulk_checks.check_setting_values()
+    assert error.id == "rest_bulk_ext.E001" and error.obj == "BULK_BATCH_SIZE"
+    assert error.msg == "REST_FRAMEWORK_EXTENSIONS['BULK_BATCH_SIZE'] must be an integer >= 1, not 0."
+
+
+@pytest.mark.parametrize("old", sorted(RENAMED))
+def test_an_old_name_is_W004_naming_the_new_key(old):
+    new = RENAMED[old]
+    value = 7 if isinstance(SETTINGS[new].default, int) else SETTINGS[new].default
+    with override_settings(REST_FRAMEWORK_EXTENSIONS={old: value}):
+        found = [m for m in run_checks() if m.id in ("rest_bulk_ext.W004", "rest_bulk_ext.E006")]
+    assert [(m.id, m.obj) for m in found] == [("rest_bulk_ext.W004", old)]
+    assert f"'{new}'" in found[0].msg and f"Rename the key to '{new}'" in found[0].hint
+
+
+def test_an_old_and_a_new_name_of_one_setting_is_E006():
+    with override_settings(REST_FRAMEWORK_EXTENSIONS={"BULK_BATCH_SIZE": 10, "BULK_CHUNK_SIZE": 20}):
+        found = [m for m in run_checks() if m.id in ("rest_bulk_ext.W004", "rest_bulk_ext.E006")]
+    assert [(m.id, m.obj) for m in found] == [("rest_bulk_ext.E006", "BULK_BATCH_SIZE")]
+    assert "'BULK_CHUNK_SIZE' is used" in found[0].msg
+
+
+def test_manage_py_check_fails_on_both_names_and_warns_on_an_old_one():
+    code, output = manage_py_check(
+        "import tests.celery_app", {"BULK_RESULT_TTL": 60, "BULK_RETRY_ATTEMPTS": 1, "BULK_RETRY_LIMIT": 2}
+    )
+    assert code != 0
+    assert "rest_bulk_ext.W004" in output and "'BULK_PROGRESS_TTL'" in output
+    assert "rest_bulk_ext.E006" in output and "'BULK_RETRY_LIMIT' is used" in output
 
 
 @pytest.mark.parametrize(
@@ -39,13 +121,13 @@ def test_the_defaults_pass_every_validator():
     [
         ("BULK_ASYNC_THRESHOLD", "many"),
         ("BULK_ASYNC_THRESHOLD", -1),
-        ("BULK_BATCH_SIZE", 0),
-        ("BULK_BATCH_SIZE", 10.5),
+        ("BULK_CHUNK_SIZE", 0),
+        ("BULK_CHUNK_SIZE", 10.5),
         ("BULK_MAX_ITEMS", True),
         ("BULK_ATOMIC", "yes"),
         ("BULK_REDIS_URL", "localhost:6379"),
         ("DEFAULT_BULK_OPERATION_HEADER_NAME", ""),
-        ("BULK_PAYLOAD_STORAGE", None),
+        ("BULK_JOB_STORAGE", None),
         ("BULK_JOB_RETENTION", "a week"),
         ("BULK_MAX_ACTIVE_JOBS_PER_USER", 0),
     ],
@@ -66,6 +148,11 @@ def test_a_setting_of_the_wrong_type_or_range_is_E001(key, value):
         ("BULK_REDIS_URL", "redis://127.0.0.1:6379/3"),
         ("BULK_JOB_RETENTION", __import__("datetime").timedelta(days=2)),
         ("BULK_MAX_ACTIVE_JOBS_PER_USER", None),
+        # None is "never" / "no limit" for these (docs/settings.md).
+        ("BULK_JOB_RETRY_WINDOW", None),
+        ("BULK_JOB_STALE_AFTER", None),
+        ("BULK_JOB_PENDING_TIMEOUT", None),
+        ("BULK_JOB_START_LIMIT", None),
     ],
 )
 def test_good_values_pass(key, value):
@@ -84,7 +171,7 @@ def test_unknown_keys_are_ignored():
 
 
 def test_a_payload_storage_alias_that_does_not_exist_is_E002():
-    with override_settings(REST_FRAMEWORK_EXTENSIONS={"BULK_PAYLOAD_STORAGE": "nope"}):
+    with override_settings(REST_FRAMEWORK_EXTENSIONS={"BULK_JOB_STORAGE": "nope"}):
         (error,) = bulk_checks.check_payload_storage()
     assert error.id == "rest_bulk_ext.E002"
     assert "'nope'" in error.msg and "default" in error.msg
@@ -108,7 +195,7 @@ def test_sqlite_without_immediate_transactions_is_W001():
 
 
 def test_the_checks_are_registered_and_run_with_manage_py_check():
-    with override_settings(REST_FRAMEWORK_EXTENSIONS={"BULK_BATCH_SIZE": "many", "BULK_PAYLOAD_STORAGE": "nope"}):
+    with override_settings(REST_FRAMEWORK_EXTENSIONS={"BULK_CHUNK_SIZE": "many", "BULK_JOB_STORAGE": "nope"}):
         found = ids(run_checks())
     assert "rest_bulk_ext.E001" in found and "rest_bulk_ext.E002" in found
 

@@ -13,8 +13,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
 from rest_bulk_ext.engine.errors import MAX_ECHOED_KEYS, MAX_ECHOED_TEXT
-from rest_bulk_ext.jobs.csv_exports import iter_errors_csv
 from rest_bulk_ext.jobs.models import BulkIdempotencyRecord, BulkJob, BulkJobChunk
+from rest_bulk_ext.jobs.result_files import iter_errors_csv
 
 from .builders import make_account, make_txns, txn_data
 from .list_route.support import BULK

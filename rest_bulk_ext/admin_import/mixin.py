@@ -11,8 +11,8 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from ..bulk_endpoint.targets import allowed_unique_sets
-from ..jobs.csv_exports import iter_errors_csv, iter_results_csv
 from ..jobs.models import ACTIVE_STATES, BulkJob
+from ..jobs.result_files import iter_errors_csv, iter_results_csv
 from ..jobs.status import STATUS_TEXT, job_progress, job_status
 from ..mixins import BulkOperationsMixin
 from ..shell_requests import find_route

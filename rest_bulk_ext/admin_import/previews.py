@@ -2,7 +2,7 @@
 The upload between the preview and "Confirm".
 
 The admin stores the uploaded file once, in the payload storage
-(``BULK_PAYLOAD_STORAGE``, shared by web processes and workers), and sends
+(``BULK_JOB_STORAGE``, shared by web processes and workers), and sends
 that same copy through the viewset twice: as the dry run of the preview and
 as the real request. The signed-in user's session remembers which stored
 file belongs to which preview; the file is removed as soon as the confirmed

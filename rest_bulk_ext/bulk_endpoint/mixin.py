@@ -12,8 +12,8 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import SAFE_METHODS, DjangoModelPermissions
 from rest_framework.response import Response
 
+from .. import idempotency
 from ..engine.types import METHOD_OPERATIONS, BulkContext, BulkResult, ChunkResult, Operation
-from ..jobs import idempotency
 from ..object_permissions import needs_object_permission_checks
 from ..request_errors import as_api_exception, guard_parsers
 from ..schemas import BulkSchema
@@ -250,7 +250,7 @@ class BulkOperationsMixin(BulkVersionMixin):
             serializer_context=self.get_serializer_context(),
             lookup_field=self.lookup_field,
             lookup_key=self.get_bulk_lookup_key(queryset.model),
-            batch_size=extensions_api_settings.BULK_BATCH_SIZE,
+            batch_size=extensions_api_settings.BULK_CHUNK_SIZE,
             atomic=options.get("atomic", extensions_api_settings.BULK_ATOMIC),
             unique_fields=tuple(unique_fields) if unique_fields else None,
             update_fields=tuple(update_fields) if update_fields else None,
@@ -341,7 +341,7 @@ class BulkOperationsMixin(BulkVersionMixin):
             code = status.HTTP_200_OK
         return Response(result.as_dict(), status=code)
 
-    # Idempotency-Key (see rest_bulk_ext.jobs.idempotency).
+    # Idempotency-Key (see rest_bulk_ext.idempotency).
 
     def run_bulk_idempotently(self, handler):
         """``handler()``, run at most once per ``Idempotency-Key`` and request

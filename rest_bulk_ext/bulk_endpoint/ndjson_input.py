@@ -4,7 +4,7 @@ one JSON value per line, read like a CSV upload.
 
 The body is never read whole: ``NDJSONParser`` copies the request stream
 into a spooled temporary file (memory up to ``SPOOL_MEMORY_SIZE``, then
-disk), refusing it with a 413 past ``BULK_CSV_MAX_FILE_SIZE``; so Django's
+disk), refusing it with a 413 past ``BULK_UPLOAD_MAX_SIZE``; so Django's
 ``DATA_UPLOAD_MAX_MEMORY_SIZE`` does not apply. ``inspect_ndjson`` then
 parses every line once, keeping nothing, to count the items and refuse a
 malformed file whole (400 with line numbers) before anything is written;
@@ -66,14 +66,14 @@ def is_ndjson_name(name):
 
 def raise_too_large(limit):
     raise PayloadTooLarge(
-        _("The upload is larger than {limit} bytes (BULK_CSV_MAX_FILE_SIZE). Split the file.").format(limit=limit)
+        _("The upload is larger than {limit} bytes (BULK_UPLOAD_MAX_SIZE). Split the file.").format(limit=limit)
     )
 
 
 def spool(stream):
     """``(file, size)``: ``stream`` copied into a spooled temporary file,
-    chunk by chunk; 413 as soon as it passes ``BULK_CSV_MAX_FILE_SIZE``."""
-    limit = extensions_api_settings.BULK_CSV_MAX_FILE_SIZE
+    chunk by chunk; 413 as soon as it passes ``BULK_UPLOAD_MAX_SIZE``."""
+    limit = extensions_api_settings.BULK_UPLOAD_MAX_SIZE
     file = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY_SIZE)
     size = 0
     while stream is not None:
@@ -180,7 +180,7 @@ def read_ndjson_upload(upload, operation, *, delete_objects=False):
     ``NDJSONUpload``) is the 400 of an empty file."""
     if not isinstance(upload, NDJSONUpload):
         raise serializers.ValidationError({"file": [no_items_message()]})
-    limit = extensions_api_settings.BULK_CSV_MAX_FILE_SIZE
+    limit = extensions_api_settings.BULK_UPLOAD_MAX_SIZE
     if limit is not None and upload.size is not None and upload.size > limit:
         raise_too_large(limit)
     file = upload.file

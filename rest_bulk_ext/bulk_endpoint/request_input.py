@@ -88,7 +88,7 @@ def content_length(request):
 def check_upload_length(request):
     """413 for a body too large, judged by Content-Length before it is read.
 
-    A multipart upload is measured against ``BULK_CSV_MAX_FILE_SIZE``. A JSON
+    A multipart upload is measured against ``BULK_UPLOAD_MAX_SIZE``. A JSON
     body is measured against Django's ``DATA_UPLOAD_MAX_MEMORY_SIZE``, which
     DRF enforces when it reads the body: without this check that limit
     surfaces as Django's HTML 400 page instead of an API error.
@@ -96,12 +96,12 @@ def check_upload_length(request):
     length = content_length(request)
     if is_ndjson_content_type(request.content_type):
         # Streamed to a temporary file, not read into memory: the file limit.
-        limit = extensions_api_settings.BULK_CSV_MAX_FILE_SIZE
+        limit = extensions_api_settings.BULK_UPLOAD_MAX_SIZE
         if limit is not None and length > limit:
             raise_file_too_large(limit)
         return
     if is_multipart(request):
-        limit = extensions_api_settings.BULK_CSV_MAX_FILE_SIZE
+        limit = extensions_api_settings.BULK_UPLOAD_MAX_SIZE
         if limit is not None and length > limit + MULTIPART_OVERHEAD:
             raise_file_too_large(limit)
         return
@@ -117,7 +117,7 @@ def check_upload_length(request):
 
 def raise_file_too_large(limit):
     raise PayloadTooLarge(
-        _("The upload is larger than {limit} bytes (BULK_CSV_MAX_FILE_SIZE). Split the file.").format(limit=limit)
+        _("The upload is larger than {limit} bytes (BULK_UPLOAD_MAX_SIZE). Split the file.").format(limit=limit)
     )
 
 
@@ -245,7 +245,7 @@ def read_csv_upload(request, operation, lookup_key):
                 ]
             }
         )
-    limit = extensions_api_settings.BULK_CSV_MAX_FILE_SIZE
+    limit = extensions_api_settings.BULK_UPLOAD_MAX_SIZE
     if limit is not None and file.size > limit:
         raise_file_too_large(limit)
     delimiter = read_delimiter(single_option(request, "delimiter"))

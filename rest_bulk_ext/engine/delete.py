@@ -3,26 +3,20 @@
 from django.db import connections, transaction
 from django.db.models import Q
 
-from .db.any_array import filter_in
+from .db.delete_rows import can_delete_directly, delete_pks, delete_returning, supports_delete_returning
 from .db.errors import api_error_for, transient_error_kind
-from .db.insert_delete import (
-    NARROWABLE_ERRORS,
-    can_delete_directly,
-    delete_pks,
-    delete_returning,
-    supports_delete_returning,
-    write_narrowed,
-)
+from .db.id_filter import filter_in
 from .db.locking import lock_before_delete, lock_pks
+from .db.narrowing import NARROWABLE_ERRORS, write_narrowed
+from .item_state import ItemState
 from .lookups import NOT_FOUND, RowFinder
-from .operations import Operation
-from .rows import Row
+from .processors import ChunkProcessor
 from .soft_delete import delete_through_queryset, deletes_through_queryset
 from .uniqueness import key_value
 from .versions import fail_stale, version_condition_sql, version_filter
 
 
-class DeleteOperation(Operation):
+class DeleteProcessor(ChunkProcessor):
     """Delete by id. Where the database has ``DELETE … RETURNING`` and no
     object permission, cascade or signal is involved, one statement per
     chunk both finds and deletes the rows; otherwise a lookup, then the
@@ -42,7 +36,7 @@ class DeleteOperation(Operation):
 
     def prepare_chunk(self, items, write=True):
         if write and self.direct:
-            return [Row(item) for item in items]  # found and deleted in one statement
+            return [ItemState(item) for item in items]  # found and deleted in one statement
         return super().prepare_chunk(items, write)
 
     def write_chunk(self, number, rows, write, narrow):

@@ -11,7 +11,7 @@ from django.db.models import IntegerField
 from rest_framework.exceptions import NotAuthenticated, PermissionDenied
 
 from .column_ranges import fitting_values
-from .db.any_array import filter_in
+from .db.id_filter import filter_in
 from .errors import non_field_key
 from .seen_keys import SeenKeys
 from .uniqueness import duplicate_message

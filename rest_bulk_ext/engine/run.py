@@ -20,24 +20,25 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError, connections
 from django.utils.translation import gettext
 
+from ..settings import validated
 from .db.errors import api_error_for, transient_api_error, translate_database_errors
 from .db.retries import retry_transient
 from .db.sqlite_mode import write_transaction
 from .db.writer_lock import session_writer_lock, take_transaction_writer_lock
-from .delete import DeleteOperation
+from .delete import DeleteProcessor
 from .dry_run import run_dry
 from .errors import BulkCancelled
 from .gc_pause import gc_paused
-from .operations import CreateOperation, ReplaceOperation, UpdateOperation
+from .processors import CreateProcessor, ReplaceProcessor, UpdateProcessor
 from .types import BulkContext, BulkResult, ChunkResult, Item, Operation
-from .upsert import UpsertOperation
+from .upsert import UpsertProcessor
 
 OPERATION_CLASSES = {
-    Operation.CREATE: CreateOperation,
-    Operation.UPDATE: UpdateOperation,
-    Operation.REPLACE: ReplaceOperation,
-    Operation.UPSERT: UpsertOperation,
-    Operation.DELETE: DeleteOperation,
+    Operation.CREATE: CreateProcessor,
+    Operation.UPDATE: UpdateProcessor,
+    Operation.REPLACE: ReplaceProcessor,
+    Operation.UPSERT: UpsertProcessor,
+    Operation.DELETE: DeleteProcessor,
 }
 WRITE_OPERATIONS = tuple(OPERATION_CLASSES)
 
@@ -90,7 +91,7 @@ def run_bulk_operation(
     to the offending items.
 
     Transient errors (deadlock, serialization failure, lock timeout) are
-    retried ``BULK_RETRY_ATTEMPTS`` times, never inside a transaction of
+    retried ``BULK_RETRY_LIMIT`` times, never inside a transaction of
     the caller's. When they run out: ``BulkWriteConflict`` (409) or
     ``BulkDatabaseBusy`` (503), whose body in non-atomic mode is the result
     of the chunks that committed plus ``"incomplete": true`` and
@@ -101,8 +102,7 @@ def run_bulk_operation(
             f"run_bulk_operation() runs one of {', '.join(WRITE_OPERATIONS)}, not {ctx.operation!r}; "
             "bulk_get is a queryset read (BulkOperationsMixin.perform_bulk_retrieve)."
         )
-    if not isinstance(ctx.batch_size, int) or ctx.batch_size < 1:
-        raise ImproperlyConfigured(f"BULK_BATCH_SIZE must be a positive integer, not {ctx.batch_size!r}.")
+    validated("BULK_CHUNK_SIZE", ctx.batch_size)  # the setting's rule, for a context built by hand too
     if ctx.dry_run:
         return run_dry(
             OPERATION_CLASSES[ctx.operation](ctx), ctx, items, skip_chunks=skip_chunks, on_chunk=on_chunk,

@@ -13,7 +13,7 @@ from django.db import connections
 from django.db.models import Model
 from rest_framework.validators import UniqueTogetherValidator, UniqueValidator
 
-from .db.key_arrays import filter_tuples
+from .db.key_filter import filter_tuples
 from .errors import non_field_key
 from .seen_keys import SeenKeys
 
@@ -187,7 +187,7 @@ class _UniqueSet:
 
     def existing(self, candidates, fold_case):
         """``{key: [pk, ...]}`` of stored rows sharing a key with a candidate,
-        in one query (``db/key_arrays.py``: the candidates' tuples, or
+        in one query (``db/key_filter.py``: the candidates' tuples, or
         ``source__in`` per source; matched exactly here). The model's
         default ordering is dropped: it can steer the planner away from the
         unique index to the primary key."""

@@ -2,7 +2,7 @@
 
 The keys are looked up first (to validate an update against its row and to
 keep rows of another scope out), then new keys are inserted by one
-statement that skips a key stored meanwhile (``db/insert.py``): a key a
+statement that skips a key stored meanwhile (``db/upsert_insert.py``): a key a
 concurrent request inserted after the lookup is updated instead, so
 concurrent upserts of one new key create it once. See docs/concurrency.md.
 """
@@ -10,12 +10,12 @@ concurrent upserts of one new key create it once. See docs/concurrency.md.
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, connections
 
-from .db.insert import insert_new_rows, supports_converging_insert
-from .db.insert_delete import insert_objects
-from .db.key_arrays import filter_tuples
+from .db.create_insert import insert_objects
+from .db.key_filter import filter_tuples
+from .db.upsert_insert import insert_new_rows, supports_converging_insert
 from .errors import non_field_key
 from .lookups import permission_error
-from .operations import Operation
+from .processors import ChunkProcessor
 from .seen_keys import SeenKeys
 from .uniqueness import duplicate_message, instance_value, key_value, sort_key
 from .validation import ChunkValidator
@@ -33,7 +33,7 @@ def unwritable_target_fields(serializer_fields, names):
     return wrong
 
 
-class UpsertOperation(Operation):
+class UpsertProcessor(ChunkProcessor):
     """Insert, or update the row whose ``unique_fields`` match (only inside
     ``ctx.queryset``; a match outside it is an item error)."""
 
@@ -247,7 +247,7 @@ class UpsertOperation(Operation):
 
 def filter_keys(queryset, sources, keyed):
     """Rows that may hold a key of ``keyed`` (``(key, values)`` pairs), one
-    array per source on PostgreSQL (``db/key_arrays.py``); the caller
+    array per source on PostgreSQL (``db/key_filter.py``); the caller
     matches exactly."""
     tuples = [tuple(key_value(value, False) for value in values) for _key, values in keyed]
     return filter_tuples(queryset, sources, tuples)

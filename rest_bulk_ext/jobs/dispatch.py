@@ -20,10 +20,10 @@ from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 
 from ..engine.types import Operation
+from ..idempotency import get_idempotency_key
 from ..settings import extensions_api_settings
 from .admission import check_admission
 from .exceptions import BulkJobQueueUnavailable, HeadNeverStartsJob
-from .idempotency import get_idempotency_key
 from .payloads import delete_payload, save_payload
 from .replay import describe_view
 
@@ -164,7 +164,7 @@ def start_bulk_job(view, bulk_request):
     rolled-back request never starts a job and a started job always finds
     its record. A user with ``BULK_MAX_ACTIVE_JOBS_PER_USER`` active jobs
     gets a 429 (``admission``). A repeated ``Idempotency-Key`` is answered
-    before this runs (``jobs.idempotency``), with this job's 202.
+    before this runs (``idempotency``), with this job's 202.
     """
     from .models import BulkJob
 
@@ -179,7 +179,7 @@ def start_bulk_job(view, bulk_request):
         )
     check_cross_site_start(request)
     # An informational copy: the key itself is reserved and its answer (this
-    # 202) replayed by jobs.idempotency, as for an inline request.
+    # 202) replayed by idempotency, as for an inline request.
     key = get_idempotency_key(request)
 
     task_id = str(uuid.uuid4())

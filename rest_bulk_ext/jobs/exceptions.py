@@ -30,7 +30,7 @@ class _RetryLater(APIException):
         from ..settings import extensions_api_settings
 
         super().__init__(detail, code)
-        self.wait = wait if wait is not None else extensions_api_settings.BULK_JOB_RETRY_AFTER
+        self.wait = wait if wait is not None else extensions_api_settings.BULK_JOB_CLIENT_WAIT
 
 
 class BulkJobQueueUnavailable(_RetryLater):
@@ -56,7 +56,7 @@ class TooManyActiveJobs(_RetryLater):
 
 
 class BulkStorageUnavailable(_RetryLater):
-    """The payload storage (``BULK_PAYLOAD_STORAGE``) could not take a file:
+    """The payload storage (``BULK_JOB_STORAGE``) could not take a file:
     full, read-only or unreachable. What was written of it was removed."""
 
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE

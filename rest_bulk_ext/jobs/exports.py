@@ -4,7 +4,7 @@ Exports: a background bulk retrieve writes its rows to a file.
 The rows are the inline retrieve's (``view.get_bulk_retrieve_queryset``:
 ``get_queryset()``, the filter backends, ``ids`` and ``filters``), each
 serialized by the view's serializer, written as NDJSON (one JSON object a
-line) or CSV into the payload storage (``BULK_PAYLOAD_STORAGE``). Memory
+line) or CSV into the payload storage (``BULK_JOB_STORAGE``). Memory
 stays flat whatever the row count: the queryset is read in chunks
 (``read_in_chunks``), serialized and written one chunk at a time
 to a local temporary file, which is then copied to the storage (any Django
@@ -34,10 +34,10 @@ from rest_framework.utils.encoders import JSONEncoder
 
 from ..engine.errors import BulkCancelled
 from ..settings import extensions_api_settings
-from .csv_exports import FORMULA_STARTS, spreadsheet_safe
 from .exceptions import BulkStorageUnavailable
 from .payloads import COPY_BUFFER_SIZE, save_file
 from .plain_rows import as_dicts, plain_column_reader
+from .result_files import FORMULA_STARTS, spreadsheet_safe
 from .spread import file_names
 
 EXPORT_DIRECTORY = "rest_bulk_ext/exports"
@@ -212,7 +212,7 @@ def readable_fields(serializer):
 def export_rows(view, bulk_request, out, export_format, *, should_stop=None, progress=None):
     """Write the retrieve's rows to the text file ``out``; the row count.
 
-    Reads ``BULK_BATCH_SIZE`` rows at a time; between chunks, ``should_stop``
+    Reads ``BULK_CHUNK_SIZE`` rows at a time; between chunks, ``should_stop``
     (a cancelled job raises ``BulkCancelled``) and ``progress(done, total)``.
     """
     queryset = view.get_bulk_retrieve_queryset(bulk_request.options)
@@ -227,11 +227,11 @@ def export_rows(view, bulk_request, out, export_format, *, should_stop=None, pro
 
 
 def write_in_chunks(rows, write, bulk_request, *, should_stop=None, progress=None):
-    """``write(chunk)`` for each ``BULK_BATCH_SIZE`` rows of ``rows``; the
+    """``write(chunk)`` for each ``BULK_CHUNK_SIZE`` rows of ``rows``; the
     row count. Between chunks, ``should_stop`` (a cancelled job raises
     ``BulkCancelled``) and ``progress(done, total)``: every export format's
     loop."""
-    size = extensions_api_settings.BULK_BATCH_SIZE
+    size = extensions_api_settings.BULK_CHUNK_SIZE
     count = 0
     for chunk in read_in_chunks(rows, size):
         write(chunk)

@@ -49,7 +49,7 @@ class BulkJob(models.Model):
     query_string = models.TextField(blank=True, default="")
     request_info = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
 
-    # The payload kept in BULK_PAYLOAD_STORAGE until the job ends.
+    # The payload kept in BULK_JOB_STORAGE until the job ends.
     payload_format = models.CharField(max_length=10, default="json")
     payload_name = models.CharField(max_length=255, blank=True, default="")
     payload_columns = models.JSONField(default=list, blank=True, encoder=DjangoJSONEncoder)

@@ -1,6 +1,6 @@
 """
 Where a job's payload waits for a worker: Django's storage API, under the
-``STORAGES`` alias named by ``BULK_PAYLOAD_STORAGE`` (default ``"default"``).
+``STORAGES`` alias named by ``BULK_JOB_STORAGE`` (default ``"default"``).
 
 Every worker must be able to read that storage (a shared disk, S3 through
 django-storages, ...). The broker message carries only the job id, so it
@@ -33,7 +33,7 @@ COPY_BUFFER_SIZE = 1024 * 1024
 
 
 def get_payload_storage():
-    return storages[extensions_api_settings.BULK_PAYLOAD_STORAGE]
+    return storages[extensions_api_settings.BULK_JOB_STORAGE]
 
 
 def _json_items(items):

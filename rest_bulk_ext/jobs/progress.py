@@ -71,7 +71,7 @@ class CacheProgressStore:
 def get_progress_store():
     """The store named by the settings, read now (``override_settings``)."""
     url = extensions_api_settings.BULK_REDIS_URL
-    ttl = extensions_api_settings.BULK_RESULT_TTL
+    ttl = extensions_api_settings.BULK_PROGRESS_TTL
     return RedisProgressStore(url, ttl) if url else CacheProgressStore(ttl)
 
 

@@ -17,7 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from ..settings import extensions_api_settings
-from .durations import ago
+from ..settings.durations import ago
 from .exports import job_files
 from .leases import forget_lease_file
 from .models import FINISHED_STATES, BulkIdempotencyRecord, BulkJob, BulkJobChunk

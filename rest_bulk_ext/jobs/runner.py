@@ -241,7 +241,7 @@ def run_claimed(job, final_attempt, slot=0):
             if ran:
                 return result
         skip = job.checkpoint
-        batch_size = extensions_api_settings.BULK_BATCH_SIZE
+        batch_size = extensions_api_settings.BULK_CHUNK_SIZE
         recorder.set_progress(
             skip * batch_size if skip else 0, message=gettext("Resumed") if skip else gettext("Started"), force=True
         )

@@ -12,7 +12,7 @@ A job whose lease a live worker holds is left alone (a long chunk, or an
 atomic job on SQLite that cannot beat). Otherwise its worker vanished (or
 ran out of retries while the database was away): the job is sent again and
 resumes from its last checkpoint, unless it already had
-``BULK_JOB_MAX_ATTEMPTS`` starts (or, ``PENDING``, was already sent again
+``BULK_JOB_START_LIMIT`` starts (or, ``PENDING``, was already sent again
 once): then it ends ``FAILURE`` with its committed rows counted (or
 ``SUCCESS`` when every row had committed: its last attempt died while
 finishing).
@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ..settings import extensions_api_settings
-from .durations import ago
+from ..settings.durations import ago
 from .leases import acquire_job_lease
 from .models import BulkJob, BulkJobState
 from .runner import end_with_committed
@@ -92,7 +92,7 @@ def decide(job):
     """``"requeue"`` or ``"fail"`` for a stale job nobody runs."""
     if job.state == BulkJobState.PENDING:
         return "fail" if job.heartbeat_at is not None else "requeue"
-    max_attempts = extensions_api_settings.BULK_JOB_MAX_ATTEMPTS
+    max_attempts = extensions_api_settings.BULK_JOB_START_LIMIT
     return "fail" if max_attempts is not None and job.attempts >= max_attempts else "requeue"
 
 

@@ -19,12 +19,12 @@ from rest_framework.response import Response
 
 from ..schemas import BulkSchema
 from .cancel import cancel_job
-from .csv_exports import iter_errors_csv, iter_results_csv
 from .downloads import signed_download_url
 from .exceptions import BulkJobDatabaseUnavailable
 from .exports import EXPORT_FORMATS, export_format_of
 from .models import BulkJob, BulkJobState
 from .payloads import get_payload_storage
+from .result_files import iter_errors_csv, iter_results_csv
 from .serializers import BulkJobSerializer, BulkJobStatusSerializer
 from .status import job_status
 

@@ -27,10 +27,10 @@ from django.utils.translation import gettext as _
 from rest_framework import fields as drf_fields, serializers
 from rest_framework.utils.encoders import JSONEncoder
 
-from .csv_exports import spreadsheet_safe
 from .exceptions import BulkStorageUnavailable
 from .exports import ExportNotStored, _reader, export_file_name, export_result, readable_fields, write_in_chunks
 from .payloads import save_file
+from .result_files import spreadsheet_safe
 
 SHEET_TITLE = "export"
 # Larger integers lose digits in a spreadsheet (15 significant digits).
@@ -150,7 +150,7 @@ def require_openpyxl():
 def export_xlsx(view, bulk_request, file, *, should_stop=None, progress=None):
     """Write the retrieve's rows as a workbook to the binary ``file``; the
     row count. The loop of ``exports.write_in_chunks`` (chunks of
-    ``BULK_BATCH_SIZE``, cancel and progress between them) over a
+    ``BULK_CHUNK_SIZE``, cancel and progress between them) over a
     worksheet instead of a text file; usable outside a job (a command
     writing to a local file)."""
     openpyxl = require_openpyxl()

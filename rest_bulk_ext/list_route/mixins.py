@@ -18,10 +18,10 @@ delete, and schema generators see the methods.
 The actions read like DRF's ``mixins.py``::
 
     bulk_update()  -> get_bulk_queryset() -> check_bulk_operation()
-                   -> get_update_bulk_dict() -> run_bulk_operation()
+                   -> get_update_bulk_dict() -> run_queryset_operation()
                    -> perform_bulk_update(queryset, update_bulk_dict)
     bulk_destroy() -> get_bulk_queryset() -> check_bulk_operation()
-                   -> run_bulk_operation() -> perform_bulk_destroy(queryset)
+                   -> run_queryset_operation() -> perform_bulk_destroy(queryset)
 
 The drf-extensions names (``partial_update_bulk``, ``destroy_bulk`` and the
 ``pre_*_bulk`` / ``post_*_bulk`` hooks) are kept, so migrating is renaming
@@ -49,8 +49,9 @@ from . import headers
 from .query_params import check_query_params
 from .update_values import add_auto_now_values, validate_update_values
 
-# Actions that mark the list route in a router's actions map.
-LIST_ROUTE_ACTIONS = frozenset({"list", "create"})
+# The router actions whose presence in an actions map says "this is the list
+# route" (the route the queryset-level PATCH/DELETE are added to).
+LIST_ROUTE_MARKER_ACTIONS = frozenset({"list", "create"})
 
 
 def add_list_route_action(actions, initkwargs, method, action):
@@ -58,7 +59,7 @@ def add_list_route_action(actions, initkwargs, method, action):
     that does not map ``method`` yet; otherwise ``actions`` unchanged."""
     if not actions or initkwargs.get("detail") is True or method in actions:
         return actions
-    if not LIST_ROUTE_ACTIONS.intersection(actions.values()):
+    if not LIST_ROUTE_MARKER_ACTIONS.intersection(actions.values()):
         return actions
     return {**actions, method: action}
 
@@ -69,7 +70,7 @@ def write_database(queryset):
     return explicit or router.db_for_write(queryset.model)
 
 
-class BulkOperationBaseMixin(BulkVersionMixin):
+class ListRouteBaseMixin(BulkVersionMixin):
     """What bulk PATCH and DELETE share: the guard header, the row-count
     headers, object permissions, the transaction and the 204 answer."""
 
@@ -126,9 +127,9 @@ class BulkOperationBaseMixin(BulkVersionMixin):
         if not getattr(self, "bulk_check_object_permissions", True):
             return
         if needs_object_permission_checks(self.get_permissions()):
-            check_each_object(self, request, queryset, extensions_api_settings.BULK_BATCH_SIZE)
+            check_each_object(self, request, queryset, extensions_api_settings.BULK_CHUNK_SIZE)
 
-    def run_bulk_operation(self, request, queryset, write):
+    def run_queryset_operation(self, request, queryset, write):
         """
         Run ``write(queryset)`` (which returns the number of rows written) in
         one transaction with every check. The count of a dry run,
@@ -189,7 +190,7 @@ class BulkOperationBaseMixin(BulkVersionMixin):
         Override to return ``None`` to always take the separate lock."""
         from ..engine.db.locking import folds_lock_into_write, locking_queryset
 
-        if type(self).lock_bulk_rows is not BulkOperationBaseMixin.lock_bulk_rows:
+        if type(self).lock_bulk_rows is not ListRouteBaseMixin.lock_bulk_rows:
             return None  # the view decides how (or whether) rows are locked
         if any(
             isinstance(self, owner) and getattr(type(self), name) is not getattr(owner, name)
@@ -223,7 +224,7 @@ class BulkOperationBaseMixin(BulkVersionMixin):
         return self.get_queryset().using(queryset.db).filter(pk__in=pks)
 
 
-class ListUpdateModelMixin(BulkOperationBaseMixin):
+class ListUpdateModelMixin(ListRouteBaseMixin):
     """``PATCH`` on the list route: one validated ``UPDATE`` over the filtered queryset."""
 
     @classonlymethod
@@ -247,7 +248,7 @@ class ListUpdateModelMixin(BulkOperationBaseMixin):
         update_bulk_dict = self.get_update_bulk_dict(
             serializer=self.get_bulk_update_serializer(), data=request.data
         )
-        return self.run_bulk_operation(
+        return self.run_queryset_operation(
             request, queryset, lambda rows: self.perform_bulk_update(rows, update_bulk_dict)
         )
 
@@ -285,7 +286,7 @@ class ListUpdateModelMixin(BulkOperationBaseMixin):
         exception rolls the write back. Overriding it costs one query."""
 
 
-class ListDestroyModelMixin(BulkOperationBaseMixin):
+class ListDestroyModelMixin(ListRouteBaseMixin):
     """``DELETE`` on the list route: one ``DELETE`` over the filtered queryset."""
 
     @classonlymethod
@@ -308,7 +309,7 @@ class ListDestroyModelMixin(BulkOperationBaseMixin):
         queryset = self.get_bulk_queryset()
         self.check_bulk_operation(request)
         self.check_bulk_destroy_body(request)
-        return self.run_bulk_operation(request, queryset, self.perform_bulk_destroy)
+        return self.run_queryset_operation(request, queryset, self.perform_bulk_destroy)
 
     def check_bulk_destroy_body(self, request: Request) -> None:
         """Refuse (400, nothing deleted) a DELETE that carries a body: the
@@ -347,3 +348,8 @@ LOCK_FIRST_HOOKS = (
     (ListDestroyModelMixin, "pre_delete_bulk"),
     (ListDestroyModelMixin, "perform_bulk_destroy"),
 )
+
+
+# drf-extensions names this base class BulkOperationBaseMixin; code migrating
+# from it (rest_bulk_ext.bulk_operations.mixins) may still subclass that name.
+BulkOperationBaseMixin = ListRouteBaseMixin

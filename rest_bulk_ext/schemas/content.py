@@ -15,7 +15,7 @@ from ..list_route.headers import AFFECTED_ROWS_HEADER, DRY_RUN_HEADER, EXPECTED_
 from ..utils import TRUE_VALUES
 
 # The list-route actions added by ListUpdateModelMixin / ListDestroyModelMixin.
-LIST_ROUTE_ACTIONS = {"bulk_update": "PATCH", "bulk_destroy": "DELETE"}
+QUERYSET_OPERATION_ACTIONS = {"bulk_update": "PATCH", "bulk_destroy": "DELETE"}
 # The per-item action of BulkOperationsMixin and its operation per method.
 ITEM_ROUTE_ACTION = "bulk"
 # Plain strings (not enum members): schema generators serialize them as-is.
@@ -391,7 +391,7 @@ def bulk_route(view):
     """``"list"`` for the list-route PATCH/DELETE, ``"item"`` for
     ``{list}/bulk/``, ``None`` for any other operation of ``view``."""
     action = getattr(view, "action", None)
-    if action in LIST_ROUTE_ACTIONS:
+    if action in QUERYSET_OPERATION_ACTIONS:
         return "list"
     if action == ITEM_ROUTE_ACTION:
         return "item"

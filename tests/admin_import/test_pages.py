@@ -140,7 +140,7 @@ def test_a_file_the_viewset_refuses_is_an_error_on_the_form_and_nothing_is_kept(
 def test_an_upload_over_the_size_limit_is_refused_on_the_form(client, clerk, tenant):
     client.force_login(clerk)
     rows = [[f"a-{n}", "x" * 50, tenant.pk] for n in range(50)]
-    with override_settings(REST_FRAMEWORK_EXTENSIONS={"BULK_CSV_MAX_FILE_SIZE": 500}):
+    with override_settings(REST_FRAMEWORK_EXTENSIONS={"BULK_UPLOAD_MAX_SIZE": 500}):
         response = client.post(IMPORT, form(csv_file(rows)))
 
     assert response.status_code == 200
@@ -215,7 +215,7 @@ def test_a_storage_that_cannot_take_the_upload_is_an_error_on_the_form(client, c
         **settings.STORAGES,
         "broken": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(blocker)}},
     }
-    settings.REST_FRAMEWORK_EXTENSIONS = {"BULK_PAYLOAD_STORAGE": "broken"}
+    settings.REST_FRAMEWORK_EXTENSIONS = {"BULK_JOB_STORAGE": "broken"}
     client.force_login(clerk)
 
     response = client.post(IMPORT, form(csv_file([["a-1", "Ann", tenant.pk]])))

@@ -171,21 +171,21 @@ def test_a_multipart_request_without_a_file_is_refused(api_client, account):
     assert "field 'file'" in response.data["file"][0]
 
 
-@override_settings(REST_FRAMEWORK_EXTENSIONS={**INLINE, "BULK_CSV_MAX_FILE_SIZE": 200})
+@override_settings(REST_FRAMEWORK_EXTENSIONS={**INLINE, "BULK_UPLOAD_MAX_SIZE": 200})
 def test_a_file_over_the_size_limit_is_a_413(api_client, account):
     response = upload(api_client, "POST", HEADER + "\n" + create_rows(account, range(1, 10)))
     assert response.status_code == 413
-    assert "BULK_CSV_MAX_FILE_SIZE" in response.data["detail"]
+    assert "BULK_UPLOAD_MAX_SIZE" in response.data["detail"]
     assert Txn.objects.count() == 0
 
 
-@override_settings(REST_FRAMEWORK_EXTENSIONS={**INLINE, "BULK_CSV_MAX_FILE_SIZE": 200})
+@override_settings(REST_FRAMEWORK_EXTENSIONS={**INLINE, "BULK_UPLOAD_MAX_SIZE": 200})
 def test_a_body_far_over_the_size_limit_is_refused_by_its_content_length_before_parsing(api_client, account):
     # Not even valid multipart: parsing it would answer 400, not 413.
     body = b"x" * 100_000
     response = api_client.generic("POST", URL, body, content_type="multipart/form-data; boundary=zzz")
     assert response.status_code == 413
-    assert "BULK_CSV_MAX_FILE_SIZE" in response.data["detail"]
+    assert "BULK_UPLOAD_MAX_SIZE" in response.data["detail"]
     assert Txn.objects.count() == 0
 
 

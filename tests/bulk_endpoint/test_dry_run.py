@@ -104,7 +104,7 @@ def reads(queries):
 
 
 @pytest.mark.parametrize("method, atomic", [("post", "true"), ("patch", "true"), ("patch", "false"), ("put", "false")])
-@override_settings(REST_FRAMEWORK_EXTENSIONS={**INLINE, "BULK_BATCH_SIZE": 2})
+@override_settings(REST_FRAMEWORK_EXTENSIONS={**INLINE, "BULK_CHUNK_SIZE": 2})
 def test_a_dry_run_makes_the_real_runs_reads_and_no_write(api_client, account, method, atomic):
     rows = make_txns(account, 5, start=100)
     if method == "post":

@@ -54,7 +54,7 @@ def requests(account, operation):
 
 @pytest.mark.parametrize("operation", ["upsert", "delete"])
 @pytest.mark.parametrize("atomic", ["true", "false"])
-@override_settings(REST_FRAMEWORK_EXTENSIONS={**INLINE, "BULK_BATCH_SIZE": CHUNK})
+@override_settings(REST_FRAMEWORK_EXTENSIONS={**INLINE, "BULK_CHUNK_SIZE": CHUNK})
 def test_a_dry_run_reads_what_the_real_run_reads_per_chunk(api_client, operation, atomic):
     method, url, body = requests(make_account(), operation)
     url = f"{url}&atomic={atomic}"
@@ -82,7 +82,7 @@ def test_the_reads_per_chunk_do_not_grow_with_the_request(api_client, operation)
             body = [txn_data(account, 1000 * size + n, amount="7.00") for n in range(size)]
         else:
             method, url, body = "delete", URL + "?dry_run=true", [row.pk for row in rows]
-        with override_settings(REST_FRAMEWORK_EXTENSIONS={**INLINE, "BULK_BATCH_SIZE": CHUNK}):
+        with override_settings(REST_FRAMEWORK_EXTENSIONS={**INLINE, "BULK_CHUNK_SIZE": CHUNK}):
             response, queries = run(api_client, method, url, body)
         assert response.status_code == 200, response.data
         counts.append(len(queries))

@@ -1,4 +1,4 @@
-"""``Idempotency-Key`` bound to the request (``rest_bulk_ext.jobs.idempotency``):
+"""``Idempotency-Key`` bound to the request (``rest_bulk_ext.idempotency``):
 replay of the same request, 422 for another request, 409 while the first
 runs, expiry, long keys, released reservations, background jobs, uploads and
 concurrent requests with one key."""

@@ -89,11 +89,11 @@ def test_a_body_over_django_memory_limit_is_streamed_not_refused(api_client, acc
     assert Txn.objects.count() == 20
 
 
-@override_settings(REST_FRAMEWORK_EXTENSIONS={**INLINE, "BULK_CSV_MAX_FILE_SIZE": 300})
+@override_settings(REST_FRAMEWORK_EXTENSIONS={**INLINE, "BULK_UPLOAD_MAX_SIZE": 300})
 def test_a_body_over_the_file_size_limit_is_a_413(api_client, account):
     response = send(api_client, "POST", lines([txn_data(account, n) for n in range(5)]))
     assert response.status_code == 413
-    assert "BULK_CSV_MAX_FILE_SIZE" in response.data["detail"]
+    assert "BULK_UPLOAD_MAX_SIZE" in response.data["detail"]
     assert not Txn.objects.exists()
 
 
@@ -135,7 +135,7 @@ class Lines(io.RawIOBase):
         return chunk
 
 
-@override_settings(REST_FRAMEWORK_EXTENSIONS={"BULK_CSV_MAX_FILE_SIZE": None})
+@override_settings(REST_FRAMEWORK_EXTENSIONS={"BULK_UPLOAD_MAX_SIZE": None})
 def test_spooling_counting_and_reading_keep_memory_flat():
     count = 200_000  # about 20 MB of lines
     file = None

@@ -68,7 +68,7 @@ def test_the_query_count_does_not_depend_on_the_number_of_items(api_client, meth
     assert counts[0] == counts[1], counts
 
 
-@override_settings(REST_FRAMEWORK_EXTENSIONS={**INLINE, "BULK_BATCH_SIZE": 50})
+@override_settings(REST_FRAMEWORK_EXTENSIONS={**INLINE, "BULK_CHUNK_SIZE": 50})
 def test_the_query_count_grows_with_chunks_not_items(api_client):
     account = make_account()
     with CaptureQueriesContext(connection) as one_chunk:

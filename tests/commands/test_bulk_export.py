@@ -107,7 +107,7 @@ def test_an_export_the_view_refuses_leaves_the_output_alone(txns, tmp_path):
     assert output.read_text() == "kept\n"
 
 
-@override_settings(REST_FRAMEWORK_EXTENSIONS={"BULK_BATCH_SIZE": 2})
+@override_settings(REST_FRAMEWORK_EXTENSIONS={"BULK_CHUNK_SIZE": 2})
 def test_rows_are_read_a_chunk_at_a_time(txns, tmp_path):
     """Constant memory: the export job's chunked reader, a query per chunk
     where the database cannot stream (MariaDB), never the whole table at once."""

@@ -205,7 +205,7 @@ def test_an_unknown_user_or_viewset_is_a_command_error(people, write_csv):
     assert Txn.objects.count() == 0
 
 
-@override_settings(REST_FRAMEWORK_EXTENSIONS={"BULK_BATCH_SIZE": 2})
+@override_settings(REST_FRAMEWORK_EXTENSIONS={"BULK_CHUNK_SIZE": 2})
 def test_progress_lines_follow_the_chunks(people, write_csv):
     path = write_csv([txn_data(people.alice_account, n) for n in range(5)])
 

@@ -61,7 +61,7 @@ def assert_no_server_error(responses):
 @pytest.fixture
 def small_chunks():
     """Inline requests in chunks of 10 items: every request spans chunks."""
-    with override_settings(REST_FRAMEWORK_EXTENSIONS={**INLINE, "BULK_BATCH_SIZE": 10}):
+    with override_settings(REST_FRAMEWORK_EXTENSIONS={**INLINE, "BULK_CHUNK_SIZE": 10}):
         yield
 
 

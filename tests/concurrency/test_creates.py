@@ -94,7 +94,7 @@ def clashing_plans(account):
 
 @pytest.fixture
 def chunks_of_250():
-    with override_settings(REST_FRAMEWORK_EXTENSIONS={**INLINE, "BULK_BATCH_SIZE": 250}):
+    with override_settings(REST_FRAMEWORK_EXTENSIONS={**INLINE, "BULK_CHUNK_SIZE": 250}):
         yield
 
 

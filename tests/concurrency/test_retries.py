@@ -27,7 +27,7 @@ RETRY_LOGGER = "rest_bulk_ext.concurrency"
 
 def retries(attempts, **more):
     return override_settings(
-        REST_FRAMEWORK_EXTENSIONS={**INLINE, "BULK_RETRY_ATTEMPTS": attempts, "BULK_RETRY_BACKOFF": 0.05, **more}
+        REST_FRAMEWORK_EXTENSIONS={**INLINE, "BULK_RETRY_LIMIT": attempts, "BULK_RETRY_BACKOFF": 0.05, **more}
     )
 
 
@@ -113,7 +113,7 @@ def test_a_lock_wait_that_times_out_is_retried_until_it_goes_through(account, sh
     # Held for about two lock waits: the first tries time out, a later one succeeds.
     hold = 2.2 if connection.vendor == "mysql" else 0.8
 
-    with retries(8, BULK_RETRY_MAX_BACKOFF=0.2):
+    with retries(8, BULK_RETRY_BACKOFF_MAX=0.2):
         _, response = run_together(hold_row(row.pk, hold), patch_later(row.pk))
 
     assert response.status_code == 200, response.data
@@ -127,7 +127,7 @@ def test_a_lock_wait_that_times_out_after_the_last_retry_is_a_503_and_writes_not
     request("get", "/cc/txns/")
     hold = 4 if connection.vendor == "mysql" else 1.5
 
-    with retries(1, BULK_RETRY_AFTER=3):
+    with retries(1, BULK_RETRY_CLIENT_WAIT=3):
         _, response = run_together(hold_row(row.pk, hold), patch_later(row.pk))
 
     assert response.status_code == 503, response.data
@@ -205,7 +205,7 @@ def test_a_deadlock_after_the_last_retry_is_a_409_and_writes_nothing(account, lo
         assert lock_step.started.wait(20)
         return request("patch", f"/cc/deadlock-txns/?id__gte={a}&id__lte={a}", {"description": "patched"}, **BULK)
 
-    with retries(0, BULK_RETRY_AFTER=2):
+    with retries(0, BULK_RETRY_CLIENT_WAIT=2):
         locker, response = run_together(cross_locker(b, a), patch_a)
 
     assert locker == "done"
@@ -226,13 +226,13 @@ def test_a_non_atomic_request_whose_retries_run_out_accounts_for_the_chunks_it_c
         time.sleep(0.2)
         return request("patch", "/cc/txns/bulk/?atomic=false", items)
 
-    with retries(0, BULK_BATCH_SIZE=10):
+    with retries(0, BULK_CHUNK_SIZE=10):
         _, response = run_together(hold_row(held, hold), as_client(patch))
 
     assert response.status_code == 503, response.data
     assert response["Retry-After"] == "1"
     body = response.data
-    # Row locks: chunk 1 commits, chunk 2 waits for the held row. SQLite
+    # ItemState locks: chunk 1 commits, chunk 2 waits for the held row. SQLite
     # locks the whole database: the first chunk already waits.
     committed = 0 if connection.vendor == "sqlite" else 10
     assert body["incomplete"] is True and body["next_index"] == committed

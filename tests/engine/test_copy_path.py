@@ -1,5 +1,5 @@
 """Creates and upsert inserts through ``COPY`` on PostgreSQL
-(``engine/db/copy.py``, ``BULK_POSTGRES_COPY_MIN_ROWS``); the other
+(``engine/db/pg_copy.py``, ``BULK_POSTGRES_COPY_MIN_ROWS``); the other
 databases keep the multi-row ``INSERT``."""
 
 import pytest
@@ -84,7 +84,7 @@ def test_a_key_set_before_the_insert_is_copied_as_is():
 def test_queries_per_chunk_do_not_grow_with_the_rows(account):
     def create(n, offset):
         datas = [txn_data(account, offset + i) for i in range(n)]
-        with copy_settings(1, BULK_BATCH_SIZE=100):
+        with copy_settings(1, BULK_CHUNK_SIZE=100):
             return count_queries(lambda: run_bulk_operation(make_ctx("bulk_create"), items_of(datas)))
 
     (small, one_chunk), (large, three_chunks) = create(20, 0), create(300, 1000)
@@ -189,7 +189,7 @@ class UncheckedTxnViewSet(TxnViewSet):
 @pytest.mark.parametrize("atomic", [True, False])
 def test_a_database_conflict_in_a_csv_create(account, atomic):
     stored = make_bare_txns(account, 1)[0]
-    # Row 3 repeats the stored row's (account, occurred_at): only the
+    # ItemState 3 repeats the stored row's (account, occurred_at): only the
     # database's unique constraint sees it.
     rows = create_rows(account, range(6), prefix="new-", occurred_at={3: stored.occurred_at.isoformat()})
     upload = csv_file(HEADER + "\n" + rows)

@@ -6,7 +6,7 @@ from django.db import connection
 from django.test import override_settings
 
 from rest_bulk_ext.engine import run_bulk_operation
-from rest_bulk_ext.engine.db.sqlite_insert import uses_sqlite_insert
+from rest_bulk_ext.engine.db.sqlite_create import uses_sqlite_insert
 from rest_bulk_ext.engine.db.update import max_params as runtime_max_params
 from tests.builders import BASE_TIME, make_bare_txns, txn_data
 from tests.engine.support import count_queries, items_of, make_ctx
@@ -146,7 +146,7 @@ def test_create_query_count_does_not_grow_with_the_number_of_items(account):
 
     assert small.success_count == 20 and large.success_count == 200
     # SQLite caps the variables of one statement: the engine's own insert
-    # (engine/db/sqlite_insert.py) batches by the library's runtime limit
+    # (engine/db/sqlite_create.py) batches by the library's runtime limit
     # (32766 on current builds), not Django's 999 before Django 6.1.
     if uses_sqlite_insert(connection, Txn):
         max_params = runtime_max_params(connection)

@@ -11,7 +11,7 @@ from django.db import IntegrityError, connection, transaction
 from django.test import override_settings
 
 from rest_bulk_ext.engine import run_bulk_operation
-from rest_bulk_ext.engine.operations import CreateOperation
+from rest_bulk_ext.engine.processors import CreateProcessor
 from tests.builders import INLINE, make_bare_txns, txn_data
 from tests.engine.support import items_of, make_ctx
 from tests.models_items import Txn
@@ -60,7 +60,7 @@ def prepare_then_race(account, datas, taken, atomic=False):
     """Check a chunk, let "another request" store ``taken`` (txn_data
     numbers), then write the chunk: what a concurrent create does between a
     non-atomic chunk's check and its write."""
-    operation = CreateOperation(make_ctx("bulk_create", atomic=atomic))
+    operation = CreateProcessor(make_ctx("bulk_create", atomic=atomic))
     rows = operation.prepare_chunk(items_of(datas))
     for n, overrides in taken:
         data = {**txn_data(account, n, **overrides), "account": account}

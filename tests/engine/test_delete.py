@@ -3,7 +3,7 @@ from django.db import connection
 from rest_framework.exceptions import PermissionDenied
 
 from rest_bulk_ext.engine import Item, run_bulk_operation
-from rest_bulk_ext.engine.db.insert_delete import supports_delete_returning
+from rest_bulk_ext.engine.db.delete_rows import supports_delete_returning
 from rest_bulk_ext.exceptions import BulkConflict
 from tests.builders import make_bare_txns
 from tests.engine.support import count_queries, items_of, lock_queries, make_ctx

@@ -16,7 +16,7 @@ from rest_framework import serializers
 
 from rest_bulk_ext.bulk_endpoint.csv_input import csv_items, empty_cell_value, inspect_csv, row_to_data
 from rest_bulk_ext.engine.errors import plain_errors
-from rest_bulk_ext.engine.rows import Row
+from rest_bulk_ext.engine.item_state import ItemState
 from rest_bulk_ext.engine.types import BulkContext, Item
 from rest_bulk_ext.engine.validation import ChunkValidator
 from tests.builders import txn_data
@@ -61,7 +61,7 @@ def engine_outcomes(serializer_class, items):
     ctx = BulkContext(
         operation="bulk_create", queryset=Txn.objects.all(), serializer_class=serializer_class, serializer_context={}
     )
-    rows = [Row(Item(index, data)) for index, data in enumerate(items)]
+    rows = [ItemState(Item(index, data)) for index, data in enumerate(items)]
     validator = ChunkValidator(ctx, False)
     validator.prefetch(rows)
     validator.validate(rows)

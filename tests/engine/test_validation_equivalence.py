@@ -11,7 +11,7 @@ import random
 import pytest
 
 from rest_bulk_ext.engine.errors import plain_errors
-from rest_bulk_ext.engine.rows import Row
+from rest_bulk_ext.engine.item_state import ItemState
 from rest_bulk_ext.engine.types import BulkContext, Item
 from rest_bulk_ext.engine.validation import ChunkValidator
 from tests.builders import txn_data
@@ -47,7 +47,7 @@ def engine_outcomes(operation, items):
     ctx = BulkContext(
         operation=operation, queryset=Txn.objects.all(), serializer_class=TxnSerializer, serializer_context={}
     )
-    rows = [Row(Item(index, data)) for index, data in enumerate(items)]
+    rows = [ItemState(Item(index, data)) for index, data in enumerate(items)]
     validator = ChunkValidator(ctx, False)
     validator.prefetch(rows)
     validator.validate(rows)

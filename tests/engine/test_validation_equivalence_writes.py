@@ -19,7 +19,7 @@ from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
 
 from rest_bulk_ext.engine.errors import plain_errors
-from rest_bulk_ext.engine.rows import Row
+from rest_bulk_ext.engine.item_state import ItemState
 from rest_bulk_ext.engine.types import BulkContext, Item
 from rest_bulk_ext.engine.validation import ChunkValidator
 from tests.models_items import Account, Tenant, Txn
@@ -132,7 +132,7 @@ def engine_outcomes(pairs, partial):
     )
     rows = []
     for index, (instance, data) in enumerate(pairs):
-        row = Row(Item(index, data))
+        row = ItemState(Item(index, data))
         row.instance = instance
         rows.append(row)
     validator = ChunkValidator(ctx, partial)

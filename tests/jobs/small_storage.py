@@ -7,7 +7,7 @@ would pass it stores what still fits and then fails with
 loop, after part of the file is on disk. It also notes every name it is
 asked to delete (``deletions``), so a test can tell a file removed twice.
 
-Configure it through ``STORAGES`` and ``BULK_PAYLOAD_STORAGE``::
+Configure it through ``STORAGES`` and ``BULK_JOB_STORAGE``::
 
     settings.STORAGES = {**settings.STORAGES, "small": {
         "BACKEND": "tests.jobs.small_storage.SmallStorage",

@@ -14,7 +14,7 @@ RECORDS_URL = "/jobs-test/records/bulk/"
 
 @pytest.fixture
 def cap(settings):
-    settings.REST_FRAMEWORK_EXTENSIONS = {"BULK_MAX_ACTIVE_JOBS_PER_USER": 2, "BULK_JOB_RETRY_AFTER": 17}
+    settings.REST_FRAMEWORK_EXTENSIONS = {"BULK_MAX_ACTIVE_JOBS_PER_USER": 2, "BULK_JOB_CLIENT_WAIT": 17}
 
 
 def payload_files():

@@ -42,7 +42,7 @@ def items(count=100):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_broker_down_at_submission_is_a_503_and_leaves_nothing(client, broker_down, settings):
-    settings.REST_FRAMEWORK_EXTENSIONS = {"BULK_JOB_RETRY_AFTER": 12}
+    settings.REST_FRAMEWORK_EXTENSIONS = {"BULK_JOB_CLIENT_WAIT": 12}
     files = payload_files()
 
     response = client.post(RECORDS_URL, items(), format="json")

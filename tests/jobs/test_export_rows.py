@@ -92,7 +92,7 @@ def exported_files():
     return storage.listdir(EXPORT_DIRECTORY)[1] if storage.exists(EXPORT_DIRECTORY) else []
 
 
-@override_settings(REST_FRAMEWORK_EXTENSIONS={"BULK_BATCH_SIZE": 2})
+@override_settings(REST_FRAMEWORK_EXTENSIONS={"BULK_CHUNK_SIZE": 2})
 def test_an_export_reports_progress_per_chunk_and_a_cancel_leaves_no_file():
     from rest_bulk_ext.bulk_endpoint.request import BulkRequest
     from rest_bulk_ext.engine.errors import BulkCancelled

@@ -76,7 +76,7 @@ def test_a_job_out_of_attempts_whose_rows_all_committed_ends_success(
     client, django_capture_on_commit_callbacks, jobs_settings
 ):
     job = finished_but_not_recorded(client, django_capture_on_commit_callbacks)
-    jobs_settings.REST_FRAMEWORK_EXTENSIONS = {**jobs_settings.REST_FRAMEWORK_EXTENSIONS, "BULK_JOB_MAX_ATTEMPTS": 1}
+    jobs_settings.REST_FRAMEWORK_EXTENSIONS = {**jobs_settings.REST_FRAMEWORK_EXTENSIONS, "BULK_JOB_START_LIMIT": 1}
 
     report = sweep_jobs()
 

@@ -35,7 +35,7 @@ def bucket_settings(jobs_settings, s3_server, tmp_path):
     jobs_settings.STORAGES = {**jobs_settings.STORAGES, "bulk": s3_storage(s3_server, BUCKET)}
     jobs_settings.REST_FRAMEWORK_EXTENSIONS = {
         **jobs_settings.REST_FRAMEWORK_EXTENSIONS,
-        "BULK_PAYLOAD_STORAGE": "bulk",
+        "BULK_JOB_STORAGE": "bulk",
     }
     return jobs_settings
 

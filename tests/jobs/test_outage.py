@@ -34,7 +34,7 @@ def worker_with_window(settings, tmp_path, env, window):
     extensions = {
         "BULK_JOB_RETRY_BACKOFF": 0.5,
         "BULK_JOB_RETRY_BACKOFF_MAX": 2,
-        "BULK_JOB_MAX_RETRIES": 100,
+        "BULK_JOB_RETRY_LIMIT": 100,
         "BULK_JOB_RETRY_WINDOW": window,
     }
     return start_worker(settings, tmp_path, extensions, **env)

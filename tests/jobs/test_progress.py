@@ -15,7 +15,7 @@ from rest_bulk_ext.jobs.progress import (
 
 
 def test_progress_is_a_redis_hash_that_expires_after_the_result_ttl(settings, progress_redis):
-    settings.REST_FRAMEWORK_EXTENSIONS = {"BULK_REDIS_URL": settings.JOBS_PROGRESS_REDIS_URL, "BULK_RESULT_TTL": 120}
+    settings.REST_FRAMEWORK_EXTENSIONS = {"BULK_REDIS_URL": settings.JOBS_PROGRESS_REDIS_URL, "BULK_PROGRESS_TTL": 120}
     task_id = str(uuid.uuid4())
 
     ProgressRecorder(task_id, 1000).set_progress(250, message="Processed chunk 1")

@@ -130,7 +130,7 @@ def test_a_job_out_of_attempts_ends_failure_counting_exactly_its_committed_rows(
         settings.REST_FRAMEWORK_EXTENSIONS = {
             **settings.REST_FRAMEWORK_EXTENSIONS,
             "BULK_JOB_STALE_AFTER": 0,
-            "BULK_JOB_MAX_ATTEMPTS": 1,
+            "BULK_JOB_START_LIMIT": 1,
         }
         call_command("sweep_bulk_jobs", verbosity=0)
 

@@ -32,7 +32,7 @@ def small(settings, tmp_path, jobs_settings):
         **settings.STORAGES,
         "small": {"BACKEND": "tests.jobs.small_storage.SmallStorage", "OPTIONS": {"location": str(tmp_path)}},
     }
-    settings.REST_FRAMEWORK_EXTENSIONS = {**settings.REST_FRAMEWORK_EXTENSIONS, "BULK_PAYLOAD_STORAGE": "small"}
+    settings.REST_FRAMEWORK_EXTENSIONS = {**settings.REST_FRAMEWORK_EXTENSIONS, "BULK_JOB_STORAGE": "small"}
     small_storage.deletions.clear()
     storage = get_payload_storage()
     assert isinstance(storage, small_storage.SmallStorage)

@@ -32,7 +32,7 @@ def timeouts(settings):
     settings.REST_FRAMEWORK_EXTENSIONS = {
         "BULK_JOB_STALE_AFTER": 600,
         "BULK_JOB_PENDING_TIMEOUT": 1800,
-        "BULK_JOB_MAX_ATTEMPTS": 3,
+        "BULK_JOB_START_LIMIT": 3,
     }
 
 

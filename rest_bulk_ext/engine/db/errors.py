@@ -68,7 +68,7 @@ class BulkWriteConflict(APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = _(
         "Concurrent requests kept conflicting on the same rows; nothing of this transaction was written. "
-        "Retry the request (BULK_RETRY_ATTEMPTS sets how often the server retries by itself)."
+        "Retry the request (BULK_RETRY_LIMIT sets how often the server retries by itself)."
     )
     default_code = "bulk_write_conflict"
 
@@ -96,7 +96,7 @@ class BulkDatabaseBusy(APIException):
 
 def retry_after_seconds():
     """The ``Retry-After`` of a 409/503 for a transient error (whole seconds)."""
-    return max(1, math.ceil(extensions_api_settings.BULK_RETRY_AFTER))
+    return max(1, math.ceil(extensions_api_settings.BULK_RETRY_CLIENT_WAIT))
 
 
 def _sqlstate(exc):

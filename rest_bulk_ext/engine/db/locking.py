@@ -17,7 +17,7 @@ lock from ``BEGIN IMMEDIATE`` (``sqlite_mode.py``) to its end.
 from django.db import connections
 from django.db.models import F
 
-from .any_array import ColumnCondition, filter_in
+from .id_filter import ColumnCondition, filter_in
 
 
 def needs_row_locks(connection):

@@ -24,18 +24,18 @@ logger = logging.getLogger("rest_bulk_ext.concurrency")
 
 def backoff_delay(attempt):
     """Seconds to wait before retry number ``attempt`` (0-based): uniform in
-    ``[0, min(BULK_RETRY_MAX_BACKOFF, BULK_RETRY_BACKOFF * 2**attempt)]``."""
+    ``[0, min(BULK_RETRY_BACKOFF_MAX, BULK_RETRY_BACKOFF * 2**attempt)]``."""
     base = extensions_api_settings.BULK_RETRY_BACKOFF
-    ceiling = min(extensions_api_settings.BULK_RETRY_MAX_BACKOFF, base * (2**attempt))
+    ceiling = min(extensions_api_settings.BULK_RETRY_BACKOFF_MAX, base * (2**attempt))
     return random.uniform(0, max(0.0, ceiling))
 
 
 def retry_attempts(using, can_retry=True):
     """How many times a transaction about to start on ``using`` may be
-    retried: ``BULK_RETRY_ATTEMPTS``, or 0 inside a caller's transaction."""
+    retried: ``BULK_RETRY_LIMIT``, or 0 inside a caller's transaction."""
     if not can_retry or connections[using].in_atomic_block:
         return 0
-    return max(0, int(extensions_api_settings.BULK_RETRY_ATTEMPTS))
+    return max(0, int(extensions_api_settings.BULK_RETRY_LIMIT))
 
 
 def retry_transient(using, attempt, *, can_retry=True, on_retry=None):

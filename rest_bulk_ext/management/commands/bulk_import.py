@@ -18,7 +18,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.core.serializers.json import DjangoJSONEncoder
 from rest_framework.response import Response
 
-from rest_bulk_ext.jobs.csv_exports import ERROR_COLUMN, spreadsheet_safe
+from rest_bulk_ext.jobs.result_files import ERROR_COLUMN, spreadsheet_safe
 from rest_bulk_ext.settings import extensions_api_settings
 from rest_bulk_ext.shell_progress import ShellProgress
 from rest_bulk_ext.shell_requests import (

@@ -1,9 +1,9 @@
-"""``Row``: one item on its way through a chunk."""
+"""``ItemState``: one item on its way through a chunk."""
 
 from .errors import item_error
 
 
-class Row:
+class ItemState:
     """An item with what the engine learned about it so far.
 
     ``instance`` is the existing model row (update/replace/delete/upsert

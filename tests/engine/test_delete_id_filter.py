@@ -6,7 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from rest_bulk_ext.engine import run_bulk_operation
-from rest_bulk_ext.engine.db.any_array import MIN_VALUES
+from rest_bulk_ext.engine.db.id_filter import MIN_VALUES
 from tests.builders import make_bare_txns
 from tests.engine.support import items_of, make_ctx
 from tests.models_items import Txn, TxnAudit

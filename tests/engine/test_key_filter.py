@@ -1,5 +1,5 @@
 """The per-chunk unique checks and upsert key lookups with each column's
-values as one typed array (PostgreSQL, ``engine/db/key_arrays.py``): the
+values as one typed array (PostgreSQL, ``engine/db/key_filter.py``): the
 same errors as the ``IN`` lists everywhere else, at chunk sizes above
 ``MIN_VALUES``."""
 
@@ -12,7 +12,7 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
 from rest_bulk_ext.engine import run_bulk_operation
-from rest_bulk_ext.engine.db.key_arrays import MIN_VALUES, filter_tuples, filter_values, typed_array
+from rest_bulk_ext.engine.db.key_filter import MIN_VALUES, filter_tuples, filter_values, typed_array
 from tests.builders import BASE_TIME, make_bare_txns, txn_data
 from tests.engine.support import items_of, make_ctx
 from tests.models_items import Txn, UUIDItem

@@ -32,9 +32,9 @@ from django.http.request import RawPostDataException
 from django.utils import timezone
 from rest_framework.response import Response
 
-from ..exceptions import IdempotencyKeyInFlight, IdempotencyKeyInvalid, IdempotencyKeyMismatch, IdempotencyKeyTooLong
-from ..settings import extensions_api_settings
-from ..utils import is_ndjson_content_type
+from .exceptions import IdempotencyKeyInFlight, IdempotencyKeyInvalid, IdempotencyKeyMismatch, IdempotencyKeyTooLong
+from .settings import extensions_api_settings
+from .utils import is_ndjson_content_type
 
 logger = logging.getLogger(__name__)
 
@@ -148,7 +148,7 @@ def reserve(request):
     user), a ``Reservation`` to complete or release, or the stored answer
     (a ``Response``) to replay. Raises 422 for the key of another request,
     409 while the key's first request still runs."""
-    from .models import BulkIdempotencyRecord
+    from .jobs.models import BulkIdempotencyRecord
 
     key, owner = get_idempotency_key(request), _owner(request)
     if key is None or owner is None:
@@ -186,7 +186,7 @@ def complete(reservation, response):
     """Store ``response`` as the answer to the reserved key; a 5xx releases
     the key instead. An answer that cannot be stored releases it too (a
     retry then runs again rather than failing forever)."""
-    from .models import BulkIdempotencyRecord
+    from .jobs.models import BulkIdempotencyRecord
 
     if reservation is None:
         return
@@ -206,7 +206,7 @@ def complete(reservation, response):
 
 def release(reservation):
     """Free a reserved key whose request failed, so a retry runs."""
-    from .models import BulkIdempotencyRecord
+    from .jobs.models import BulkIdempotencyRecord
 
     if reservation is not None:
         BulkIdempotencyRecord.objects.filter(pk=reservation.record_id, status_code__isnull=True).delete()

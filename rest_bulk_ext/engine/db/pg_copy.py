@@ -23,7 +23,7 @@ values wait instead of deadlocking, docs/concurrency.md), ``ON CONFLICT DO
 NOTHING`` skips a key stored meanwhile, and ``RETURNING`` gives the keys in
 insert order.
 A refused row fails the whole statement, which is narrowed like any failed
-write (``insert_delete.write_narrowed``); halves smaller than the threshold go
+write (``narrowing.write_narrowed``); halves smaller than the threshold go
 back to the multi-row insert. The temporary table lives as long as the
 session (created once, re-created only if a rolled-back savepoint took it)
 and is emptied per chunk and at commit, so a long atomic job holds one

@@ -36,7 +36,7 @@ from django.db.models.constants import OnConflict
 from django.db.models.sql import InsertQuery
 
 from ..uniqueness import key_value
-from .copy import copy_insert, db_rows, uses_copy
+from .pg_copy import copy_insert, db_rows, uses_copy
 
 MARIADB_FLAG = "@rbe_dup"
 

@@ -54,7 +54,7 @@ from django.db.models import (
     UUIDField,
 )
 
-from .any_array import MIN_VALUES
+from .id_filter import MIN_VALUES
 from .plain_fields import INTEGER_FIELDS, TEXT_FIELDS
 
 # Relations whose lookups compare their target column as Django's own do.

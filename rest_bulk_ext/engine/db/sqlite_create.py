@@ -26,7 +26,7 @@ import sqlite3
 from django.conf import settings
 from django.db import models
 
-from .copy import create_prepared, db_rows
+from .pg_copy import create_prepared, db_rows
 from .plain_fields import as_is_table, django_preparer, exact_type_preparer
 from .update import max_params
 

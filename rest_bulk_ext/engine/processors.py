@@ -14,12 +14,13 @@ Queries per chunk, whatever its size (see docs/engine.md):
 
 from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
 
-from .db.insert_delete import insert_objects, insert_skipping_stored, write_narrowed
+from .db.create_insert import insert_objects, insert_skipping_stored
 from .db.locking import lock_pks
+from .db.narrowing import write_narrowed
 from .db.update import Versioned, update_rows
 from .instances import build_instance, instance_plan
+from .item_state import ItemState
 from .lookups import RowFinder
-from .rows import Row
 from .types import ChunkResult
 from .uniqueness import UniquenessChecker
 from .validation import ChunkValidator
@@ -29,7 +30,7 @@ M2M_MESSAGE = "Bulk operations cannot write many-to-many fields; set them with a
 PK_CHANGE_MESSAGE = "The primary key cannot be changed by a bulk update."
 
 
-class Operation:
+class ChunkProcessor:
     """Checks and writes one chunk. Subclasses fill ``prepare`` and ``write``.
 
     One instance serves a whole run, so what it remembers across chunks
@@ -52,7 +53,7 @@ class Operation:
     def prepare_chunk(self, items, write=True):
         """The chunk's rows, looked up and validated: reads only, so a
         non-atomic run does it before its write transaction takes locks."""
-        rows = [Row(item) for item in items]
+        rows = [ItemState(item) for item in items]
         self.prepare(rows)
         return rows
 
@@ -212,7 +213,7 @@ class Operation:
             versions.fail_untouched(group, touched)
 
 
-class CreateOperation(Operation):
+class CreateProcessor(ChunkProcessor):
     def __init__(self, ctx):
         super().__init__(ctx)
         self._match_sets = None
@@ -272,7 +273,7 @@ class CreateOperation(Operation):
         return None
 
 
-class UpdateOperation(Operation):
+class UpdateProcessor(ChunkProcessor):
     partial = True
 
     def __init__(self, ctx):
@@ -301,5 +302,5 @@ class UpdateOperation(Operation):
                 row.pk, row.outcome = row.instance.pk, "updated"
 
 
-class ReplaceOperation(UpdateOperation):
+class ReplaceProcessor(UpdateProcessor):
     partial = False

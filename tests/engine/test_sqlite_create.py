@@ -1,4 +1,4 @@
-"""The engine's own insert on SQLite (engine/db/sqlite_insert.py) stores
+"""The engine's own insert on SQLite (engine/db/sqlite_create.py) stores
 what ``bulk_create`` stores, and gives the objects their keys."""
 
 import datetime
@@ -8,7 +8,7 @@ import pytest
 from django.db import connection, transaction
 from django.db.models.functions import Now
 
-from rest_bulk_ext.engine.db.sqlite_insert import sqlite_create, uses_sqlite_insert
+from rest_bulk_ext.engine.db.sqlite_create import sqlite_create, uses_sqlite_insert
 from tests.models_items import CodeItem, Note, Txn, UUIDItem
 
 pytestmark = pytest.mark.django_db
