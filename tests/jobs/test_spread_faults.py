@@ -86,3 +86,32 @@ def test_a_worker_killed_mid_chunk_leaves_its_chunk_to_the_other_that_lands_each
     assert list(JobRecord.objects.order_by("seq").values_list("seq", flat=True)) == list(range(1000))
     assert (job.success_count, job.error_count, job.total_items) == (1000, 0, 1000)
     second.start()
+
+
+def test_the_sweeper_sends_again_a_spread_job_whose_workers_all_vanished(
+    client, jobs_settings, slow_workers, jobs_redis, settings
+):
+    from django.core.management import call_command
+
+    from tests.jobs.support import purge_queue
+
+    task_id = start(client, jobs_settings, 1000, concurrency=2)
+    wait_for(lambda: len(chunk_numbers(task_id)) >= 3, timeout=60, what="three committed chunks")
+    for worker in slow_workers:
+        worker.kill()
+    # The messages are lost with the workers: only the sweeper moves the job.
+    purge_queue(jobs_redis, settings.CELERY_TASK_DEFAULT_QUEUE)
+    assert len(chunk_numbers(task_id)) < 20, "the job finished before the kill; slow the items down"
+    assert BulkJob.objects.get(task_id=task_id).state == "PROGRESS"
+
+    settings.REST_FRAMEWORK_EXTENSIONS = {**settings.REST_FRAMEWORK_EXTENSIONS, "BULK_JOB_STALE_AFTER": 0}
+    call_command("sweep_bulk_jobs", verbosity=0)
+    for worker in slow_workers:
+        worker.start()
+    job = wait_for_job(task_id, timeout=120)
+
+    assert job.state == "SUCCESS", (job.failure_detail, logs(slow_workers))
+    assert job.attempts == 2
+    assert chunk_numbers(task_id) == list(range(20))
+    assert list(JobRecord.objects.order_by("seq").values_list("seq", flat=True)) == list(range(1000))
+    assert (job.success_count, job.error_count, job.total_items) == (1000, 0, 1000)
