@@ -54,7 +54,7 @@ from rest_framework.relations import ManyRelatedField, RelatedField
 from ..engine.errors import BulkCancelled
 from ..engine.types import Item, Operation
 from ..engine.uniqueness import take_unique_validators
-from .leases import acquire_job_lease
+from .leases import acquire_job_lease, job_is_leased
 from .models import BulkJob, BulkJobChunk, BulkJobState
 from .payloads import PAYLOAD_DIRECTORY, delete_payload, get_payload_storage, save_file
 from .replay import load_bulk_request
@@ -455,7 +455,11 @@ class Slot:
             # Slot 0 is still writing the plan: run the chunks it published.
             ready = self.plan.get("ready", 0)
             if not self.run_chunks(ready):
-                self.heartbeat.touch()
+                if not job_is_leased(self.job.pk):
+                    # The planning worker died: its message delivered again
+                    # (or the sweeper, as no slot beats meanwhile) plans on
+                    # and sends the slots again.
+                    return None
                 time.sleep(PLAN_POLL_SECONDS)
             self.should_stop()
             self.plan = BulkJob.objects.filter(pk=self.job.pk).values_list("spread_plan", flat=True).first() or {}
