@@ -124,6 +124,31 @@ def header_errors(header, lookup_key, operation):
     return errors
 
 
+class StructurePass:
+    """What the structure pass of a CSV and an XLSX upload share: the
+    header taken from the first row and checked (``header_errors``), the
+    data rows counted, ``PayloadTooLarge`` past ``max_rows``. The caller
+    checks each data row's length its own way (a sheet may have trailing
+    empty cells)."""
+
+    def __init__(self, *, operation, lookup_key, max_rows):
+        self.operation, self.lookup_key, self.max_rows = operation, lookup_key, max_rows
+        self.header, self.row_count, self.errors = None, 0, []
+
+    def is_data_row(self, values):
+        """Take ``values`` as the header (``False``) or count a data row."""
+        if self.header is None:
+            self.header = tuple(name.strip() for name in values)
+            self.errors.extend(header_errors(self.header, self.lookup_key, self.operation))
+            return False
+        self.row_count += 1
+        if self.max_rows is not None and self.row_count > self.max_rows:
+            raise PayloadTooLarge(
+                _("The file has more than {limit} data rows (BULK_MAX_ITEMS).").format(limit=self.max_rows)
+            )
+        return True
+
+
 def inspect_csv(file, *, operation, lookup_key, max_rows=None, delimiter=None, encoding=None):
     """Check the structure of a CSV upload and count its data rows.
 
@@ -138,24 +163,15 @@ def inspect_csv(file, *, operation, lookup_key, max_rows=None, delimiter=None, e
     rows.
     """
     dialect = detect_dialect(file, delimiter=delimiter, encoding=encoding)
-    errors, header, row_count, line = [], None, 0, 1
-    decode_error = None
+    check = StructurePass(operation=operation, lookup_key=lookup_key, max_rows=max_rows)
+    errors, decode_error = check.errors, None
     with open_csv(file, dialect.delimiter, dialect.encoding) as reader:
         try:
             for line, row in _rows(reader):
-                if header is None:
-                    header = tuple(name.strip() for name in row)
-                    errors.extend(header_errors(header, lookup_key, operation))
-                    continue
-                row_count += 1
-                if max_rows is not None and row_count > max_rows:
-                    raise PayloadTooLarge(
-                        _("The file has more than {limit} data rows (BULK_MAX_ITEMS).").format(limit=max_rows)
-                    )
-                if len(row) != len(header) and len(errors) < MAX_STRUCTURE_ERRORS:
+                if check.is_data_row(row) and len(row) != len(check.header) and len(errors) < MAX_STRUCTURE_ERRORS:
                     errors.append(
                         _("Line {line} has {count} values; the header has {columns} columns.").format(
-                            line=line, count=len(row), columns=len(header)
+                            line=line, count=len(row), columns=len(check.header)
                         )
                     )
         except UnicodeError:  # a decode error, or UTF-16 without its byte order mark
@@ -164,6 +180,7 @@ def inspect_csv(file, *, operation, lookup_key, max_rows=None, delimiter=None, e
             errors.append(
                 _("The file is not valid CSV (near line {line}): {error}.").format(line=reader.line_num, error=exc)
             )
+    header, row_count = check.header, check.row_count
     if decode_error is not None:
         # One cause, one message: what was read before the bad byte says
         # nothing about the file ("empty", "no data rows").

@@ -26,8 +26,7 @@ from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from ..engine.types import Item, Operation
-from ..exceptions import PayloadTooLarge
-from .csv_input import MAX_STRUCTURE_ERRORS, CsvInfo, header_errors, row_to_data
+from .csv_input import MAX_STRUCTURE_ERRORS, CsvInfo, StructurePass, row_to_data
 
 XLSX_SUFFIX = ".xlsx"
 
@@ -248,24 +247,17 @@ def inspect_xlsx(file, *, operation, lookup_key, max_rows=None):
     """Check the structure of an ``.xlsx`` upload and count its data rows,
     as ``csv_input.inspect_csv`` does for a CSV file (same messages; a row
     with values right of the header's last column is refused)."""
-    errors, header, row_count = [], None, 0
+    check = StructurePass(operation=operation, lookup_key=lookup_key, max_rows=max_rows)
+    errors = check.errors
     with open_sheet(file) as rows:
         for line, texts in _read_rows(rows):
-            if header is None:
-                header = tuple(name.strip() for name in texts)
-                errors.extend(header_errors(header, lookup_key, operation))
-                continue
-            row_count += 1
-            if max_rows is not None and row_count > max_rows:
-                raise PayloadTooLarge(
-                    _("The file has more than {limit} data rows (BULK_MAX_ITEMS).").format(limit=max_rows)
-                )
-            if len(texts) > len(header) and len(errors) < MAX_STRUCTURE_ERRORS:
+            if check.is_data_row(texts) and len(texts) > len(check.header) and len(errors) < MAX_STRUCTURE_ERRORS:
                 errors.append(
                     _("Line {line} has values right of the header's {columns} columns.").format(
-                        line=line, columns=len(header)
+                        line=line, columns=len(check.header)
                     )
                 )
+    header, row_count = check.header, check.row_count
     if header is None:
         errors.append(_("The first sheet is empty; its first row must name the columns."))
     elif row_count == 0 and not errors:

@@ -61,12 +61,16 @@ def _outcomes_of_rows(job):
     return (outcomes for _number, _success_count, outcomes, _errors in chunk_rows(job))
 
 
-def error_columns(job):
-    """The original columns of the job's failed rows."""
-    if job.payload_columns:
-        return [name for name in job.payload_columns if name != ERROR_COLUMN]
+def columns_of_errors(header, error_lists):
+    """The original columns of failed items: the upload's ``header`` when
+    there is one, else the keys of the items' data in first-seen order
+    (a bare id counts as ``id``); never the ``error`` column itself.
+    ``error_lists``: lists of error entries (a job's chunks, or the one
+    list of an inline result)."""
+    if header:
+        return [name for name in header if name != ERROR_COLUMN]
     columns = {}  # a dict keeps first-seen order with constant-time membership
-    for errors in _errors_of_rows(job):
+    for errors in error_lists:
         for error in errors:
             data = error.get("data")
             keys = data.keys() if isinstance(data, dict) else ["id"]
@@ -76,17 +80,28 @@ def error_columns(job):
     return list(columns)
 
 
-def iter_errors_csv(job):
-    """Lines of errors.csv, one per failed item, in item order."""
+def errors_csv_lines(columns, error_lists):
+    """Lines of errors.csv: ``columns`` plus ``error``, one line per failed
+    item, each list of ``error_lists`` in item order. The job's download
+    and ``manage.py bulk_import``'s file are both written by it."""
     writer = csv.writer(_Echo())
-    columns = error_columns(job)
     yield writer.writerow([*(_cell(name) for name in columns), ERROR_COLUMN])
-    for errors in _errors_of_rows(job):
+    for errors in error_lists:
         for error in sorted(errors, key=lambda e: e.get("index") or 0):
             data = error.get("data")
             if not isinstance(data, dict):
                 data = {"id": data}
             yield writer.writerow([*(_cell(data.get(name)) for name in columns), _cell(error.get("error", ""))])
+
+
+def error_columns(job):
+    """The original columns of the job's failed rows."""
+    return columns_of_errors(job.payload_columns, _errors_of_rows(job))
+
+
+def iter_errors_csv(job):
+    """Lines of errors.csv, one per failed item, in item order."""
+    return errors_csv_lines(error_columns(job), _errors_of_rows(job))
 
 
 def iter_results_csv(job):

@@ -8,17 +8,14 @@ be); 3 when any item failed (the summary and ``errors.csv`` say which);
 was refused: nothing written); 2 for a usage error (Django's own).
 """
 
-import csv
-import json
 import os
 from argparse import BooleanOptionalAction
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
-from django.core.serializers.json import DjangoJSONEncoder
 from rest_framework.response import Response
 
-from rest_bulk_ext.jobs.result_files import ERROR_COLUMN, spreadsheet_safe
+from rest_bulk_ext.jobs.result_files import columns_of_errors, errors_csv_lines
 from rest_bulk_ext.settings import extensions_api_settings
 from rest_bulk_ext.shell_progress import ShellProgress
 from rest_bulk_ext.shell_requests import (
@@ -209,37 +206,12 @@ class ShellRun:
         view.should_run_bulk_async = lambda bulk_request: background
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, (dict, list)):
-        value = json.dumps(value, cls=DjangoJSONEncoder)
-    return spreadsheet_safe(str(value))
-
-
 def write_errors_csv(path: str, errors: list[dict[str, Any]], columns: list[str] | None = None) -> None:
-    """The failed items as CSV, like a job's errors.csv: the original
-    columns (the upload's header, or the items' keys in first-seen order)
-    and ``error``."""
-    errors = sorted(errors, key=lambda error: error.get("index") or 0)
-    if columns:
-        columns = [name for name in columns if name != ERROR_COLUMN]
-    else:
-        seen: dict[str, None] = {}
-        for error in errors:
-            data = error.get("data")
-            for key in data if isinstance(data, dict) else ["id"]:
-                if key != ERROR_COLUMN:
-                    seen.setdefault(key, None)
-        columns = list(seen)
+    """The failed items as CSV, in the format of a job's errors.csv (its
+    writer): the original columns (the upload's header, or the items' keys
+    in first-seen order) and ``error``."""
     try:
         with open(path, "w", encoding="utf-8", newline="") as out:
-            writer = csv.writer(out)
-            writer.writerow([*map(_cell, columns), ERROR_COLUMN])
-            for error in errors:
-                data = error.get("data")
-                if not isinstance(data, dict):
-                    data = {"id": data}
-                writer.writerow([*(_cell(data.get(name)) for name in columns), _cell(error.get("error", ""))])
+            out.writelines(errors_csv_lines(columns_of_errors(columns, [errors]), [errors]))
     except OSError as exc:
         raise CommandError(f"Cannot write {path}: {exc.strerror}.") from exc
