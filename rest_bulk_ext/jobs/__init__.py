@@ -8,7 +8,8 @@ the job's lifecycle:
 - start: ``dispatch`` (admit, store the payload, record the job, send the
   task after commit), ``admission`` (the per-user cap), ``availability``
   (whether Celery can take a job here);
-- run: ``runner`` (the task's body, a plain function), ``replay`` (the view
+- run: ``runner`` (the task's body, a plain function), ``spread`` (a
+  non-atomic job's chunks as tasks on several workers: plan, slots, tail), ``replay`` (the view
   and the ``BulkRequest`` rebuilt in the worker), ``payloads`` (the stored
   upload), ``progress`` (live progress in Redis or the cache),
   ``heartbeat``, ``leases`` (which worker runs it), ``results`` (the record

@@ -38,6 +38,7 @@ from ..settings import extensions_api_settings
 from .exceptions import BulkStorageUnavailable
 from .payloads import COPY_BUFFER_SIZE, save_file
 from .result_files import FORMULA_STARTS, spreadsheet_safe
+from .spread import file_names
 
 EXPORT_DIRECTORY = "rest_bulk_ext/exports"
 EXPORT_FORMATS = {
@@ -359,10 +360,12 @@ def export_result(task_id, name, count, export_format):
 
 
 def job_files(job):
-    """The storage names a job may have left: its payload (normally removed
-    when it ended), the export file its ``result`` names, and, for an export
+    """The storage names a job may have left: its payload and chunk files
+    (normally removed when it ended), the export file its ``result`` names, and, for an export
     that did not succeed, the file its run would have written."""
     names = [job.payload_name] if job.payload_name else []
+    # A spread job's chunk files (normally removed when it ended).
+    names += file_names(job)
     result = job.result
     if isinstance(result, dict) and "file_name" in result:
         # The run recorded what it left (a null: nothing, it removed it).

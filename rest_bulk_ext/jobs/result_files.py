@@ -19,7 +19,7 @@ import re
 from django.core.serializers.json import DjangoJSONEncoder
 
 from ..settings import extensions_api_settings
-from .models import BulkJobChunk
+from .results import chunk_rows
 
 ERROR_COLUMN = "error"
 # What a spreadsheet reads as the start of a formula (OWASP's list).
@@ -52,12 +52,13 @@ def _cell(value):
     return spreadsheet_safe(str(value))
 
 
-def _chunks(job):
-    return BulkJobChunk.objects.filter(job_id=job.pk).order_by("number")
+def _errors_of_rows(job):
+    # In item order, a spread job's tail put back in place (results.chunk_rows).
+    return (errors for _number, _success_count, _outcomes, errors in chunk_rows(job))
 
 
-def _chunk_errors(job):
-    return _chunks(job).values_list("errors", flat=True).iterator(chunk_size=20)
+def _outcomes_of_rows(job):
+    return (outcomes for _number, _success_count, outcomes, _errors in chunk_rows(job))
 
 
 def columns_of_errors(header, error_lists):
@@ -95,18 +96,18 @@ def errors_csv_lines(columns, error_lists):
 
 def error_columns(job):
     """The original columns of the job's failed rows."""
-    return columns_of_errors(job.payload_columns, _chunk_errors(job))
+    return columns_of_errors(job.payload_columns, _errors_of_rows(job))
 
 
 def iter_errors_csv(job):
     """Lines of errors.csv, one per failed item, in item order."""
-    return errors_csv_lines(error_columns(job), _chunk_errors(job))
+    return errors_csv_lines(error_columns(job), _errors_of_rows(job))
 
 
 def iter_results_csv(job):
     """Lines of results.csv, one per processed item, in item order."""
     writer = csv.writer(_Echo())
     yield writer.writerow(["index", "id", "outcome"])
-    for outcomes in _chunks(job).values_list("outcomes", flat=True).iterator(chunk_size=20):
+    for outcomes in _outcomes_of_rows(job):
         for index, pk, outcome in sorted(outcomes, key=lambda o: o[0] if o[0] is not None else -1):
             yield writer.writerow([index, _cell(pk), outcome])

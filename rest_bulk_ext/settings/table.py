@@ -242,6 +242,12 @@ AREAS: tuple[Area, ...] = (
                 renamed=("BULK_JOB_MAX_ATTEMPTS",),
             ),
             Setting(
+                "BULK_JOB_CHUNK_CONCURRENCY",
+                4,
+                integer(1),
+                "Chunks of one non-atomic job run at once, on any workers; 1: one worker runs the whole job.",
+            ),
+            Setting(
                 "BULK_JOB_RETENTION",
                 7 * 24 * 3600,
                 duration(optional=True),

@@ -158,6 +158,12 @@ def test_the_worker_runs_the_same_hooks_and_sends_the_signals(
 ):
     # The receivers run in the worker process (connected for the
     # signalled view in tests/bulk_endpoint/hook_views.py); they write AuditEntry rows.
+    # One worker runs the whole job: a spread job calls perform_bulk_operation
+    # once per chunk task (docs/jobs.md).
+    jobs_settings.REST_FRAMEWORK_EXTENSIONS = {
+        **jobs_settings.REST_FRAMEWORK_EXTENSIONS,
+        "BULK_JOB_CHUNK_CONCURRENCY": 1,
+    }
     response = client.post(SIGNALLED_URL + "?async=true&atomic=false", notes(25) + [{"title": "bad"}], format="json")
 
     assert response.status_code == 202, response.data

@@ -61,6 +61,7 @@ WRONG_VALUES = {
     "BULK_JOB_STALE_AFTER": __import__("datetime").timedelta(seconds=-1),
     "BULK_JOB_PENDING_TIMEOUT": "2m",
     "BULK_JOB_START_LIMIT": 0,
+    "BULK_JOB_CHUNK_CONCURRENCY": 0,
     "BULK_JOB_RETENTION": "a week",
     "BULK_RESULT_MAX_IDS": -1,
     "BULK_RESULT_MAX_ERRORS": 1.0,
