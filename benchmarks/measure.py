@@ -110,7 +110,8 @@ def proc_stat(pid):
 
 
 def cpu_snapshot(pids):
-    """CPU seconds used so far by ``pids`` (the benchmark's workers), by
+    """CPU seconds used so far by ``pids`` (the benchmark's workers: their
+    sum, and ``each``), by
     PostgreSQL (the postmaster, its live backends, and the children it has
     reaped: backends of closed connections), by redis-server and by the
     whole machine (``/proc/stat``, every core). Take one before and one
@@ -132,6 +133,7 @@ def cpu_snapshot(pids):
     idle = total[3] + total[4]  # idle, iowait
     return {
         "at": time.monotonic(),
+        "each": [(stats[pid][2] + stats[pid][3]) / CLOCK_TICKS if pid in stats else 0.0 for pid in pids],
         "workers": sum(stats[pid][2] + stats[pid][3] for pid in pids if pid in stats) / CLOCK_TICKS,
         "postgres": postgres_ticks / CLOCK_TICKS,
         "redis": sum(stat[2] for stat in stats.values() if stat[0] == "redis-server") / CLOCK_TICKS,
@@ -141,10 +143,12 @@ def cpu_snapshot(pids):
 
 
 def cpu_used(before, after):
-    """CPU seconds each group used between two ``cpu_snapshot``s, plus the
-    wall time (``wall``) and the cores (``cores``): ``wall * cores`` is the
-    machine's whole capacity over the interval."""
+    """CPU seconds each group used between two ``cpu_snapshot``s (``each``:
+    per worker, in the order of the pids), plus the wall time (``wall``) and
+    the cores (``cores``): ``wall * cores`` is the machine's whole capacity
+    over the interval."""
     used = {key: after[key] - before[key] for key in ("workers", "postgres", "redis", "machine")}
+    used["each"] = [end - start for start, end in zip(before["each"], after["each"])]
     used["wall"] = after["at"] - before["at"]
     used["cores"] = after["cores"]
     return used

@@ -241,8 +241,7 @@ def run_spread(settings, state, n, worker_counts, export_format, do_export):
                     f"{count} workers: job ended {job.state} {job.success_count}/{job.error_count} "
                     f"({Txn.objects.count()} rows): {job.failure_detail}\n{workers.log_tails()}"
                 )
-            chunk_workers = chunks_per_worker(job)
-            run.update(create_s=seconds, create_cpu=cpu, create_peak_mb=workers.peaks_mb(), chunk_workers=chunk_workers)
+            run.update(create_s=seconds, create_cpu=cpu, create_peak_mb=workers.peaks_mb(), plan=job_plan(job))
             if do_export:
                 workers.reset_peaks()
 
@@ -283,19 +282,10 @@ def run_spread(settings, state, n, worker_counts, export_format, do_export):
     }
 
 
-def chunks_per_worker(job):
-    """How many chunk rows each worker wrote, when the chunk rows say so
-    (``None`` otherwise): proof that the job was spread."""
-    from rest_bulk_ext.jobs.models import BulkJobChunk
-
-    names = {field.name for field in BulkJobChunk._meta.get_fields()}
-    for candidate in ("worker", "hostname", "worker_name"):
-        if candidate in names:
-            counts = defaultdict(int)
-            for value in BulkJobChunk.objects.filter(job=job).values_list(candidate, flat=True):
-                counts[value] += 1
-            return dict(counts)
-    return None
+def job_plan(job):
+    """How the job was split, where the record says so (a spread job's
+    ``spread_plan``; ``None`` before chunk tasks existed)."""
+    return getattr(job, "spread_plan", None)
 
 
 def cpu_cell(cpu):
@@ -356,15 +346,17 @@ def spread_table(result):
         lines += ["", f"2 workers vs 1: **{by_count[1]['create_s'] / by_count[2]['create_s']:.2f}×** (target ≥ 1.6×)"]
     if 2 in by_count and 4 in by_count:
         lines.append(f"4 workers vs 2: **{by_count[2]['create_s'] / by_count[4]['create_s']:.2f}×** (target ≥ 1.0×)")
-    spread = [run for run in runs if run.get("chunk_workers")]
-    if spread:
-        lines += [
-            "",
-            "Chunks per worker: "
-            + "; ".join(
-                f"{run['workers']} workers: {sorted(run['chunk_workers'].values(), reverse=True)}" for run in spread
-            ),
-        ]
+    lines += [
+        "",
+        "CPU seconds of each worker during the create job (a worker that ran no chunk shows ~0): "
+        + "; ".join(
+            f"{run['workers']} workers: {', '.join(f'{each:.0f}' for each in run['create_cpu']['each'])}"
+            for run in runs
+        ),
+    ]
+    plans = [f"{run['workers']} workers: {run['plan']}" for run in runs if run.get("plan")]
+    if plans:
+        lines.append("Plan of the job (`spread_plan`): " + "; ".join(plans))
     return "\n".join(lines)
 
 
@@ -384,6 +376,8 @@ class ChunkProbe:
         self.step = "other"
         self.redis_writes = []
         self.chunk_backend_start = None
+        self.in_slot = False
+        self.plan = {}
 
     def new_chunk(self, parse_s):
         self.current = defaultdict(float, parse=parse_s)
@@ -436,8 +430,13 @@ class ChunkProbe:
                     chunk = next(chunks)
                 except StopIteration:
                     return
-                probe.new_chunk(time.perf_counter() - started)
-                probe.current["parse_cpu"] = time.process_time() - cpu_started
+                if probe.in_slot:
+                    # A spread job's chunk: its record was opened by the slot.
+                    probe.current["parse"] += time.perf_counter() - started
+                    probe.current["parse_cpu"] += time.process_time() - cpu_started
+                else:
+                    probe.new_chunk(time.perf_counter() - started)
+                    probe.current["parse_cpu"] = time.process_time() - cpu_started
                 yield chunk
 
         engine_run.iter_chunks = timed_iter_chunks
@@ -504,6 +503,8 @@ class ChunkProbe:
         wrap_callback(job_runner, "stop_when_revoked", "cancel_check")
         wrap_callback(job_runner, "report_progress", "progress")
 
+        self.install_spread()
+
         copy = engine_copy._copy
 
         def timed_copy(*args, **kwargs):
@@ -534,6 +535,45 @@ class ChunkProbe:
                 probe.add_sql(time.perf_counter() - started)
 
         connection.execute_wrappers.append(timed_sql)
+
+    def install_spread(self):
+        """A job spread over chunk tasks (``jobs.spread``, where it exists):
+        its plan, made once by the first worker before any chunk runs (the
+        serial part), timed whole; each chunk's record is opened by the
+        slot that runs it, with the reading of its part file and the
+        slot's own bookkeeping (leases, committed checks, progress count)."""
+        try:
+            from rest_bulk_ext.jobs import runner as job_runner, spread
+        except ImportError:
+            return
+        probe = self
+        make_plan = spread.make_plan
+
+        def timed_plan(*args, **kwargs):
+            started, cpu_started = time.perf_counter(), time.process_time()
+            try:
+                return make_plan(*args, **kwargs)
+            finally:
+                probe.plan = {"seconds": time.perf_counter() - started, "cpu": time.process_time() - cpu_started}
+
+        spread.make_plan = timed_plan
+        job_runner.make_plan = timed_plan
+        run_chunk, items_of = spread.Slot.run_chunk, spread.Slot.items_of
+
+        def timed_run_chunk(slot, number):
+            probe.new_chunk(0.0)
+            probe.in_slot = True
+            try:
+                with probe.in_step("slot"):
+                    return run_chunk(slot, number)
+            finally:
+                probe.in_slot = False
+
+        def timed_items_of(slot, number):
+            with probe.in_step("load_part"):
+                return items_of(slot, number)
+
+        spread.Slot.run_chunk, spread.Slot.items_of = timed_run_chunk, timed_items_of
 
 
 def broker_round_trips(url, message_bytes, count=500):
@@ -651,10 +691,12 @@ def run_chunks(settings, state, n):
         "redis_write_ms": (statistics.median(probe.redis_writes) * 1000 if probe.redis_writes else None),
         "broker_message_bytes": message_bytes,
         "brokers": brokers,
+        "plan": probe.plan,
     }
 
 
 STEPS = (
+    ("load_part", None, "reading the chunk's part file (spread job)"),
     ("parse", None, "CSV parsing (Python)"),
     ("validate", "validate_sql", "validation (fields, `validate()`, instances)"),
     ("write", "write_sql", "write (values for `COPY`; `COPY`, `INSERT … SELECT`)"),
@@ -687,6 +729,14 @@ def chunks_table(result):
         step_cpu = ms(mean, f"{step}_cpu")
         wall, sql, cpu = wall + step_wall, sql + step_sql, cpu + step_cpu
         lines.append(f"| {name} | {step_wall:.1f} | {step_sql:.1f} | {step_cpu:.1f} |")
+    if "slot" in m:
+        # What the slot did besides the steps above: leases, committed checks, the progress count.
+        step_wall = ms(m, "slot") - (wall - ms(m, "progress"))
+        step_cpu = ms(mean, "slot_cpu") - (cpu - ms(mean, "progress_cpu"))
+        wall, cpu = wall + step_wall, cpu + step_cpu
+        lines.append(
+            f"| slot bookkeeping (leases, committed checks, progress count) | {step_wall:.1f} | | {step_cpu:.1f} |"
+        )
     lines += [
         f"| **chunk** | **{wall:.1f}** | **{sql:.1f}** | **{cpu:.1f}** |",
         "",
@@ -698,6 +748,14 @@ def chunks_table(result):
         f"- broker message: {result['broker_message_bytes']} bytes; round trip (publish + receive + ack, kombu): "
         + "; ".join(
             f"{name} {trip['median_ms']:.2f} ms (p95 {trip['p95_ms']:.2f})" for name, trip in result["brokers"].items()
+        ),
+        *(
+            [
+                f"- the plan (serial, before any chunk runs): {result['plan']['seconds']:.1f} s wall, "
+                f"{result['plan']['cpu']:.1f} s CPU, {result['plan']['cpu'] * 1000 / result['chunks']:.1f} ms CPU a chunk"
+            ]
+            if result.get("plan")
+            else []
         ),
         f"- sums over the job: validation {t['validate']:.1f} s (SQL {t.get('validate_sql', 0):.1f}), "
         f"write {t['write']:.1f} s (SQL {t.get('write_sql', 0):.1f}), parsing {t['parse']:.1f} s, "
