@@ -153,6 +153,7 @@ SETTING_VALIDATORS = {
     "BULK_JOB_STALE_AFTER": duration(),
     "BULK_JOB_PENDING_TIMEOUT": duration(),
     "BULK_JOB_MAX_ATTEMPTS": integer(1),
+    "BULK_JOB_CHUNK_CONCURRENCY": integer(1),
     "BULK_JOB_RETRY_AFTER": integer(0),
 }
 

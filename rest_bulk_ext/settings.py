@@ -72,6 +72,10 @@ DEFAULTS: dict[str, Any] = {
     "BULK_JOB_STALE_AFTER": 2 * 60,
     "BULK_JOB_PENDING_TIMEOUT": 2 * 60,
     "BULK_JOB_MAX_ATTEMPTS": 5,
+    # Chunks of one non-atomic job run at once on the workers (1: one
+    # worker runs the whole job, as before); more finish a big job sooner
+    # but leave fewer workers to other jobs (docs/jobs.md).
+    "BULK_JOB_CHUNK_CONCURRENCY": 4,
     # A user's PENDING + PROGRESS jobs; one more is a 429 (None: no cap).
     "BULK_MAX_ACTIVE_JOBS_PER_USER": 10,
     # Finished jobs (and expired idempotency records) older than this are

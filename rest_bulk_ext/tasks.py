@@ -73,6 +73,36 @@ def run_bulk_job(self: Task, job_id: int, first_try: float | None = None) -> Non
         ) from exc
 
 
+@shared_task(
+    name="rest_bulk_ext.run_bulk_job_chunks",
+    bind=True,
+    # As run_bulk_job: a chunk lands with its BulkJobChunk row, so a
+    # message delivered again (worker killed mid-chunk) runs what is left.
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+    max_retries=None,
+)
+def run_bulk_job_chunks(self: Task, job_id: int, slot: int, first_try: float | None = None) -> None:
+    """Run chunks of the spread ``BulkJob`` ``job_id`` as its slot ``slot``
+    (``jobs.spread``), retried on transient database errors as
+    ``run_bulk_job`` is."""
+    from .jobs.runner import run_job_slot
+
+    first_try = first_try or time.time()
+    retries = self.request.retries
+    final = is_final_attempt(retries, first_try)
+    try:
+        run_job_slot(job_id, slot, final_attempt=final)
+    except TRANSIENT_ERRORS as exc:
+        if final:
+            logger.error("rest_bulk_ext: slot %s of bulk job %s out of retries (%s)", slot, job_id, exc)
+            return
+        raise self.retry(
+            exc=exc, countdown=retry_countdown(retries), kwargs={"first_try": first_try}, max_retries=None
+        ) from exc
+
+
 @shared_task(name="rest_bulk_ext.sweep_bulk_jobs", ignore_result=True)
 def sweep_bulk_jobs():
     """Send again, or fail, the jobs whose worker vanished (beat: every

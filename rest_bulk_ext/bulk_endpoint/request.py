@@ -47,11 +47,19 @@ class BulkRequest:
     total_items: int = 0
     csv_header: tuple | None = None
 
+    def iter_items(self, ctx):
+        """The request's ``Item``s, read as ``run_bulk_request`` reads them
+        (a background job plans its chunks from them, ``jobs/spread.py``)."""
+        return bulk_items(ctx, self)
+
 
 def bulk_items(ctx, bulk_request):
     """The ``Item`` iterator of ``bulk_request``: a JSON list, or the CSV
     (or XLSX) file read as a stream (empty cells judged by the serializer's
     fields; reader chosen by ``file_readers.file_items``)."""
+    if bulk_request.payload_format == "items":
+        # Items already read (a chunk of a spread job): their own indexes and lines.
+        return iter(bulk_request.items)
     if bulk_request.payload_format == "ndjson":
         return ndjson_items(bulk_request.file)
     if bulk_request.payload_format == "csv":

@@ -19,7 +19,7 @@ import re
 from django.core.serializers.json import DjangoJSONEncoder
 
 from ..settings import extensions_api_settings
-from .models import BulkJobChunk
+from .results import chunk_rows
 
 ERROR_COLUMN = "error"
 # What a spreadsheet reads as the start of a formula (OWASP's list).
@@ -52,8 +52,13 @@ def _cell(value):
     return spreadsheet_safe(str(value))
 
 
-def _chunks(job):
-    return BulkJobChunk.objects.filter(job_id=job.pk).order_by("number")
+def _errors_of_rows(job):
+    # In item order, a spread job's tail put back in place (results.chunk_rows).
+    return (errors for _number, _success_count, _outcomes, errors in chunk_rows(job))
+
+
+def _outcomes_of_rows(job):
+    return (outcomes for _number, _success_count, outcomes, _errors in chunk_rows(job))
 
 
 def error_columns(job):
@@ -61,7 +66,7 @@ def error_columns(job):
     if job.payload_columns:
         return [name for name in job.payload_columns if name != ERROR_COLUMN]
     columns = {}  # a dict keeps first-seen order with constant-time membership
-    for errors in _chunks(job).values_list("errors", flat=True).iterator(chunk_size=20):
+    for errors in _errors_of_rows(job):
         for error in errors:
             data = error.get("data")
             keys = data.keys() if isinstance(data, dict) else ["id"]
@@ -76,7 +81,7 @@ def iter_errors_csv(job):
     writer = csv.writer(_Echo())
     columns = error_columns(job)
     yield writer.writerow([*(_cell(name) for name in columns), ERROR_COLUMN])
-    for errors in _chunks(job).values_list("errors", flat=True).iterator(chunk_size=20):
+    for errors in _errors_of_rows(job):
         for error in sorted(errors, key=lambda e: e.get("index") or 0):
             data = error.get("data")
             if not isinstance(data, dict):
@@ -88,6 +93,6 @@ def iter_results_csv(job):
     """Lines of results.csv, one per processed item, in item order."""
     writer = csv.writer(_Echo())
     yield writer.writerow(["index", "id", "outcome"])
-    for outcomes in _chunks(job).values_list("outcomes", flat=True).iterator(chunk_size=20):
+    for outcomes in _outcomes_of_rows(job):
         for index, pk, outcome in sorted(outcomes, key=lambda o: o[0] if o[0] is not None else -1):
             yield writer.writerow([index, _cell(pk), outcome])

@@ -20,6 +20,7 @@ from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 
 from ..engine.types import Operation
+from ..settings import extensions_api_settings
 from .admission import check_admission
 from .exceptions import BulkJobQueueUnavailable, HeadNeverStartsJob
 from .idempotency import get_idempotency_key
@@ -29,6 +30,7 @@ from .replay import describe_view
 logger = logging.getLogger(__name__)
 
 STATUS_URL_NAME = "bulk-operation-status"
+JOB_TASK = "rest_bulk_ext.run_bulk_job"
 # The broker's own error (hosts, ports) goes to the log, not to the owner.
 QUEUE_FAILURE = gettext_lazy(
     "The job could not be queued: the message broker could not be reached. Nothing was run; start it again."
@@ -71,10 +73,11 @@ def accepted_response(job):
 
 
 def send_job(job_id, task_id):
-    """Put the job's message on the broker (raises when it cannot)."""
-    from ..tasks import run_bulk_job
+    """Put the job's message on the broker (raises when it cannot). By the
+    task's registered name: jobs never import ``tasks.py``."""
+    from celery import current_app  # an optional extra: imported when a job is sent
 
-    run_bulk_job.apply_async(args=[job_id], task_id=task_id)
+    current_app.send_task(JOB_TASK, args=[job_id], task_id=task_id)
 
 
 def enqueue_job(job_id, task_id):
@@ -202,6 +205,7 @@ def start_bulk_job(view, bulk_request):
                 payload_columns=storable_columns(columns),
                 options=options,
                 atomic=bool(options.get("atomic", True)),
+                chunk_concurrency=min(extensions_api_settings.BULK_JOB_CHUNK_CONCURRENCY, 32767),
                 idempotency_key=key,
                 **describe_view(view),
             )

@@ -38,6 +38,7 @@ from .csv_exports import FORMULA_STARTS, spreadsheet_safe
 from .exceptions import BulkStorageUnavailable
 from .payloads import COPY_BUFFER_SIZE, save_file
 from .plain_rows import as_dicts, plain_column_reader
+from .spread import file_names
 
 EXPORT_DIRECTORY = "rest_bulk_ext/exports"
 EXPORT_FORMATS = {
@@ -358,10 +359,12 @@ def export_result(task_id, name, count, export_format):
 
 
 def job_files(job):
-    """The storage names a job may have left: its payload (normally removed
-    when it ended), the export file its ``result`` names, and, for an export
+    """The storage names a job may have left: its payload and chunk files
+    (normally removed when it ended), the export file its ``result`` names, and, for an export
     that did not succeed, the file its run would have written."""
     names = [job.payload_name] if job.payload_name else []
+    # A spread job's chunk files (normally removed when it ended).
+    names += file_names(job)
     result = job.result
     if isinstance(result, dict) and isinstance(result.get("file_name"), str):
         names.append(result["file_name"])

@@ -19,10 +19,12 @@ any transaction: it does not block the chunk transactions, the cancel or
 the status reads.
 """
 
+import glob
 import hashlib
 import logging
 import os
 import tempfile
+import zlib
 
 from django.db import connections
 
@@ -54,17 +56,20 @@ class JobLease:
         self.release()
 
 
-def acquire_job_lease(job_id, using="default"):
+def acquire_job_lease(job_id, using="default", part=None):
     """A ``JobLease`` on job ``job_id``, or ``None`` when a live worker
-    holds it. Database errors propagate (the caller retries)."""
+    holds it. Database errors propagate (the caller retries).
+
+    ``part``: a lease on one part of a spread job instead (``"slot-2"``,
+    ``"chunk-17"``, ``"tail"``; ``spread``), independent of the job's own."""
     connection = connections[using]
     vendor = connection.vendor
     if vendor == "postgresql":
-        return _pg_lease(connection, job_id, using)
+        return _pg_lease(connection, job_id, using, part)
     if vendor == "mysql":
-        return _mysql_lease(connection, job_id, using)
+        return _mysql_lease(connection, job_id, using, part)
     if vendor == "sqlite":
-        return _file_lease(connection, job_id, using)
+        return _file_lease(connection, job_id, using, part)
     # Unknown backend: no lease, a second delivery may run concurrently and
     # is stopped by the chunk rows' unique (job, number).
     return JobLease(job_id, using, None)
@@ -79,25 +84,33 @@ def job_is_leased(job_id, using="default"):
     return False
 
 
-def _pg_lease(connection, job_id, using):
-    key = (PG_LOCK_CLASS, int(job_id) & 0x7FFFFFFF)
+def _pg_lease(connection, job_id, using, part=None):
+    if part is None:
+        key, arguments = (PG_LOCK_CLASS, int(job_id) & 0x7FFFFFFF), "%s, %s"
+    else:
+        # The one-bigint key space, which PostgreSQL keeps apart from the
+        # two-int one of the job leases: the class, then a digest of the part.
+        digest = zlib.crc32(f"{int(job_id)}:{part}".encode())
+        key, arguments = ((PG_LOCK_CLASS << 32) | digest,), "%s"
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", key)
+        cursor.execute(f"SELECT pg_try_advisory_lock({arguments})", key)
         if not cursor.fetchone()[0]:
             return None
 
     def release():
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", key)
+            cursor.execute(f"SELECT pg_advisory_unlock({arguments})", key)
 
     return JobLease(job_id, using, release)
 
 
-def _mysql_lease(connection, job_id, using):
+def _mysql_lease(connection, job_id, using, part=None):
     # At most 64 characters; the database name keeps test runs (and sites
     # sharing a server) apart.
     database = connection.settings_dict["NAME"] or ""
     name = f"rbe:{hashlib.sha1(database.encode()).hexdigest()[:16]}:job:{int(job_id)}"
+    if part is not None:
+        name = f"{name}:{part}"
     with connection.cursor() as cursor:
         cursor.execute("SELECT GET_LOCK(%s, 0)", [name])
         if cursor.fetchone()[0] != 1:
@@ -117,14 +130,15 @@ def lock_directory(connection):
     return os.path.join(tempfile.gettempdir(), f"rest_bulk_ext-leases-{digest}")
 
 
-def _file_lease(connection, job_id, using):
+def _file_lease(connection, job_id, using, part=None):
     try:
         import fcntl
     except ImportError:  # Windows: no lease (see acquire_job_lease)
         return JobLease(job_id, using, None)
     directory = lock_directory(connection)
     os.makedirs(directory, exist_ok=True)
-    handle = open(os.path.join(directory, f"job-{int(job_id)}.lock"), "a+")
+    name = f"job-{int(job_id)}.lock" if part is None else f"job-{int(job_id)}.{part}.lock"
+    handle = open(os.path.join(directory, name), "a+")
     try:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
@@ -143,7 +157,12 @@ def forget_lease_file(job_id, using="default"):
     connection = connections[using]
     if connection.vendor != "sqlite":
         return
-    try:
-        os.remove(os.path.join(lock_directory(connection), f"job-{int(job_id)}.lock"))
-    except OSError:
-        pass
+    directory = lock_directory(connection)
+    # The job's own lease file and those of its parts (a spread job).
+    names = [f"job-{int(job_id)}.lock"]
+    names += [os.path.basename(path) for path in glob.glob(os.path.join(directory, f"job-{int(job_id)}.*.lock"))]
+    for name in names:
+        try:
+            os.remove(os.path.join(directory, name))
+        except OSError:
+            pass

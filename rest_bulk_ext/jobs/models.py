@@ -69,6 +69,13 @@ class BulkJob(models.Model):
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     # How many times a worker started (or resumed) the job.
     attempts = models.PositiveIntegerField(default=0)
+    # BULK_JOB_CHUNK_CONCURRENCY when the job was started: how many of its
+    # chunks may run at once (``spread``; 1: one worker runs it all).
+    chunk_concurrency = models.PositiveSmallIntegerField(default=1)
+    # A spread job's plan, written once by its first worker (``spread``):
+    # ``{"chunks": n, "size": items per chunk, "deferred": count}``, or
+    # ``{"serial": reason}`` for a job that runs on one worker after all.
+    spread_plan = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
 
     class Meta:
         ordering = ["-created_at", "-id"]

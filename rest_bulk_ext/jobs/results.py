@@ -83,18 +83,84 @@ PAGE_ROWS = 8
 
 def aggregate_chunks(job, total_items=None):
     """The ``JobTotals`` of every chunk row of ``job`` (committed chunks and
-    the uncommitted-errors rows), in chunk order."""
+    the uncommitted-errors rows), in item order (``chunk_rows``)."""
     totals = JobTotals(job, total_items)
+    for row in chunk_rows(job):
+        totals.add(*row)
+    return totals
+
+
+def paged_rows(job, low=None, high=None):
+    """``(number, success_count, outcomes, errors)`` of the job's chunk rows
+    numbered ``low <= number < high``, in number order, a page at a time."""
     chunks = BulkJobChunk.objects.filter(job_id=job.pk).order_by("number")
+    if low is not None:
+        chunks = chunks.filter(number__gte=low)
+    if high is not None:
+        chunks = chunks.filter(number__lt=high)
     last = None
     while True:
         page = chunks if last is None else chunks.filter(number__gt=last)
         rows = list(page.values_list("number", "success_count", "outcomes", "errors")[:PAGE_ROWS])
-        for row in rows:
-            totals.add(*row)
+        yield from rows
         if len(rows) < PAGE_ROWS:
-            return totals
+            return
         last = rows[-1][0]
+
+
+def chunk_rows(job):
+    """The job's chunk rows as ``(number, success_count, outcomes, errors)``,
+    each row's items in item order and the rows in item order.
+
+    A spread job (``spread``) ran the items that share a key in a tail of
+    its own, numbered after its chunks: each tail item is put back in the
+    row of the chunk it came from, so the record, errors.csv and
+    results.csv read as the serial run's."""
+    plan = job.spread_plan or {}
+    if not plan.get("chunks") or not plan.get("deferred"):
+        yield from paged_rows(job)
+        return
+    count, size = plan["chunks"], plan["size"]
+    tail = _tail_items(paged_rows(job, low=count))
+    pending = next(tail, None)
+    for number, success_count, outcomes, errors in paged_rows(job, high=count):
+        end = (number + 1) * size
+        more_outcomes, more_errors = [], []
+        while pending is not None and pending[0][0] < end:
+            outcome, error = pending
+            more_outcomes.append(outcome)
+            if error is not None:
+                more_errors.append(error)
+            pending = next(tail, None)
+        if more_outcomes:
+            success_count += sum(1 for outcome in more_outcomes if outcome[2] in ID_LISTS)
+            outcomes = sorted([*outcomes, *more_outcomes], key=_outcome_index)
+            errors = sorted([*errors, *more_errors], key=_error_index)
+        yield number, success_count, outcomes, errors
+    rest = [] if pending is None else [pending, *tail]
+    if rest:
+        # Tail items of chunks without a row (cannot happen: the tail runs
+        # after every chunk committed); still counted, never hidden.
+        outcomes = [outcome for outcome, _error in rest]
+        errors = [error for _outcome, error in rest if error is not None]
+        success_count = sum(1 for outcome in outcomes if outcome[2] in ID_LISTS)
+        yield count, success_count, outcomes, errors
+
+
+def _outcome_index(outcome):
+    return outcome[0] if outcome[0] is not None else -1
+
+
+def _error_index(error):
+    return error.get("index") or 0
+
+
+def _tail_items(rows):
+    """``(outcome, error or None)`` of each item of the tail rows, in order."""
+    for _number, _success_count, outcomes, errors in rows:
+        by_index = {error.get("index"): error for error in errors}
+        for outcome in outcomes:
+            yield outcome, by_index.get(outcome[0])
 
 
 def result_fields(job, totals):

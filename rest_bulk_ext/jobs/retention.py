@@ -25,7 +25,7 @@ from .models import FINISHED_STATES, BulkIdempotencyRecord, BulkJob, BulkJobChun
 logger = logging.getLogger(__name__)
 
 # What ``job_files`` reads of a job.
-JOB_FILE_FIELDS = ("pk", "task_id", "operation_type", "state", "payload_name", "result", "options")
+JOB_FILE_FIELDS = ("pk", "task_id", "operation_type", "state", "payload_name", "result", "options", "spread_plan")
 
 
 class PurgeReport:

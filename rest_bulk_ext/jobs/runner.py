@@ -39,6 +39,7 @@ from .payloads import delete_payload
 from .progress import ProgressRecorder
 from .replay import load_bulk_request, rebuild_view
 from .results import UncommittedErrors, aggregate_chunks, result_fields
+from .spread import ChunkAlreadyCommitted, JobEnded, Slot, delete_files, make_plan, send_slots, wanted as spread_wanted
 
 logger = logging.getLogger(__name__)
 
@@ -50,11 +51,6 @@ INTERNAL_FAILURE = _(
     "The server's log has the details (task {task_id})."
 )
 DATABASE_FAILURE = _("The database could not be reached until the job ran out of retries; committed rows are counted.")
-
-
-class ChunkAlreadyCommitted(Exception):
-    """Another worker committed this chunk of the same job first (a
-    backend without leases)."""
 
 
 def record_chunk(job, uncommitted):
@@ -122,10 +118,15 @@ def finish(job, state, **fields):
     committed still ends as what happened (``SUCCESS``), so the record
     never hides written rows."""
     fields.setdefault("finished_at", timezone.now())
-    BulkJob.objects.filter(pk=job.pk).exclude(state__in=(BulkJobState.SUCCESS, BulkJobState.FAILURE)).update(
-        state=state, **fields
+    updated = (
+        BulkJob.objects.filter(pk=job.pk)
+        .exclude(state__in=(BulkJobState.SUCCESS, BulkJobState.FAILURE))
+        .update(state=state, **fields)
     )
     delete_payload(job.payload_name)
+    if job.spread_plan:
+        delete_files(job)
+    return updated
 
 
 def end_with_committed(job, state, failure_detail="", recorder=None, file_name=None):
@@ -138,14 +139,18 @@ def end_with_committed(job, state, failure_detail="", recorder=None, file_name=N
     ``FAILURE`` only when every item failed, with no failure message. An
     export's ``file_name`` stays on the record, so deleting or purging the
     job removes any file it left."""
-    totals = aggregate_chunks(job)
-    fields = result_fields(job, totals)
-    if state == BulkJobState.FAILURE and all_committed(job, totals):
-        state = BulkJobState.FAILURE if totals.success_count == 0 and totals.error_count else BulkJobState.SUCCESS
-        failure_detail = "" if state == BulkJobState.SUCCESS else failure_detail
-    if file_name:
-        fields["result"] = {**fields["result"], "file_name": file_name}
-    finish(job, state, failure_detail=failure_detail, **fields)
+    with transaction.atomic():
+        # The slots of a spread job may end it at once (a cancel seen by
+        # each): the row lock makes the last writer sum every committed chunk.
+        lock_job_row(job)
+        totals = aggregate_chunks(job)
+        fields = result_fields(job, totals)
+        if state == BulkJobState.FAILURE and all_committed(job, totals):
+            state = BulkJobState.FAILURE if totals.success_count == 0 and totals.error_count else BulkJobState.SUCCESS
+            failure_detail = "" if state == BulkJobState.SUCCESS else failure_detail
+        if file_name:
+            fields["result"] = {**fields["result"], "file_name": file_name}
+        finish(job, state, failure_detail=failure_detail, **fields)
     done = 0 if job.atomic else fields["success_count"] + fields["error_count"]
     recorder = recorder or ProgressRecorder(job.task_id, job.total_items)
     if state == BulkJobState.SUCCESS:
@@ -154,6 +159,12 @@ def end_with_committed(job, state, failure_detail="", recorder=None, file_name=N
     message = "Cancelled" if state == BulkJobState.REVOKED else "Failed"
     recorder.set_progress(done, message=message, force=True)
     return fields
+
+
+def lock_job_row(job):
+    """Lock the job's row until the transaction ends (a no-op on SQLite,
+    whose writes are serial anyway)."""
+    list(BulkJob.objects.select_for_update().filter(pk=job.pk).values_list("pk", flat=True))
 
 
 def all_committed(job, totals):
@@ -206,20 +217,27 @@ def run_job(job_id, *, final_attempt=True):
         lease.release()
 
 
-def run_claimed(job, final_attempt):
-    """Run a job this worker holds the lease of and has claimed."""
+def run_claimed(job, final_attempt, slot=0):
+    """Run a job this worker holds the lease of and has claimed (slot 0),
+    or slot ``slot`` of a spread job (``spread``)."""
     recorder = ProgressRecorder(job.task_id, job.total_items)
     heartbeat = Heartbeat(job.pk)
     # The rebuilt view, once there is one: the job signals of a job that
     # ends by an exception (cancelled, failed) need it as their sender.
     built = {}
     try:
+        if slot or spread_wanted(job):
+            ran, result = run_spread(job, slot, recorder, heartbeat, built)
+            if ran:
+                return result
         skip = job.checkpoint
         batch_size = extensions_api_settings.BULK_BATCH_SIZE
         recorder.set_progress(
             skip * batch_size if skip else 0, message=gettext("Resumed") if skip else gettext("Started"), force=True
         )
         return execute(job, skip, recorder, heartbeat, built)
+    except JobEnded:
+        return None
     except ChunkAlreadyCommitted:
         logger.warning("rest_bulk_ext: bulk job %s is run by another worker; leaving it", job.task_id)
         return None
@@ -244,8 +262,76 @@ def run_claimed(job, final_attempt):
         fail(job, recorder, INTERNAL_FAILURE.format(task_id=job.task_id))
     finally:
         heartbeat.close()
-    send_signals_of_ended_job(built.get("view"), job)
+    if slot == 0:
+        # One sender for a spread job cancelled in every slot at once.
+        send_signals_of_ended_job(built.get("view"), job)
     return None
+
+
+def run_spread(job, slot, recorder, heartbeat, built):
+    """Run slot ``slot`` of a spread job: ``(True, result)``, or
+    ``(False, None)`` when slot 0 planned the job as serial (the caller
+    runs it as one task)."""
+    view = built["view"] = rebuild_view(job, job.owner)
+    if slot == 0:
+        if job.spread_plan is None:
+            plan = make_plan(job, view, heartbeat)
+            BulkJob.objects.filter(pk=job.pk).update(spread_plan=plan)
+            job.spread_plan = plan
+        if job.spread_plan.get("serial"):
+            return False, None
+        recorder.set_progress(0, message=gettext("Started"), force=True)
+        send_slots(job)
+    tail = Slot(job, view, recorder, heartbeat, record_chunk(job, None)).run()
+    if tail is None:
+        return True, None
+    with tail:
+        return True, finalize_spread(job, view, recorder)
+
+
+def finalize_spread(job, view, recorder):
+    """End a spread job whose chunks and tail all committed: the record
+    summed from its chunk rows, once (the ``tail`` lease and the row lock)."""
+    from ..signals import send_job_finished
+
+    with transaction.atomic():
+        lock_job_row(job)
+        totals = aggregate_chunks(job, job.total_items)
+        fields = result_fields(job, totals)
+        failed = fields["success_count"] == 0 and fields["error_count"]
+        state = BulkJobState.FAILURE if failed else BulkJobState.SUCCESS
+        if not finish(job, state, **fields):
+            return None
+    recorder.set_progress(fields["total_items"], fields["total_items"], "Completed", force=True)
+    send_job_finished(view, job)
+    return fields["result"]
+
+
+def run_job_slot(job_id, slot, *, final_attempt=True):
+    """Run slot ``slot`` (1..) of the spread job ``job_id``: the task
+    ``rest_bulk_ext.run_bulk_job_chunks``. Leaves at once when the job is
+    not running (cancelled: its queued slots never start a chunk) or the
+    slot runs elsewhere."""
+    lease = None
+    try:
+        job = BulkJob.objects.select_related("owner").filter(pk=job_id).first()
+        if job is None or job.state != BulkJobState.PROGRESS or not job.spread_plan or not spread_wanted(job):
+            return None
+        lease = acquire_job_lease(job.pk, part=f"slot-{int(slot)}")
+        if lease is None:
+            return None
+    except TRANSIENT_ERRORS:
+        if lease is not None:
+            lease.release()
+        connection.close()
+        if not final_attempt:
+            raise
+        logger.exception("rest_bulk_ext: slot %s of bulk job %s could not be started", slot, job_id)
+        return None
+    try:
+        return run_claimed(job, final_attempt, slot=int(slot))
+    finally:
+        lease.release()
 
 
 def send_signals_of_ended_job(view, job):
