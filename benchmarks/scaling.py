@@ -215,7 +215,30 @@ def timed_job(start_request, job_model, workers):
     return seconds, cpu_used(before, cpu_snapshot(workers.pids)), job
 
 
-def run_spread(settings, state, n, worker_counts, export_format, do_export):
+def set_extension(name, value):
+    """Set one ``REST_FRAMEWORK_EXTENSIONS`` key in this (the web) process,
+    or drop it (``None``: the library's default); jobs record it when
+    they are started."""
+    from django.conf import settings
+
+    from rest_bulk_ext.settings import extensions_api_settings
+
+    values = dict(settings.REST_FRAMEWORK_EXTENSIONS)
+    if value is None:
+        values.pop(name, None)
+    else:
+        values[name] = value
+    settings.REST_FRAMEWORK_EXTENSIONS = values
+    extensions_api_settings.reload()
+
+
+def extension(name):
+    from rest_bulk_ext.settings import extensions_api_settings
+
+    return getattr(extensions_api_settings, name, None)
+
+
+def run_spread(settings, state, n, worker_counts, export_format, do_export, serial_first=True, chunk_concurrency=None):
     import redis
     from django.db import connection
 
@@ -229,12 +252,18 @@ def run_spread(settings, state, n, worker_counts, export_format, do_export):
     data = state.pop("csv")
     client = bench_client()
     runs = []
-    for count in worker_counts:
+    # The serial job first (chunk concurrency 1: one worker runs it all,
+    # as before jobs were spread), then the spread job on each count.
+    plans = [(1, 1)] if serial_first else []
+    plans += [(count, chunk_concurrency) for count in worker_counts]
+    for count, concurrency in plans:
+        set_extension("BULK_JOB_CHUNK_CONCURRENCY", concurrency)
         fresh_tables()
         broker.delete(queue)
         workers = Workers(settings, queue, count)
         try:
-            run = {"workers": count, "load_before": load()}
+            run = {"workers": count, "label": f"{count}" if concurrency != 1 else "1, serial", "load_before": load()}
+            run["chunk_concurrency"] = extension("BULK_JOB_CHUNK_CONCURRENCY")
             seconds, cpu, job = timed_job(lambda: post_csv(client, data), BulkJob, workers)
             if job.state != "SUCCESS" or job.success_count != n or Txn.objects.count() != n:
                 raise SystemExit(
@@ -297,7 +326,8 @@ def cpu_cell(cpu):
 
 def spread_table(result):
     n, refs, runs = result["n"], result["references"], result["runs"]
-    by_count = {run["workers"]: run for run in runs}
+    spread = {run["workers"]: run for run in runs if run["label"] != "1, serial"}
+    serial = next((run for run in runs if run["label"] == "1, serial"), None)
     lines = [
         f"{n:,} rows ({result['payload_mb']} MB CSV, non-atomic create), PostgreSQL; "
         f"references in the same run: `bulk_create` {refs['bulk_create']:.1f} s, raw `COPY` {refs['copy']:.1f} s"
@@ -308,18 +338,18 @@ def spread_table(result):
         ),
         "",
         "| workers | create: POST → SUCCESS | rows/s | ÷ `COPY` | speed-up | worker peak MB | "
-        "CPU s: workers / PostgreSQL / Redis / machine | load (1 min) |",
-        "|---|---|---|---|---|---|---|---|",
+        "CPU s of each worker | CPU s: workers / PostgreSQL / Redis / machine | load (1 min) |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     previous = None
     for run in runs:
-        cpu = run["create_cpu"]
-        speedup = (
-            "—" if previous is None else (f"**{previous['create_s'] / run['create_s']:.2f}×** vs {previous['workers']}")
-        )
+        speedup = "—"
+        if previous is not None:
+            speedup = f"{previous['create_s'] / run['create_s']:.2f}× vs {previous['label']}"
         lines.append(
-            f"| {run['workers']} | {run['create_s']:.1f} s | {n / run['create_s']:,.0f} | "
+            f"| {run['label']} | {run['create_s']:.1f} s | {n / run['create_s']:,.0f} | "
             f"{run['create_s'] / refs['copy']:.2f}× | {speedup} | {', '.join(map(str, run['create_peak_mb']))} | "
+            f"{', '.join(f'{each:.1f}' for each in run['create_cpu']['each'])} | "
             f"{cpu_cell(run['create_cpu'])} | {run['load_before'].split()[0]} |"
         )
         previous = run
@@ -334,29 +364,26 @@ def spread_table(result):
         for run in runs:
             cpu = run["export_cpu"]
             speedup = (
-                "—" if previous is None else f"{previous['export_s'] / run['export_s']:.2f}× vs {previous['workers']}"
+                "—" if previous is None else f"{previous['export_s'] / run['export_s']:.2f}× vs {previous['label']}"
             )
             lines.append(
-                f"| {run['workers']} | {run['export_s']:.1f} s | {n / run['export_s']:,.0f} | "
+                f"| {run['label']} | {run['export_s']:.1f} s | {n / run['export_s']:,.0f} | "
                 f"{run['export_s'] / refs['export_floor']:.2f}× | {speedup} | "
                 f"{', '.join(map(str, run['export_peak_mb']))} | {cpu_cell(cpu)} |"
             )
             previous = run
-    if 1 in by_count and 2 in by_count:
-        lines += ["", f"2 workers vs 1: **{by_count[1]['create_s'] / by_count[2]['create_s']:.2f}×** (target ≥ 1.6×)"]
-    if 2 in by_count and 4 in by_count:
-        lines.append(f"4 workers vs 2: **{by_count[2]['create_s'] / by_count[4]['create_s']:.2f}×** (target ≥ 1.0×)")
-    lines += [
-        "",
-        "CPU seconds of each worker during the create job (a worker that ran no chunk shows ~0): "
-        + "; ".join(
-            f"{run['workers']} workers: {', '.join(f'{each:.0f}' for each in run['create_cpu']['each'])}"
-            for run in runs
-        ),
-    ]
-    plans = [f"{run['workers']} workers: {run['plan']}" for run in runs if run.get("plan")]
+    lines.append("")
+    if 1 in spread and 2 in spread:
+        lines.append(f"- 2 workers vs 1: **{spread[1]['create_s'] / spread[2]['create_s']:.2f}×** (target ≥ 1.6×)")
+    if serial is not None and 2 in spread:
+        lines.append(f"- 2 workers vs the serial job: **{serial['create_s'] / spread[2]['create_s']:.2f}×**")
+    if 2 in spread and 4 in spread:
+        lines.append(f"- 4 workers vs 2: **{spread[2]['create_s'] / spread[4]['create_s']:.2f}×** (target ≥ 1.0×)")
+    concurrency = sorted({str(run.get("chunk_concurrency")) for run in spread.values()})
+    lines.append(f"- chunk concurrency of the spread jobs: {', '.join(concurrency)}")
+    plans = [f"{run['label']}: {run['plan']}" for run in runs if run.get("plan")]
     if plans:
-        lines.append("Plan of the job (`spread_plan`): " + "; ".join(plans))
+        lines.append("- plan of the job (`spread_plan`): " + "; ".join(plans))
     return "\n".join(lines)
 
 
@@ -773,13 +800,23 @@ def main(argv=None):
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4], help="worker counts, in order")
     parser.add_argument("--export-format", default="ndjson", choices=("ndjson", "csv"))
     parser.add_argument("--no-export", action="store_true", help="skip the export job")
+    parser.add_argument("--no-serial", action="store_true", help="skip the serial job (chunk concurrency 1, 1 worker)")
+    parser.add_argument(
+        "--chunk-concurrency",
+        type=int,
+        default=None,
+        help="BULK_JOB_CHUNK_CONCURRENCY of the spread jobs (default: the library's)",
+    )
     parser.add_argument("--json", help="also write every figure to this file")
     args = parser.parse_args(argv)
     n = args.rows or (1_000_000 if args.mode == "spread" else 100_000)
     settings, state = set_up(n)
     try:
         if args.mode == "spread":
-            result = run_spread(settings, state, n, args.workers, args.export_format, not args.no_export)
+            result = run_spread(
+                settings, state, n, args.workers, args.export_format, not args.no_export,
+                serial_first=not args.no_serial, chunk_concurrency=args.chunk_concurrency,
+            )  # fmt: skip
             table = spread_table(result)
         else:
             result = run_chunks(settings, state, n)
