@@ -56,6 +56,7 @@ from ..engine.uniqueness import take_unique_validators
 from .leases import acquire_job_lease
 from .models import BulkJob, BulkJobChunk, BulkJobState
 from .payloads import PAYLOAD_DIRECTORY, delete_payload, get_payload_storage, save_file
+from .replay import load_bulk_request
 
 logger = logging.getLogger(__name__)
 
@@ -315,8 +316,6 @@ def make_plan(job, view, heartbeat):
     if reader.serial:
         logger.info("rest_bulk_ext: bulk job %s runs on one worker: %s", job.task_id, reader.serial)
         return {"serial": reader.serial}
-    from .replay import load_bulk_request
-
     size = ctx.batch_size
     hashes, owners = array("q"), array("q")
     number, part = 0, []

@@ -62,6 +62,11 @@ def test_a_message_delivered_again_after_the_job_finished_leaves_it_alone(
 def test_a_message_delivered_again_while_the_job_runs_leaves_it_to_its_worker(
     client, celery_worker, jobs_settings, settings, tmp_path, atomic
 ):
+    # The job's lease on one worker (a spread job's slots: tests/jobs/test_spread*.py).
+    jobs_settings.REST_FRAMEWORK_EXTENSIONS = {
+        **jobs_settings.REST_FRAMEWORK_EXTENSIONS,
+        "BULK_JOB_CHUNK_CONCURRENCY": 1,
+    }
     second = start_worker(settings, tmp_path)
     try:
         response = client.post(f"{SLOW_URL}?atomic={atomic}", [{"seq": n} for n in range(800)], format="json")
