@@ -4,24 +4,30 @@ One job, many workers (issue 23, docs/scaling.md): how a non-atomic job's
 time changes with the number of Celery worker processes, and what one chunk
 costs where.
 
-    RBE_DB=postgres python benchmarks/scaling.py spread                  # 1,000,000 rows, 1/2/4 workers
+    RBE_DB=postgres python benchmarks/scaling.py spread                  # 1,000,000 rows: serial, then 1/2/4 workers
     RBE_DB=postgres python benchmarks/scaling.py spread --rows 100000    # a quick check
     RBE_DB=postgres python benchmarks/scaling.py spread --workers 1 2 --no-export
     RBE_DB=postgres python benchmarks/scaling.py chunks --rows 100000    # per-chunk costs, one process
 
 Run every benchmark under the machine's lock: ``flock /work/bench.lock …``.
 
-``spread``: for each worker count, a fresh table (``TRUNCATE``, then a
+``spread``: first the serial job (``BULK_JOB_CHUNK_CONCURRENCY`` 1, one
+worker: every chunk in one task; ``--no-serial`` skips it), then for each
+worker count the spread job (the library's chunk concurrency, or
+``--chunk-concurrency``). Each run: a fresh table (``TRUNCATE``, then a
 ``CHECKPOINT`` so no run inherits another's dirty pages), that many
 ``--pool=solo`` workers (``benchmarks.jobs_e2e.start_worker``: each one
 process running one task at a time, ``--concurrency 1``) each with its own
-node name, all listening before the upload; then the CSV create job
+node name, all answering a ping before the upload; then the CSV create job
 (``?atomic=false``) timed from POST to ``SUCCESS``, and the export job
 (``GET ?async=true&export_format=…``) of the rows it wrote, timed from GET
 to ``SUCCESS``. Each worker's peak memory is its VmHWM, reset between the
 two jobs (``/proc/<pid>/clear_refs``). CPU seconds used during each job
-by the workers, the PostgreSQL processes (live backends plus the children
-the postmaster reaped), Redis, and the whole machine (``/proc/stat``), so a
+by each worker, by the backends of the test database (sampled every 0.2 s
+from ``pg_stat_activity`` and ``/proc``), by all PostgreSQL processes
+(live backends plus the children the postmaster reaped: other databases
+of a shared server included), by Redis and by the whole machine
+(``/proc/stat``), and the test database's committed transactions, so a
 ratio below the ideal can be read: who had the cores. The references, in
 the same run, on the same rows: ``bulk_create`` and a raw psycopg ``COPY``
 (``benchmarks.workloads``), and ``values_list`` + ``csv.writer`` for the
@@ -30,7 +36,9 @@ export (``benchmarks.export.floor``). Prints a markdown table and, with
 
 ``chunks``: the CSV create job run in this process (``jobs.runner.run_job``,
 the body of the worker's task) with timers around the engine's steps, per
-chunk of ``BULK_BATCH_SIZE`` (1,000) rows: CSV parsing, validation (and
+chunk of ``BULK_BATCH_SIZE`` (1,000) rows (a spread job: each chunk as the
+slot runs it, and the plan timed whole; the other slots' messages are not
+run): CSV parsing or the chunk's part file, validation (and
 the SQL it waits for: key lookups, unique checks), the write (SQL and
 ``COPY``), the checkpoint row, the commit, the cancel check, the progress
 write (Redis), and the WAL the chunk made (``pg_current_wal_lsn()`` before
@@ -743,6 +751,7 @@ def run_chunks(settings, state, n):
     started, cpu_started = time.perf_counter(), time.process_time()
     run_job(job.pk)
     job_s, job_cpu_s = time.perf_counter() - started, time.process_time() - cpu_started
+    broker.delete(queue)  # a spread job's slot messages, which no worker was there to take
     wal_total = probe.lsn() - wal_before
     hset_writes = progress_redis.info("commandstats").get("cmdstat_hset", {}).get("calls", 0) - hset_before
     job.refresh_from_db()
