@@ -89,3 +89,73 @@ def main(workload_name, n, side):
 
 if __name__ == "__main__":
     main(sys.argv[1], int(sys.argv[2]), sys.argv[3])
+
+
+# --- /proc readings shared by the job benchmarks (benchmarks/scaling.py) ---
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def proc_stat(pid):
+    """``(comm, ppid, utime + stime, cutime + cstime)`` of ``pid`` in clock
+    ticks, or ``None`` once it has exited."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            text = stat.read()
+    except OSError:
+        return None
+    comm = text[text.index("(") + 1 : text.rindex(")")]
+    fields = text[text.rindex(")") + 2 :].split()
+    return comm, int(fields[1]), int(fields[11]) + int(fields[12]), int(fields[13]) + int(fields[14])
+
+
+def cpu_snapshot(pids):
+    """CPU seconds used so far by ``pids`` (the benchmark's workers: their
+    sum, and ``each``), by
+    PostgreSQL (the postmaster, its live backends, and the children it has
+    reaped: backends of closed connections), by redis-server and by the
+    whole machine (``/proc/stat``, every core). Take one before and one
+    after, and subtract with ``cpu_used``. Processes of other users of the
+    machine count in ``machine`` only."""
+    stats = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            stat = proc_stat(int(entry))
+            if stat is not None:
+                stats[int(entry)] = stat
+    postgres = {pid for pid, stat in stats.items() if stat[0] == "postgres"}
+    postmasters = {pid for pid in postgres if stats[pid][1] not in postgres}
+    postgres_ticks = sum(stats[pid][2] + stats[pid][3] for pid in postmasters) + sum(
+        stats[pid][2] for pid in postgres - postmasters
+    )
+    with open("/proc/stat") as stat:
+        total = [int(value) for value in stat.readline().split()[1:]]
+    idle = total[3] + total[4]  # idle, iowait
+    return {
+        "at": time.monotonic(),
+        "each": [(stats[pid][2] + stats[pid][3]) / CLOCK_TICKS if pid in stats else 0.0 for pid in pids],
+        "workers": sum(stats[pid][2] + stats[pid][3] for pid in pids if pid in stats) / CLOCK_TICKS,
+        "postgres": postgres_ticks / CLOCK_TICKS,
+        "redis": sum(stat[2] for stat in stats.values() if stat[0] == "redis-server") / CLOCK_TICKS,
+        "machine": (sum(total[:8]) - idle) / CLOCK_TICKS,
+        "cores": os.cpu_count(),
+    }
+
+
+def cpu_used(before, after):
+    """CPU seconds each group used between two ``cpu_snapshot``s (``each``:
+    per worker, in the order of the pids), plus the wall time (``wall``) and
+    the cores (``cores``): ``wall * cores`` is the machine's whole capacity
+    over the interval."""
+    used = {key: after[key] - before[key] for key in ("workers", "postgres", "redis", "machine")}
+    used["each"] = [end - start for start, end in zip(before["each"], after["each"])]
+    used["wall"] = after["at"] - before["at"]
+    used["cores"] = after["cores"]
+    return used
+
+
+def reset_peak_rss(pid):
+    """Reset the peak resident memory (VmHWM) of ``pid`` to its current
+    size (Linux ``clear_refs``, value 5), so the next job's peak is its own."""
+    with open(f"/proc/{pid}/clear_refs", "w") as clear_refs:
+        clear_refs.write("5")
