@@ -11,6 +11,9 @@ unique values are already stored, and says which rows it inserted:
 
   A row not returned was skipped. (PostgreSQL waits for a concurrent,
   uncommitted insert of the same key and skips the row once it commits.)
+  On SQLite the values are prepared once per column, as a create's are
+  (``sqlite_create.py``), and a chunk goes in as one statement up to the
+  connection's variable limit.
 
 - MariaDB ≥ 10.5::
 
