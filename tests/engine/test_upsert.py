@@ -1,10 +1,13 @@
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 
 from rest_bulk_ext.engine import run_bulk_operation
-from tests.builders import make_bare_txns, txn_data
+from tests.builders import BASE_TIME, make_bare_txns, txn_data
 from tests.engine.support import count_queries, items_of, make_ctx
 from tests.testapp.models import CodeItem, Txn
 from tests.testapp.serializers import CodeItemSerializer
@@ -115,6 +118,25 @@ def test_upsert_query_count_does_not_grow_with_the_number_of_items(account):
     assert (len(large.created_ids), len(large.updated_ids)) == (100, 100)
     assert small_queries == large_queries
     assert Txn.objects.get(ref="ref-50").description == "u50"
+
+
+@override_settings(REST_FRAMEWORK_EXTENSIONS={"BULK_POSTGRES_COPY_MIN_ROWS": None})
+def test_a_chunks_new_rows_go_in_one_insert_even_past_999_parameters(account):
+    # 300 new rows of 7 columns: 2,100 parameters, which Django's SQLite
+    # insert would split into three statements.
+    make_bare_txns(account, 10)
+    datas = [txn_data(account, i) for i in range(10)] + [txn_data(account, i) for i in range(1000, 1300)]
+
+    with CaptureQueriesContext(connection) as captured:
+        result = run_bulk_operation(make_ctx("bulk_upsert", unique_fields=("ref",)), items_of(datas))
+
+    assert result.errors == []
+    assert (len(result.created_ids), len(result.updated_ids)) == (300, 10)
+    assert len([q for q in captured.captured_queries if q["sql"].upper().startswith("INSERT")]) == 1
+    created = Txn.objects.get(ref="ref-1299")
+    assert created.pk in result.created_ids
+    assert created.amount == Decimal("1299.50") and created.account_id == account.pk
+    assert created.occurred_at == BASE_TIME + timedelta(minutes=1299)
 
 
 def test_upsert_on_a_foreign_key_target_costs_no_query_per_row(account):

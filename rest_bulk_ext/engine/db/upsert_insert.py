@@ -11,6 +11,9 @@ unique values are already stored, and says which rows it inserted:
 
   A row not returned was skipped. (PostgreSQL waits for a concurrent,
   uncommitted insert of the same key and skips the row once it commits.)
+  On SQLite the values are prepared once per column, as a create's are
+  (``sqlite_create.py``), and a chunk goes in as one statement up to the
+  connection's variable limit.
 
 - MariaDB ≥ 10.5::
 
@@ -37,6 +40,8 @@ from django.db.models.sql import InsertQuery
 
 from ..uniqueness import key_value
 from .pg_copy import copy_insert, db_rows, uses_copy
+from .sqlite_create import _db_rows as sqlite_db_rows, uses_sqlite_insert
+from .update import max_params
 
 MARIADB_FLAG = "@rbe_dup"
 
@@ -83,6 +88,17 @@ def insert_new_rows(model, objs, key_fields, fold, using):
                 rows = copy_insert(connection, model, group_fields, values, returning, skip_conflicts=True)
                 skipped += _match(connection, model, group, returning, key_fields, fold, rows)
                 continue
+        if uses_sqlite_insert(connection, model):
+            # The values prepared once per column, as a create's are
+            # (``sqlite_create``), in as few statements as the connection's
+            # variable limit allows: Django's insert compiler prepares each
+            # value on its own and splits at 999 parameters.
+            values = sqlite_db_rows(connection, group_fields, group)
+            if values is not None:
+                returning = _returning(meta, key_fields)
+                rows = _sqlite_insert(connection, model, group_fields, values, returning)
+                skipped += _match(connection, model, group, returning, key_fields, fold, rows)
+                continue
         batch = max(1, connection.ops.bulk_batch_size(group_fields, group))
         for start in range(0, len(group), batch):
             skipped += _insert_batch(connection, model, group[start : start + batch], group_fields, key_fields, fold)
@@ -113,6 +129,28 @@ def _insert_batch(connection, model, objs, fields, key_fields, fold):
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     return _match(connection, model, objs, returning, key_fields, fold, rows)
+
+
+def _sqlite_insert(connection, model, fields, values, returning):
+    """``INSERT … VALUES (…), … ON CONFLICT DO NOTHING RETURNING …`` of
+    prepared ``values``; the returned rows of the rows inserted."""
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    columns = ", ".join(quote(f.column) for f in fields)
+    returned = ", ".join(quote(f.column) for f in returning)
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    batch = max(1, max_params(connection) // max(1, len(fields)))
+    result = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(values), batch):
+            part = values[start : start + batch]
+            sql = (
+                f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * len(part))} "
+                f"ON CONFLICT DO NOTHING RETURNING {returned}"
+            )
+            cursor.execute(sql, [value for values_of_row in part for value in values_of_row])
+            result.extend(cursor.fetchall())
+    return result
 
 
 def _match(connection, model, objs, returning, key_fields, fold, rows):
