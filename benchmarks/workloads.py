@@ -284,14 +284,45 @@ class CreateVsCopy(Create):
                     ))
 
 
+
+class CreateVsExecutemany(Create):
+    """The create workload against the raw driver load on SQLite (SQLite
+    only), the counterpart of ``create_vs_copy``: sqlite3's
+    ``executemany`` of the same rows, each built in the timed section as a
+    tuple of the values Django stores (text for the decimal and for the
+    datetime, naive UTC), in one transaction, no ORM, no returned keys."""
+
+    name = "create_vs_executemany"
+    sqlite_only = True
+
+    def floor(self, n, state):
+        from django.db import connection, transaction
+
+        accounts = state["accounts"]
+        columns = ("ref", "account_id", "amount", "occurred_at", "email", "kind", "description")
+        sql = f"INSERT INTO tests_txn ({', '.join(columns)}) VALUES ({', '.join(['?'] * len(columns))})"
+        naive_base = BASE_TIME.replace(tzinfo=None)
+        with transaction.atomic():
+            connection.ensure_connection()
+            raw = connection.connection.cursor()
+            raw.executemany(sql, (
+                (
+                    f"R{i:07d}", accounts[i % len(accounts)].pk, str(Decimal(f"{(i % 5000) + 1}.25")),
+                    str(naive_base + timedelta(seconds=i)), f"user{i}@example.com", KINDS[i % 2], f"row {i}",
+                )
+                for i in range(n)
+            ))  # fmt: skip
+
 WORKLOADS = {w.name: w for w in (Create(), PartialUpdate(), Replace(), Upsert(), DeleteByIds(),
                                  QuerysetPatch(), QuerysetPatchDrfMinimum(), QuerysetDelete(),
-                                 QuerysetDeleteDrfMinimum(), CsvCreate(), CreateVsCopy())}
+                                 QuerysetDeleteDrfMinimum(), CsvCreate(), CreateVsCopy(),
+                                 CreateVsExecutemany())}
 
 # The raw-ORM floor each workload is compared with, as named in the table.
 FLOOR_NAMES = {
     "create": "bulk_create",
     "create_vs_copy": "raw psycopg COPY",
+    "create_vs_executemany": "raw sqlite3 executemany",
     "csv_create": "bulk_create",
     "partial_update": "bulk_update",
     "replace": "bulk_update",

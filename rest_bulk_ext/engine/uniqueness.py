@@ -14,6 +14,7 @@ from django.db.models import Model
 from rest_framework.validators import UniqueTogetherValidator, UniqueValidator
 
 from .db.key_filter import filter_tuples
+from .db.sqlite_keys import filter_prepared
 from .errors import non_field_key
 from .seen_keys import SeenKeys
 
@@ -196,8 +197,11 @@ class _UniqueSet:
             keys = [tuple([key_value(value, False) for value in values]) for _row, _key, values in candidates]
         else:
             keys = [key for _row, key, _values in candidates]
-        # On PostgreSQL one array parameter per source, not 1,000 placeholders.
-        queryset = filter_tuples(self.queryset, self.sources, keys)
+        # On PostgreSQL one array parameter per source, not 1,000
+        # placeholders; on SQLite values prepared per column.
+        queryset = filter_prepared(self.queryset, self.sources, keys)
+        if queryset is None:
+            queryset = filter_tuples(self.queryset, self.sources, keys)
         wanted = {key for _row, key, _values in candidates}
         found = {}
         for pk, *values in queryset.order_by().values_list("pk", *self.sources):
