@@ -42,20 +42,40 @@ class SeenKeys:
         if found is not None:
             return found
         if self._size:
-            wanted = hash(key) or 1
-            bit = (wanted >> 24) & self._bit_mask
-            if not self._filter[bit >> 3] & (1 << (bit & 7)):
-                return default
-            hashes, mask = self._hashes, self._mask
-            slot = wanted & mask
-            while True:
-                stored = hashes[slot]
-                if stored == wanted:
-                    return self._indexes[slot]
-                if not stored:
-                    return default
-                slot = (slot + 1) & mask
+            return self._folded(key, default)
         return default
+
+    def first_or_add(self, key, index):
+        """``get(key)``, and for a key not seen yet ``self[key] = index`` and
+        ``None``: the duplicate checks' one call per key."""
+        young = self._young
+        found = young.get(key)
+        if found is not None:
+            return found
+        if self._size:
+            found = self._folded(key, None)
+            if found is not None:
+                return found
+        young[key] = index
+        if len(young) >= self.YOUNG_LIMIT:
+            self._fold()
+        return None
+
+    def _folded(self, key, default):
+        """``key``'s index in the folded table (the filter, then probes)."""
+        wanted = hash(key) or 1
+        bit = (wanted >> 24) & self._bit_mask
+        if not self._filter[bit >> 3] & (1 << (bit & 7)):
+            return default
+        hashes, mask = self._hashes, self._mask
+        slot = wanted & mask
+        while True:
+            stored = hashes[slot]
+            if stored == wanted:
+                return self._indexes[slot]
+            if not stored:
+                return default
+            slot = (slot + 1) & mask
 
     def __setitem__(self, key, index):
         self._young[key] = index

@@ -162,11 +162,10 @@ class _UniqueSet:
             if len(key) != len(values):  # a None value: nothing to check
                 continue
             key = tuple(key)
-            first = seen.get(key)
+            first = seen.first_or_add(key, row.item.index)
             if first is not None:
                 row.fail({self.error_key: [duplicate_message(first)]})
                 continue
-            seen[key] = row.item.index
             candidates.append((row, key, values))
         if not candidates or not query:
             return
