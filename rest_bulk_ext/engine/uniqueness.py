@@ -8,6 +8,8 @@ queryset (excluding the row an item updates), plus the items seen earlier in
 the same request: the same value twice is an error on the later item.
 """
 
+from operator import itemgetter
+
 from django.core.exceptions import FieldDoesNotExist
 from django.db import connections
 from django.db.models import Model
@@ -128,6 +130,9 @@ class _UniqueSet:
         candidates = []
         sources = self.sources
         seen = self.seen
+        # A tuple of the values in one C call (a single source: the value).
+        get_values = itemgetter(*sources) if sources else (lambda attrs: ())
+        single = len(sources) == 1
         for row in rows:
             if row.errors is not None:
                 continue
@@ -135,7 +140,7 @@ class _UniqueSet:
             if instance is None or instance.pk is None:
                 attrs = row.attrs
                 try:
-                    values = [attrs[source] for source in sources]
+                    values = (get_values(attrs),) if single else get_values(attrs)
                 except KeyError:
                     # Not every source was sent: required (unique together
                     # on create) or nothing to check.
