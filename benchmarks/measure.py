@@ -73,6 +73,8 @@ def main(workload_name, n, side):
             return execute(sql, params, many, context)
 
         warm_up(client, side, getattr(workload, "path", "/bench/txns/"))
+        if side == "ours" and hasattr(workload, "before_ours"):
+            workload.before_ours(state)  # what the client holds before it sends (not timed)
         with connection.execute_wrapper(count):
             start = time.perf_counter()
             if side == "ours":

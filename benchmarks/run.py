@@ -123,6 +123,8 @@ def main():
             for workload in args.workload:
                 if db != "postgres" and getattr(WORKLOADS[workload], "postgres_only", False):
                     continue
+                if db != "sqlite" and getattr(WORKLOADS[workload], "sqlite_only", False):
+                    continue
                 repeat = args.repeat or (DEFAULT_SMALL_REPEAT if n <= SMALL_N else 1)
                 ours, floor = measure_row(db, n, workload, repeat)
                 row = {

@@ -13,8 +13,11 @@ Queries per chunk, whatever its size (see docs/engine.md):
 """
 
 from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
+from django.db import IntegrityError, connections, transaction
 
 from .db.create_insert import insert_objects, insert_skipping_stored
+from .db.direct_rows import insert_direct_rows, row_plan
+from .db.errors import is_unique_violation
 from .db.locking import lock_pks
 from .db.narrowing import write_narrowed
 from .db.update import Versioned, update_rows
@@ -217,12 +220,23 @@ class CreateProcessor(ChunkProcessor):
     def __init__(self, ctx):
         super().__init__(ctx)
         self._match_sets = None
+        self._row_plans = {}
 
     def prepare(self, rows):
         self.validate(rows, partial=False)
         for row in rows:
-            if row.errors is None:
+            if row.errors is None and not self.m2m_errors(row) and self.row_plan(row) is None:
                 self.build_new(row)
+
+    def row_plan(self, row):
+        """How ``db/direct_rows.py`` writes the row without an instance, or
+        ``None`` (the instance is built in ``prepare``)."""
+        names = tuple(row.attrs)
+        try:
+            return self._row_plans[names]
+        except KeyError:
+            plan = self._row_plans[names] = row_plan(self.model, names)
+            return plan
 
     def write(self, rows):
         """Insert the rows in key order (``UniquenessChecker.insert_order``).
@@ -233,6 +247,11 @@ class CreateProcessor(ChunkProcessor):
         outcomes stay on each row, so the result keeps the items' order."""
         # A write tried again in halves skips rows an earlier try failed.
         rows = self.uniqueness.insert_order([row for row in rows if row.errors is None])
+        if self.write_direct(rows):
+            return
+        for row in rows:
+            if row.instance is None:
+                self.build_new(row)  # a chunk the direct insert left
         if self.ctx.atomic:
             insert_objects(self.model, [row.instance for row in rows], self.using)
             skipped = None
@@ -252,6 +271,35 @@ class CreateProcessor(ChunkProcessor):
         for row in rows:
             if row.errors is None:
                 row.pk, row.outcome = row.instance.pk, "created"
+
+    def write_direct(self, rows):
+        """Insert rows that need no instance (``db/direct_rows.py``); False
+        when nothing was written and the instance path must. In non-atomic
+        mode on PostgreSQL a chunk with unique sets is tried in a savepoint,
+        as ``insert_skipping_stored`` tries its plain insert: a row stored
+        by a concurrent request since the check sends the chunk to the
+        instance path, which skips it."""
+        if not rows or any(row.instance is not None for row in rows):
+            return False
+        plans = [self.row_plan(row) for row in rows]
+        if any(plan is None for plan in plans):
+            return False
+        connection = connections[self.using]
+        if self.ctx.atomic or connection.vendor != "postgresql" or not self.uniqueness.sets:
+            pks = insert_direct_rows(connection, self.model, plans, [row.attrs for row in rows])
+        else:
+            try:
+                with transaction.atomic(using=self.using):
+                    pks = insert_direct_rows(connection, self.model, plans, [row.attrs for row in rows])
+            except IntegrityError as exc:
+                if not is_unique_violation(exc):
+                    raise
+                pks = None
+        if pks is None:
+            return False
+        for row, pk in zip(rows, pks):
+            row.pk, row.outcome = pk, "created"
+        return True
 
     def match_fields(self, rows):
         """The model fields of the first unique set that every row sets

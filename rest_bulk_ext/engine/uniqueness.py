@@ -8,12 +8,15 @@ queryset (excluding the row an item updates), plus the items seen earlier in
 the same request: the same value twice is an error on the later item.
 """
 
+from operator import itemgetter
+
 from django.core.exceptions import FieldDoesNotExist
 from django.db import connections
 from django.db.models import Model
 from rest_framework.validators import UniqueTogetherValidator, UniqueValidator
 
 from .db.key_filter import filter_tuples
+from .db.sqlite_keys import filter_prepared
 from .errors import non_field_key
 from .seen_keys import SeenKeys
 
@@ -127,6 +130,9 @@ class _UniqueSet:
         candidates = []
         sources = self.sources
         seen = self.seen
+        # A tuple of the values in one C call (a single source: the value).
+        get_values = itemgetter(*sources) if sources else (lambda attrs: ())
+        single = len(sources) == 1
         for row in rows:
             if row.errors is not None:
                 continue
@@ -134,7 +140,7 @@ class _UniqueSet:
             if instance is None or instance.pk is None:
                 attrs = row.attrs
                 try:
-                    values = [attrs[source] for source in sources]
+                    values = (get_values(attrs),) if single else get_values(attrs)
                 except KeyError:
                     # Not every source was sent: required (unique together
                     # on create) or nothing to check.
@@ -161,11 +167,10 @@ class _UniqueSet:
             if len(key) != len(values):  # a None value: nothing to check
                 continue
             key = tuple(key)
-            first = seen.get(key)
+            first = seen.first_or_add(key, row.item.index)
             if first is not None:
                 row.fail({self.error_key: [duplicate_message(first)]})
                 continue
-            seen[key] = row.item.index
             candidates.append((row, key, values))
         if not candidates or not query:
             return
@@ -196,8 +201,11 @@ class _UniqueSet:
             keys = [tuple([key_value(value, False) for value in values]) for _row, _key, values in candidates]
         else:
             keys = [key for _row, key, _values in candidates]
-        # On PostgreSQL one array parameter per source, not 1,000 placeholders.
-        queryset = filter_tuples(self.queryset, self.sources, keys)
+        # On PostgreSQL one array parameter per source, not 1,000
+        # placeholders; on SQLite values prepared per column.
+        queryset = filter_prepared(self.queryset, self.sources, keys)
+        if queryset is None:
+            queryset = filter_tuples(self.queryset, self.sources, keys)
         wanted = {key for _row, key, _values in candidates}
         found = {}
         for pk, *values in queryset.order_by().values_list("pk", *self.sources):

@@ -54,12 +54,15 @@ def sqlite_create(connection, model, objs) -> bool:
     expression and ``bulk_create`` has to write them."""
 
     def insert(fields, values, returning):
-        return _insert(connection, model, fields, values, returning)
+        return insert_values(connection, model, fields, values, returning)
 
     return create_prepared(connection, model, objs, _db_rows, insert)
 
 
-def _insert(connection, model, fields, values, returning):
+def insert_values(connection, model, fields, values, returning):
+    """Write ``values`` (rows of ``fields``' database values) in as few
+    ``INSERT … RETURNING`` statements as the variable limit allows; return
+    the ``returning`` columns of the new rows, in insert order."""
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
     columns = ", ".join(quote(f.column) for f in fields)
