@@ -90,7 +90,7 @@ def set_up(n):
     from django.conf import settings
 
     django.setup()
-    import tests.celery_app  # noqa: F401  (makes it Celery's current app)
+    import tests.testapp.celery  # noqa: F401  (makes it Celery's current app)
 
     settings.DEBUG = False
     settings.REST_FRAMEWORK_EXTENSIONS = {
@@ -122,7 +122,7 @@ def fresh_tables():
     from django.db import connection
 
     from rest_bulk_ext.jobs.models import BulkJob, BulkJobChunk
-    from tests.models import Txn
+    from tests.testapp.models import Txn
 
     tables = ", ".join(model._meta.db_table for model in (Txn, BulkJobChunk, BulkJob))
     with connection.cursor() as cursor:
@@ -319,7 +319,7 @@ def run_spread(settings, state, n, worker_counts, export_format, do_export, seri
     from benchmarks.workloads import WORKLOADS
     from rest_bulk_ext.jobs.models import BulkJob
     from rest_bulk_ext.jobs.payloads import get_payload_storage
-    from tests.models import Txn
+    from tests.testapp.models import Txn
 
     broker = redis.Redis.from_url(settings.JOBS_REDIS_URL)
     queue = settings.CELERY_TASK_DEFAULT_QUEUE

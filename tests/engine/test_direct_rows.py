@@ -14,7 +14,7 @@ from rest_bulk_ext.engine import processors, run_bulk_operation
 from rest_bulk_ext.engine.db.direct_rows import insert_direct_rows, row_plan
 from tests.builders import txn_data
 from tests.engine.support import items_of, make_ctx
-from tests.models_items import Account, Note, Tenant, Txn, UUIDItem
+from tests.testapp.models import Account, Note, Tenant, Txn, UUIDItem
 
 pytestmark = pytest.mark.django_db
 

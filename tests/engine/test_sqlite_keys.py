@@ -11,7 +11,7 @@ from rest_bulk_ext.engine.db.key_filter import filter_tuples
 from rest_bulk_ext.engine.db.sqlite_keys import filter_prepared
 from tests.builders import BASE_TIME, make_bare_txns, txn_data
 from tests.engine.support import items_of, make_ctx
-from tests.models_items import Txn
+from tests.testapp.models import Txn
 
 pytestmark = pytest.mark.django_db
 
