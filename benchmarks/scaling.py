@@ -36,7 +36,7 @@ export (``benchmarks.export.floor``). Prints a markdown table and, with
 
 ``chunks``: the CSV create job run in this process (``jobs.runner.run_job``,
 the body of the worker's task) with timers around the engine's steps, per
-chunk of ``BULK_BATCH_SIZE`` (1,000) rows (a spread job: each chunk as the
+chunk of ``BULK_CHUNK_SIZE`` (1,000) rows (a spread job: each chunk as the
 slot runs it, and the plan timed whole; the other slots' messages are not
 run): CSV parsing or the chunk's part file, validation (and
 the SQL it waits for: key lookups, unique checks), the write (SQL and
@@ -95,7 +95,7 @@ def set_up(n):
     settings.DEBUG = False
     settings.REST_FRAMEWORK_EXTENSIONS = {
         "BULK_MAX_ITEMS": 10**8,
-        "BULK_CSV_MAX_FILE_SIZE": 10**11,
+        "BULK_UPLOAD_MAX_SIZE": 10**11,
         "BULK_REDIS_URL": settings.JOBS_PROGRESS_REDIS_URL,
     }
     from django.db import connection
@@ -779,7 +779,7 @@ def run_chunks(settings, state, n):
     return {
         "db": connection.vendor,
         "n": n,
-        "batch_size": extensions_api_settings.BULK_BATCH_SIZE,
+        "batch_size": extensions_api_settings.BULK_CHUNK_SIZE,
         "chunks": len(probe.chunks),
         "job_s": job_s,
         "job_cpu_s": job_cpu_s,

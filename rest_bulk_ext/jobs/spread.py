@@ -51,7 +51,7 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from rest_framework.relations import ManyRelatedField, RelatedField
 
-from ..engine.errors import BulkCancelled
+from ..exceptions import BulkCancelled
 from ..engine.types import Item, Operation
 from ..engine.uniqueness import take_unique_validators
 from .leases import acquire_job_lease, job_is_leased
