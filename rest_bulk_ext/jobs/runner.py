@@ -43,7 +43,7 @@ from .spread import (
     ChunkAlreadyCommitted,
     JobEnded,
     Slot,
-    delete_files,
+    discard_files,
     make_plan,
     publish,
     send_slots,
@@ -135,7 +135,7 @@ def finish(job, state, **fields):
     )
     discard_payload(job)
     if job.spread_plan:
-        delete_files(job)
+        discard_files(job)
     return updated
 
 

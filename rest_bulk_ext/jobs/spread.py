@@ -51,9 +51,9 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from rest_framework.relations import ManyRelatedField, RelatedField
 
-from ..exceptions import BulkCancelled
 from ..engine.types import Item, Operation
 from ..engine.uniqueness import take_unique_validators
+from ..exceptions import BulkCancelled
 from .leases import acquire_job_lease, job_is_leased
 from .models import BulkJob, BulkJobChunk, BulkJobState
 from .payloads import PAYLOAD_DIRECTORY, delete_payload, get_payload_storage, save_file
@@ -95,9 +95,10 @@ def deferred_name(job):
 
 
 def file_names(job):
-    """The storage names of a spread job's chunk files and deferred list."""
+    """The storage names of a spread job's chunk files and deferred list
+    (none once ``discard_files`` removed them)."""
     plan = job.spread_plan or {}
-    if plan.get("chunks") is None and plan.get("size") is None:
+    if plan.get("removed") or (plan.get("chunks") is None and plan.get("size") is None):
         return []
     # A plan still being written lists the parts published so far (and the
     # one being written).
@@ -105,9 +106,20 @@ def file_names(job):
     return [*(part_name(job, number) for number in range(count)), deferred_name(job)]
 
 
-def delete_files(job):
-    """Remove a spread job's chunk files (when it ends)."""
-    for name in file_names(job):
+def discard_files(job):
+    """Remove a spread job's chunk files when it ends, once: the plan is
+    marked ``removed`` under the job's row lock first, so the slots ending
+    a job together, and later the purge (``exports.job_files``), find
+    nothing left to delete: one owner per file deletion."""
+    with transaction.atomic():
+        row = BulkJob.objects.select_for_update().only("spread_plan").filter(pk=job.pk).first()
+        plan = (row.spread_plan if row is not None else None) or {}
+        names = file_names(row) if row is not None else []
+        if names:
+            BulkJob.objects.filter(pk=job.pk).update(spread_plan={**plan, "removed": True})
+    if names:
+        job.spread_plan = {**plan, "removed": True}
+    for name in names:
         delete_payload(name)
 
 

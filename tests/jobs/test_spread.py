@@ -6,7 +6,10 @@ import datetime
 
 import pytest
 
+from rest_bulk_ext.jobs.exports import job_files
 from rest_bulk_ext.jobs.models import BulkJobChunk
+from rest_bulk_ext.jobs.payloads import get_payload_storage
+from rest_bulk_ext.jobs.spread import part_name
 from tests.builders import make_account, txn_data
 from tests.jobs.spread_support import logs, outcome_of, run_job, two_workers  # noqa: F401
 from tests.testapp.models import Txn, UUIDItem
@@ -165,7 +168,11 @@ def test_a_spread_job_writes_no_chunk_twice_and_counts_every_chunk(client, jobs_
     job = run_job(client, jobs_settings, TXNS, body, two_workers, concurrency=3)
 
     assert (job.state, job.success_count, job.error_count) == ("SUCCESS", 300, 0)
-    assert job.spread_plan == {"chunks": 15, "size": 20, "deferred": 0}
+    # Its chunk files went when it ended, once: the purge finds none left.
+    assert job.spread_plan == {"chunks": 15, "size": 20, "deferred": 0, "removed": True}
+    assert job_files(job) == []
+    storage = get_payload_storage()
+    assert not any(storage.exists(part_name(job, number)) for number in range(15))
     numbers = sorted(BulkJobChunk.objects.filter(job_id=job.pk).values_list("number", flat=True))
     assert numbers == list(range(15))
     assert Txn.objects.count() == 300
