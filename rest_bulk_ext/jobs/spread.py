@@ -395,10 +395,26 @@ def delete_files_upto(job, count):
 
 def deferred_indexes(hashes, owners):
     """The sorted indexes of items that share a key hash with another item
-    (a hash collision defers two more items: harmless)."""
-    ordered = sorted(hashes)
-    shared = {ordered[i] for i in range(1, len(ordered)) if ordered[i] == ordered[i - 1]}
-    del ordered
+    (a hash collision defers two more items: harmless).
+
+    A million-row plan holds a hash per key (two unique sets: two million);
+    sorting them all as Python ints would take about 80 MB on top of the
+    worker. So a first pass counts the hashes per slot of a byte table of
+    about eight slots per hash (16 MB for two million; a count stops at 2),
+    and only the hashes whose slot was hit twice, about one in eight when
+    keys are unique, are sorted to find the real repeats."""
+    if not hashes:
+        return []
+    mask = (1 << max(16, min(26, (len(hashes) * 8).bit_length()))) - 1
+    counts = bytearray(mask + 1)
+    for value in hashes:
+        slot = value & mask
+        if counts[slot] < 2:
+            counts[slot] += 1
+    candidates = sorted(value for value in hashes if counts[value & mask] > 1)
+    del counts
+    shared = {candidates[i] for i in range(1, len(candidates)) if candidates[i] == candidates[i - 1]}
+    del candidates
     if not shared:
         return []
     return sorted({owners[i] for i in range(len(hashes)) if hashes[i] in shared})
