@@ -101,8 +101,9 @@ def test_create_non_atomic(account):
 
     assert not result.errors
     assert seen == CREATE_READS + by_vendor(
-        # The chunk's savepoint, then the plain insert's own.
-        postgresql=["set constraints", "savepoint", "savepoint", "insert"],
+        # The chunk's savepoint, the direct rows' own (a refusal falls back
+        # to the instance path), then the plain insert's.
+        postgresql=["set constraints", "savepoint", "savepoint", "savepoint", "insert"],
         sqlite=["savepoint", "insert"],
         mariadb=["savepoint", "set @rbe_dup", "insert skipping"],
     )
