@@ -51,9 +51,9 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from rest_framework.relations import ManyRelatedField, RelatedField
 
-from ..engine.errors import BulkCancelled
 from ..engine.types import Item, Operation
 from ..engine.uniqueness import take_unique_validators
+from ..exceptions import BulkCancelled
 from .leases import acquire_job_lease, job_is_leased
 from .models import BulkJob, BulkJobChunk, BulkJobState
 from .payloads import PAYLOAD_DIRECTORY, delete_payload, get_payload_storage, save_file
