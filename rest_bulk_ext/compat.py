@@ -20,9 +20,9 @@ differs, the engine uses DRF's own methods (and warns once), and
 the copies and adds the release here (``python -m rest_bulk_ext.compat``
 prints the fingerprints of the installed DRF).
 
-The same guard covers the Django validators the fast path mirrors
-(``EmailValidator``, ``MaxLengthValidator``: ``DJANGO_REVIEWED``, one table
-for the supported range, whose source is the same) and the DRF
+The same guard covers the Django code the fast path mirrors or relies on
+(``EmailValidator``, ``MaxLengthValidator``, ``parse_datetime``:
+``DJANGO_REVIEWED``, one table for the supported range) and the DRF
 ``to_representation`` methods the export shortcut ``representation.py``
 mirrors (``REPRESENTATION_REVIEWED``, per DRF release; on a mismatch
 ``drf_representation_matches()`` warns once and exports use the
@@ -34,6 +34,7 @@ import hashlib
 import inspect
 import textwrap
 import warnings
+from collections.abc import Mapping
 from typing import Any, Callable, NamedTuple
 
 
@@ -125,6 +126,12 @@ BORROWED: tuple[Borrowed, ...] = (
         "DRF_REVIEWED below",
     ),
     Borrowed(
+        "DRF", "DateTimeField.to_internal_value, .enforce_timezone (mirrored); Django's parse_datetime (its "
+        "datetime.fromisoformat step)", "engine/fast_validation.py",
+        "read an ISO 8601 string with an offset with one fromisoformat and astimezone (fast_datetime); guarded by "
+        "DRF_REVIEWED and DJANGO_REVIEWED below",
+    ),
+    Borrowed(
         "Django", "EmailValidator.__call__/.validate_domain_part/.hostname_re/.domain_re/.tld_no_fqdn_re, "
         "DomainNameValidator.ul, BaseValidator.__call__, MaxLengthValidator.compare/.clean (mirrored)",
         "engine/fast_validation.py",
@@ -196,6 +203,8 @@ def _drf_originals() -> dict[str, Callable[..., Any]]:
         "rest_framework.fields.DecimalField.quantize": DecimalField.quantize,
         "rest_framework.fields.get_error_detail": get_error_detail,
         "rest_framework.fields.DateTimeField.default_timezone": DateTimeField.default_timezone,
+        "rest_framework.fields.DateTimeField.to_internal_value": DateTimeField.to_internal_value,
+        "rest_framework.fields.DateTimeField.enforce_timezone": DateTimeField.enforce_timezone,
         "rest_framework.validators.ProhibitSurrogateCharactersValidator.__call__": (
             ProhibitSurrogateCharactersValidator.__call__
         ),
@@ -204,8 +213,10 @@ def _drf_originals() -> dict[str, Callable[..., Any]]:
 
 def _django_originals() -> dict[str, Callable[..., Any] | str]:
     """The Django originals of what ``engine/fast_validation.py`` mirrors
-    (the email and length shortcuts), by dotted name."""
+    (the email and length shortcuts, and ``parse_datetime`` behind the
+    date-time one), by dotted name."""
     from django.core.validators import BaseValidator, DomainNameValidator, EmailValidator, MaxLengthValidator
+    from django.utils.dateparse import parse_datetime
 
     return {
         "django.core.validators.EmailValidator.__call__": EmailValidator.__call__,
@@ -217,6 +228,7 @@ def _django_originals() -> dict[str, Callable[..., Any] | str]:
         "django.core.validators.BaseValidator.__call__": BaseValidator.__call__,
         "django.core.validators.MaxLengthValidator.compare": MaxLengthValidator.compare,
         "django.core.validators.MaxLengthValidator.clean": MaxLengthValidator.clean,
+        "django.utils.dateparse.parse_datetime": parse_datetime,
     }
 
 
@@ -292,6 +304,8 @@ _DRF_3_18 = {
     "rest_framework.fields.DecimalField.quantize": "bddc46a43895c9f3",
     "rest_framework.fields.get_error_detail": "142eafb73945f4f0",
     "rest_framework.fields.DateTimeField.default_timezone": "722fffc5b3f84617",
+    "rest_framework.fields.DateTimeField.to_internal_value": "ad017304188ca397",
+    "rest_framework.fields.DateTimeField.enforce_timezone": "8d0f412934ad080f",
     "rest_framework.validators.ProhibitSurrogateCharactersValidator.__call__": "8eab39ac427f780b",
 }
 
@@ -305,12 +319,15 @@ DRF_REVIEWED: dict[str, dict[str, str]] = {
 }
 
 
-# The Django originals the email and length shortcuts mirror. Their source
-# is the same in every Django of the supported range (compared on 5.2.1,
-# 5.2.20, 6.0.10 and 6.1.3), so one table serves them all: a release whose
-# source differs (a security fix to EmailValidator, say) turns the fast path
-# off until someone compares it with engine/fast_validation.py and adds it.
-DJANGO_REVIEWED: dict[str, str] = {
+# The Django originals the email, length and date-time shortcuts mirror.
+# Their source is the same in every Django of the supported range (compared
+# on 5.2.1, 5.2.20, 6.0.10 and 6.1.3), so one table serves them all: a
+# release whose source differs (a security fix to EmailValidator, say) turns
+# the fast path off until someone compares it with engine/fast_validation.py
+# and adds it. An entry may list more than one reviewed source: Django 6.0's
+# parse_datetime spells ``datetime.timezone.utc`` as ``datetime.UTC`` (the
+# same object), nothing else changed.
+DJANGO_REVIEWED: dict[str, str | tuple[str, ...]] = {
     "django.core.validators.EmailValidator.__call__": "faf934c1442d323a",
     "django.core.validators.EmailValidator.validate_domain_part": "5686989a6c7d5ce5",
     "django.core.validators.EmailValidator.hostname_re": "d55d8b503f285afb",
@@ -320,6 +337,8 @@ DJANGO_REVIEWED: dict[str, str] = {
     "django.core.validators.BaseValidator.__call__": "87e4fc3e4efcac0e",
     "django.core.validators.MaxLengthValidator.compare": "f26e7a5091ddc11f",
     "django.core.validators.MaxLengthValidator.clean": "3443b61f9b1a887a",
+    # 5.2.x; 6.0.x and 6.1.x.
+    "django.utils.dateparse.parse_datetime": ("8909d6d7805f71f8", "03ee1960de759363"),
 }
 
 # The DRF originals representation.py mirrors, per DRF release (the 3.18
@@ -349,7 +368,14 @@ REPRESENTATION_REVIEWED: dict[str, dict[str, str]] = {
 }
 
 
-def _mismatches(fingerprints: Callable[[], dict[str, str]], reviewed: dict[str, str], library: str) -> list[str]:
+def is_reviewed(reviewed: str | tuple[str, ...] | None, fingerprint: str) -> bool:
+    """Whether ``fingerprint`` is the reviewed one (or one of them)."""
+    return fingerprint in reviewed if isinstance(reviewed, tuple) else fingerprint == reviewed
+
+
+def _mismatches(
+    fingerprints: Callable[[], dict[str, str]], reviewed: Mapping[str, str | tuple[str, ...]], library: str
+) -> list[str]:
     try:
         installed = fingerprints()
     except (OSError, TypeError) as exc:  # no source on disk (zipped or stripped install)
@@ -357,7 +383,7 @@ def _mismatches(fingerprints: Callable[[], dict[str, str]], reviewed: dict[str, 
     return [
         f"{name} differs from the reviewed {library} source"
         for name, fingerprint in installed.items()
-        if reviewed.get(name) != fingerprint
+        if not is_reviewed(reviewed.get(name), fingerprint)
     ]
 
 

@@ -35,19 +35,41 @@ def is_final_attempt(retries, first_try):
     return window is not None and time.time() + retry_countdown(retries) - first_try > window
 
 
-@shared_task(
-    name="rest_bulk_ext.run_bulk_job",
-    bind=True,
-    # Safe: each chunk is checkpointed in its own transaction, so a message
-    # delivered again (worker killed mid-job) resumes after the last
-    # committed chunk, and the job's lease keeps a copy from running twice.
-    acks_late=True,
-    reject_on_worker_lost=True,
-    ignore_result=True,
+def _retried(task: Task, first_try: float | None, run, out_of_retries: str, *args) -> None:
+    """``run(final_attempt)``, retried through ``task`` on a transient
+    database error until ``is_final_attempt``; then ``out_of_retries`` is
+    logged (with ``args`` and the error) and the task ends."""
+    first_try = first_try or time.time()
+    retries = task.request.retries
+    final = is_final_attempt(retries, first_try)
+    try:
+        run(final)
+    except TRANSIENT_ERRORS as exc:
+        if final:
+            logger.error(out_of_retries, *args, exc)
+            return
+        raise task.retry(
+            exc=exc, countdown=retry_countdown(retries), kwargs={"first_try": first_try}, max_retries=None
+        ) from exc
+
+
+# The options of the tasks that run a job (or a slot of a spread one).
+_JOB_TASK_OPTIONS = {
+    "bind": True,
+    # Safe: each chunk is checkpointed in its own transaction (a spread
+    # job's chunk lands with its BulkJobChunk row), so a message delivered
+    # again (worker killed mid-job) resumes after the last committed chunk,
+    # and the job's lease keeps a copy from running twice.
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "ignore_result": True,
     # Retries are counted and spaced by BULK_JOB_* settings (read per
     # call), not by the decorator.
-    max_retries=None,
-)
+    "max_retries": None,
+}
+
+
+@shared_task(name="rest_bulk_ext.run_bulk_job", **_JOB_TASK_OPTIONS)
 def run_bulk_job(self: Task, job_id: int, first_try: float | None = None) -> None:
     """Run the ``BulkJob`` with primary key ``job_id``.
 
@@ -58,49 +80,31 @@ def run_bulk_job(self: Task, job_id: int, first_try: float | None = None) -> Non
     """
     from .jobs.runner import run_job
 
-    first_try = first_try or time.time()
-    retries = self.request.retries
-    final = is_final_attempt(retries, first_try)
-    try:
-        # The record holds the result; nothing for the worker's log.
-        run_job(job_id, final_attempt=final)
-    except TRANSIENT_ERRORS as exc:
-        if final:
-            logger.error("rest_bulk_ext: bulk job %s out of retries (%s); left for the sweeper", job_id, exc)
-            return
-        raise self.retry(
-            exc=exc, countdown=retry_countdown(retries), kwargs={"first_try": first_try}, max_retries=None
-        ) from exc
+    # The record holds the result; nothing for the worker's log.
+    _retried(
+        self,
+        first_try,
+        lambda final: run_job(job_id, final_attempt=final),
+        "rest_bulk_ext: bulk job %s out of retries (%s); left for the sweeper",
+        job_id,
+    )
 
 
-@shared_task(
-    name="rest_bulk_ext.run_bulk_job_chunks",
-    bind=True,
-    # As run_bulk_job: a chunk lands with its BulkJobChunk row, so a
-    # message delivered again (worker killed mid-chunk) runs what is left.
-    acks_late=True,
-    reject_on_worker_lost=True,
-    ignore_result=True,
-    max_retries=None,
-)
+@shared_task(name="rest_bulk_ext.run_bulk_job_chunks", **_JOB_TASK_OPTIONS)
 def run_bulk_job_chunks(self: Task, job_id: int, slot: int, first_try: float | None = None) -> None:
     """Run chunks of the spread ``BulkJob`` ``job_id`` as its slot ``slot``
     (``jobs.spread``), retried on transient database errors as
     ``run_bulk_job`` is."""
     from .jobs.runner import run_job_slot
 
-    first_try = first_try or time.time()
-    retries = self.request.retries
-    final = is_final_attempt(retries, first_try)
-    try:
-        run_job_slot(job_id, slot, final_attempt=final)
-    except TRANSIENT_ERRORS as exc:
-        if final:
-            logger.error("rest_bulk_ext: slot %s of bulk job %s out of retries (%s)", slot, job_id, exc)
-            return
-        raise self.retry(
-            exc=exc, countdown=retry_countdown(retries), kwargs={"first_try": first_try}, max_retries=None
-        ) from exc
+    _retried(
+        self,
+        first_try,
+        lambda final: run_job_slot(job_id, slot, final_attempt=final),
+        "rest_bulk_ext: slot %s of bulk job %s out of retries (%s)",
+        slot,
+        job_id,
+    )
 
 
 @shared_task(name="rest_bulk_ext.sweep_bulk_jobs", ignore_result=True)

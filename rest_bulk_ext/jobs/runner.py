@@ -188,6 +188,19 @@ def all_committed(job, totals):
     return job.operation_type != Operation.GET and job.total_items > 0 and totals.committed_items >= job.total_items
 
 
+def _start_failed(lease, final_attempt, message, *args):
+    """A transient database error before a job (or one of its slots)
+    started: free its lease and the broken connection. On the final attempt
+    log it (the sweeper takes the job over) and return True; otherwise
+    return False, and the caller re-raises it for the task's retry."""
+    if lease is not None:
+        lease.release()
+    connection.close()
+    if final_attempt:
+        logger.exception(message, *args)
+    return final_attempt
+
+
 def run_job(job_id, *, final_attempt=True):
     """Run the bulk job ``job_id`` to its end.
 
@@ -219,12 +232,10 @@ def run_job(job_id, *, final_attempt=True):
                 discard_payload(job)
             return None
     except TRANSIENT_ERRORS:
-        if lease is not None:
-            lease.release()
-        connection.close()
-        if not final_attempt:
+        if not _start_failed(
+            lease, final_attempt, "rest_bulk_ext: bulk job %s could not be started; left for the sweeper", job_id
+        ):
             raise
-        logger.exception("rest_bulk_ext: bulk job %s could not be started; left for the sweeper", job_id)
         return None
     try:
         return run_claimed(job, final_attempt)
@@ -342,12 +353,10 @@ def run_job_slot(job_id, slot, *, final_attempt=True):
         if lease is None:
             return None
     except TRANSIENT_ERRORS:
-        if lease is not None:
-            lease.release()
-        connection.close()
-        if not final_attempt:
+        if not _start_failed(
+            lease, final_attempt, "rest_bulk_ext: slot %s of bulk job %s could not be started", slot, job_id
+        ):
             raise
-        logger.exception("rest_bulk_ext: slot %s of bulk job %s could not be started", slot, job_id)
         return None
     try:
         return run_claimed(job, final_attempt, slot=int(slot))

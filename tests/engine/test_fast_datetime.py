@@ -56,6 +56,10 @@ def outcome(method, data):
         value = method(data)
     except ValidationError as exc:
         return ("error", exc.detail)
+    except OverflowError:
+        # DRF's own (USE_TZ off, an offset beyond year 1 or 9999:
+        # make_naive overflows): the same exception is the same outcome.
+        return ("raises", "OverflowError")
     return ("value", value, value.utcoffset(), str(value.tzinfo))
 
 
@@ -103,3 +107,56 @@ def test_fields_it_cannot_answer_for_keep_drfs_method():
             field.to_internal_value, "2026-01-01T00:00:00+02:00"
         )
         assert fast("2026-01-01T00:00:00+02:00").tzinfo is None
+
+
+# Around Europe/Paris's DST changes (2026-03-29 02:00 -> 03:00, 2026-10-25
+# 03:00 -> 02:00): naive values in the gap and the fold go to DRF's method
+# (its error for the gap, its fold choice), aware ones are converted.
+PARIS_DST = [
+    "2026-03-29T02:30:00",
+    "2026-03-29T02:30:00.5",
+    "2026-03-29T01:59:59+01:00",
+    "2026-03-29T03:00:00+02:00",
+    "2026-03-29T02:30:00+01:00",
+    "2026-03-29T00:30:00Z",
+    "2026-03-29T01:30:00Z",
+    "2026-10-25T02:30:00",
+    "2026-10-25T02:30:00+02:00",
+    "2026-10-25T02:30:00+01:00",
+    "2026-10-25T00:30:00Z",
+    "2026-10-25T01:30:00-00:00",
+]
+
+
+@pytest.mark.parametrize("use_tz", [True, False])
+@pytest.mark.parametrize(
+    "default_timezone", [None, zoneinfo.ZoneInfo("Europe/Paris"), zoneinfo.ZoneInfo("Pacific/Chatham"), datetime.UTC]
+)
+def test_a_fields_own_time_zone_and_use_tz_give_drfs_outcome(use_tz, default_timezone):
+    kwargs = {} if default_timezone is None else {"default_timezone": default_timezone}
+    with override_settings(USE_TZ=use_tz, TIME_ZONE="America/New_York"), timezone.override(
+        zoneinfo.ZoneInfo("America/New_York")
+    ):
+        fast = fast_datetime(serializers.DateTimeField(**kwargs))
+        drf = serializers.DateTimeField(**kwargs)
+        assert fast is not None
+        for data in [*EDGE_INPUTS, *PARIS_DST, *random_inputs(count=500, seed=5)]:
+            assert outcome(fast, data) == outcome(drf.to_internal_value, data), data
+
+
+def test_dst_gap_and_fold_in_paris_give_drfs_outcome():
+    with override_settings(USE_TZ=True, TIME_ZONE="Europe/Paris"), timezone.override(
+        zoneinfo.ZoneInfo("Europe/Paris")
+    ):
+        fast = fast_datetime(serializers.DateTimeField())
+        drf = serializers.DateTimeField()
+        for data in PARIS_DST:
+            assert outcome(fast, data) == outcome(drf.to_internal_value, data), data
+        # What a user sees: the naive value in the gap is what DRF 3.18 makes
+        # of it (the wall time in Paris, not refused: its ambiguity check
+        # does not catch zoneinfo's gaps), an aware one in the gap's UTC
+        # hour is the Paris summer time.
+        assert fast("2026-03-29T02:30:00") == drf.to_internal_value("2026-03-29T02:30:00")
+        assert fast("2026-03-29T02:30:00").tzinfo == zoneinfo.ZoneInfo("Europe/Paris")
+        assert fast("2026-03-29T01:30:00Z") == datetime.datetime(2026, 3, 29, 1, 30, tzinfo=datetime.UTC)
+        assert fast("2026-03-29T01:30:00Z").utcoffset() == datetime.timedelta(hours=2)

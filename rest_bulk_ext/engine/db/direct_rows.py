@@ -41,7 +41,6 @@ instance path.
 
 import datetime
 import decimal
-import uuid
 
 from django.conf import settings
 from django.db import router
@@ -49,9 +48,10 @@ from django.db.models import DateField, DateTimeField, DecimalField, Field, Fore
 from django.db.models.signals import post_init, pre_init
 from django.utils import timezone
 
-from .pg_copy import converted, copy_insert, uses_copy
-from .plain_fields import as_is_table
-from .sqlite_create import insert_values, uses_sqlite_insert
+# PG_AS_IS, SQLITE_AS_IS: the value types each of Django's own field
+# classes stores as they are, the tables the instance path decides with.
+from .pg_copy import PG_AS_IS, converted, copy_insert, uses_copy
+from .sqlite_create import SQLITE_AS_IS, insert_values, uses_sqlite_insert
 
 
 class Fallback(Exception):
@@ -166,16 +166,6 @@ def _related_column(field):
     return values
 
 
-# The value types each of Django's own field classes stores as they are, as
-# ``pg_copy`` and ``sqlite_create`` decide them for the instance path.
-_PG_AS_IS = as_is_table(
-    BooleanField=(bool,),
-    DecimalField=(decimal.Decimal,),
-    FloatField=(float, int),
-    UUIDField=(uuid.UUID,),
-    DateField=(datetime.date,),
-)
-_SQLITE_AS_IS = as_is_table(BooleanField=(bool,), FloatField=(float,))
 
 
 def _slow(connection, field):
@@ -212,7 +202,7 @@ def _pg_preparer(connection, field):
             ]
 
         return prepare_datetimes
-    return _typed(_PG_AS_IS.get(kind, ()), slow)
+    return _typed(PG_AS_IS.get(kind, ()), slow)
 
 
 def _sqlite_preparer(connection, field):
@@ -246,7 +236,7 @@ def _sqlite_preparer(connection, field):
             ]
 
         return prepare_decimals
-    return _typed(_SQLITE_AS_IS.get(kind, ()), slow)
+    return _typed(SQLITE_AS_IS.get(kind, ()), slow)
 
 
 def insert_direct_rows(connection, model, plans, attrs_list):

@@ -64,7 +64,7 @@ def uses_copy(connection, count: int) -> bool:
 # these exact types, is the value itself (on PostgreSQL): ``COPY`` takes it
 # without the per-value ``get_db_prep_save`` chain, the largest cost of
 # writing a row. Subclasses are not listed: they may convert.
-_AS_IS = as_is_table(
+PG_AS_IS = as_is_table(
     BooleanField=(bool,),
     DecimalField=(decimal.Decimal,),
     FloatField=(float, int),
@@ -81,7 +81,7 @@ def _as_is_types(field):
         return () if field.auto_now or field.auto_now_add else ("aware datetime",)
     if type(field) is models.DateField and (field.auto_now or field.auto_now_add):
         return ()
-    return _AS_IS.get(type(field), ())
+    return PG_AS_IS.get(type(field), ())
 
 
 def _preparer(connection, field):

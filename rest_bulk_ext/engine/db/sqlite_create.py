@@ -33,7 +33,7 @@ from .update import max_params
 # Django's own field classes whose SQLite value, for a value of one of these
 # exact types, is the value itself (booleans are stored as 0/1 by sqlite3,
 # as Django sends them). Subclasses are not listed: they may convert.
-_AS_IS = as_is_table(BooleanField=(bool,), FloatField=(float,))
+SQLITE_AS_IS = as_is_table(BooleanField=(bool,), FloatField=(float,))
 
 
 def uses_sqlite_insert(connection, model):
@@ -59,10 +59,12 @@ def sqlite_create(connection, model, objs) -> bool:
     return create_prepared(connection, model, objs, _db_rows, insert)
 
 
-def insert_values(connection, model, fields, values, returning):
+def insert_values(connection, model, fields, values, returning, on_conflict=""):
     """Write ``values`` (rows of ``fields``' database values) in as few
     ``INSERT … RETURNING`` statements as the variable limit allows; return
-    the ``returning`` columns of the new rows, in insert order."""
+    the ``returning`` columns of the new rows, in insert order.
+    ``on_conflict`` (``"ON CONFLICT DO NOTHING"``, say) goes before
+    ``RETURNING``."""
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
     columns = ", ".join(quote(f.column) for f in fields)
@@ -73,7 +75,10 @@ def insert_values(connection, model, fields, values, returning):
     with connection.cursor() as cursor:
         for start in range(0, len(values), batch):
             part = values[start : start + batch]
-            sql = f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * len(part))} RETURNING {returned}"
+            sql = (
+                f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * len(part))} "
+                f"{on_conflict + ' ' if on_conflict else ''}RETURNING {returned}"
+            )
             cursor.execute(sql, [value for values_of_row in part for value in values_of_row])
             result.extend(cursor.fetchall())
     return result
@@ -89,7 +94,7 @@ def _kind(field):
         return () if field.auto_now or field.auto_now_add or not settings.USE_TZ else "datetime"
     if type(field) is models.DecimalField:
         return "decimal"
-    return _AS_IS.get(type(field), ())
+    return SQLITE_AS_IS.get(type(field), ())
 
 
 def _preparer(connection, field):

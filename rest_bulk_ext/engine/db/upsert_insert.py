@@ -40,8 +40,7 @@ from django.db.models.sql import InsertQuery
 
 from ..uniqueness import key_value
 from .pg_copy import copy_insert, db_rows, uses_copy
-from .sqlite_create import _db_rows as sqlite_db_rows, uses_sqlite_insert
-from .update import max_params
+from .sqlite_create import _db_rows as sqlite_db_rows, insert_values, uses_sqlite_insert
 
 MARIADB_FLAG = "@rbe_dup"
 
@@ -96,7 +95,9 @@ def insert_new_rows(model, objs, key_fields, fold, using):
             values = sqlite_db_rows(connection, group_fields, group)
             if values is not None:
                 returning = _returning(meta, key_fields)
-                rows = _sqlite_insert(connection, model, group_fields, values, returning)
+                rows = insert_values(
+                    connection, model, group_fields, values, returning, on_conflict="ON CONFLICT DO NOTHING"
+                )
                 skipped += _match(connection, model, group, returning, key_fields, fold, rows)
                 continue
         batch = max(1, connection.ops.bulk_batch_size(group_fields, group))
@@ -130,27 +131,6 @@ def _insert_batch(connection, model, objs, fields, key_fields, fold):
         rows = cursor.fetchall()
     return _match(connection, model, objs, returning, key_fields, fold, rows)
 
-
-def _sqlite_insert(connection, model, fields, values, returning):
-    """``INSERT … VALUES (…), … ON CONFLICT DO NOTHING RETURNING …`` of
-    prepared ``values``; the returned rows of the rows inserted."""
-    quote = connection.ops.quote_name
-    table = quote(model._meta.db_table)
-    columns = ", ".join(quote(f.column) for f in fields)
-    returned = ", ".join(quote(f.column) for f in returning)
-    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    batch = max(1, max_params(connection) // max(1, len(fields)))
-    result = []
-    with connection.cursor() as cursor:
-        for start in range(0, len(values), batch):
-            part = values[start : start + batch]
-            sql = (
-                f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * len(part))} "
-                f"ON CONFLICT DO NOTHING RETURNING {returned}"
-            )
-            cursor.execute(sql, [value for values_of_row in part for value in values_of_row])
-            result.extend(cursor.fetchall())
-    return result
 
 
 def _match(connection, model, objs, returning, key_fields, fold, rows):
