@@ -206,11 +206,14 @@ def wait_for(predicate, timeout=60, interval=0.05, worker=None, what="the condit
 
 def wait_for_job(task_id, worker=None, timeout=60, states=("SUCCESS", "FAILURE", "REVOKED")):
     """The ``BulkJob`` once it reached one of ``states`` (with its result
-    written when it ended)."""
+    written when it ended, and a successful job's payload removed: the
+    worker clears ``payload_name`` just after the final state commits)."""
     from rest_bulk_ext.jobs.models import BulkJob
 
     def done():
         job = BulkJob.objects.filter(task_id=task_id).first()
+        if job is not None and job.state == "SUCCESS" and job.payload_name:
+            return None
         if job is not None and job.state in states and (job.state == "PROGRESS" or job.finished_at):
             if job.state != "REVOKED" or job.result is not None or job.started_at is None:
                 return job
