@@ -6,13 +6,20 @@ and every chunk lands exactly once."""
 import time
 
 import pytest
+from django.db import connection
 
 from rest_bulk_ext.jobs.models import BulkJob, BulkJobChunk
 from tests.jobs.spread_support import logs, start_workers
 from tests.jobs.support import wait_for, wait_for_job
 from tests.testapp.models import JobRecord
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# SQLite runs every job on one worker (jobs/spread.py: one write lock);
+# tests/jobs/test_worker.py checks that it is planned serial.
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(connection.vendor == "sqlite", reason="SQLite jobs are not spread"),
+]
 
 SLOW_URL = "/jobs-test/slow-records/bulk/?atomic=false"  # 50 items per chunk
 ITEM_SECONDS = 0.01  # half a second a chunk

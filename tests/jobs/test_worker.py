@@ -4,6 +4,7 @@ import json
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import connection
 
 from rest_bulk_ext.jobs.models import BulkJob, BulkJobChunk
 from rest_bulk_ext.jobs.payloads import PAYLOAD_DIRECTORY, get_payload_storage
@@ -209,3 +210,17 @@ def test_cancelling_a_running_atomic_job_leaves_nothing(client, user, celery_wor
     assert job.state == "REVOKED"
     assert JobRecord.objects.count() == 0
     assert job.success_count == 0
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's one write lock")
+def test_a_non_atomic_job_on_sqlite_runs_on_one_worker(client, user, celery_worker, jobs_settings):
+    jobs_settings.REST_FRAMEWORK_EXTENSIONS = {
+        **jobs_settings.REST_FRAMEWORK_EXTENSIONS,
+        "BULK_JOB_CHUNK_CONCURRENCY": 4,
+    }
+    response = client.post(RECORDS_URL + "?atomic=false", items(150), format="json")
+
+    job = wait_for_job(response.data["task_id"], celery_worker)
+    assert job.state == "SUCCESS", (job.failure_detail, celery_worker.log()[-3000:])
+    assert job.spread_plan == {"serial": "SQLite writes one transaction at a time"}
+    assert sorted(JobRecord.objects.filter(owner=user).values_list("seq", flat=True)) == list(range(150))
