@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from tests.jobs.support import VISIBILITY_TIMEOUT, WorkerProcess, purge_queue, unavailable, wait_for_job
+from tests.jobs.support import WorkerProcess, purge_queue, wait_for_job, worker_env
 
 
 class NamedWorker(WorkerProcess):
@@ -21,28 +21,6 @@ class NamedWorker(WorkerProcess):
         command = super().command()
         command[command.index("-n") + 1] = f"rbe-{os.getpid()}-{self.name}-{self.starts}@%h"
         return command
-
-
-def worker_env(**extra):
-    from django.conf import settings
-    from django.db import connection
-
-    env = dict(
-        os.environ,
-        DJANGO_SETTINGS_MODULE="tests.settings",
-        RBE_WORKER_USES_TEST_DB="1",
-        RBE_BULK_REDIS_URL=settings.JOBS_PROGRESS_REDIS_URL,
-        RBE_VISIBILITY_TIMEOUT=str(VISIBILITY_TIMEOUT),
-        RBE_MEDIA_ROOT=str(settings.MEDIA_ROOT),
-        PYTHONUNBUFFERED="1",
-        **extra,
-    )
-    if connection.vendor == "sqlite":
-        name = str(connection.settings_dict["NAME"])
-        if name == ":memory:" or "mode=memory" in name:
-            unavailable("An in-memory SQLite test database cannot be shared with a worker; set RBE_SQLITE_TEST_NAME.")
-        env["RBE_SQLITE_TEST_NAME"] = name
-    return env
 
 
 def start_workers(jobs_redis, log_dir, **extra_env):

@@ -163,9 +163,8 @@ def purge_queue(client, queue):
             client.zrem("unacked_index", tag)
 
 
-@pytest.fixture(scope="module")
-def celery_worker(django_db_setup, django_db_blocker, jobs_redis, tmp_path_factory):
-    """A real worker on this run's test database; stopped after the module."""
+def worker_env(**extra):
+    """The environment of a real worker on this run's test database."""
     from django.conf import settings
     from django.db import connection
 
@@ -177,12 +176,22 @@ def celery_worker(django_db_setup, django_db_blocker, jobs_redis, tmp_path_facto
         RBE_VISIBILITY_TIMEOUT=str(VISIBILITY_TIMEOUT),
         RBE_MEDIA_ROOT=str(settings.MEDIA_ROOT),
         PYTHONUNBUFFERED="1",
+        **extra,
     )
     if connection.vendor == "sqlite":
         name = str(connection.settings_dict["NAME"])
         if name == ":memory:" or "mode=memory" in name:
             unavailable("An in-memory SQLite test database cannot be shared with a worker; set RBE_SQLITE_TEST_NAME.")
         env["RBE_SQLITE_TEST_NAME"] = name
+    return env
+
+
+@pytest.fixture(scope="module")
+def celery_worker(django_db_setup, django_db_blocker, jobs_redis, tmp_path_factory):
+    """A real worker on this run's test database; stopped after the module."""
+    from django.conf import settings
+
+    env = worker_env()
     queue = settings.CELERY_TASK_DEFAULT_QUEUE
     purge_queue(jobs_redis, queue)
     worker = WorkerProcess(env, queue, tmp_path_factory.mktemp("celery"))
